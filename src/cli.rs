@@ -1,0 +1,299 @@
+//! Command-line interface: parse arguments, pick a command. Headless verbs call the same service
+//! functions as the dashboard.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+use color_eyre::eyre::{Report, Result};
+
+use crate::config::{ConfigError, Overrides, Settings};
+use crate::db::embedded::ServerError;
+use crate::db::{migrate, pool, Database, DbError, MigratePolicy, Target};
+use crate::service::{self, identity, system, Actor, Services};
+use crate::ui::theme::{Theme, ThemeError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fleetdeck",
+    version,
+    about = "A terminal dashboard to watch and steer an orchestration platform whose state lives in PostgreSQL",
+    long_about = "A terminal dashboard to watch and steer an orchestration platform whose state lives in PostgreSQL.\n\n\
+        Without a command, opens the dashboard. Without DATABASE_URL (or database.url), fleetdeck starts \
+        its own PostgreSQL server on a Unix socket and stops it when the last fleetdeck exits."
+)]
+pub struct Cli {
+    /// Configuration file (default: $XDG_CONFIG_HOME/fleetdeck/config.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// PostgreSQL URL; overrides DATABASE_URL and database.url
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Act as this platform user: every query runs under the seed's row-level security
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub as_user: Option<String>,
+
+    /// Log file (default: $XDG_STATE_HOME/fleetdeck/fleetdeck.log)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the schema's migrations (a second run changes nothing)
+    Migrate,
+    /// Check the configuration, the database and the schema; exit non-zero when something is wrong
+    Doctor,
+    /// Print a shell completion script
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Errors whose message says all a person needs (printed without a backtrace).
+pub fn is_user_facing(report: &Report) -> bool {
+    report.downcast_ref::<ConfigError>().is_some()
+        || report.downcast_ref::<DbError>().is_some()
+        || report.downcast_ref::<ServerError>().is_some()
+        || report.downcast_ref::<service::Error>().is_some()
+        || report.downcast_ref::<ThemeError>().is_some()
+        || report.downcast_ref::<crate::logging::LogError>().is_some()
+        || report.downcast_ref::<SchemaError>().is_some()
+}
+
+/// The database's schema is not the one this fleetdeck needs.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SchemaError(String);
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Completions { shell }) = cli.command {
+        let mut out = std::io::stdout();
+        clap_complete::generate(shell, &mut Cli::command(), "fleetdeck", &mut out);
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let overrides = Overrides {
+        config_file: cli.config.clone(),
+        database_url: cli.database_url.clone(),
+        user: cli.as_user.clone(),
+        log_file: cli.log_file.clone(),
+    };
+    let settings = Settings::load(&overrides)?;
+    let _log_guard = crate::logging::init(&settings.log_file, &settings.log_level)?;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), command = ?cli.command, "fleetdeck starting");
+
+    match cli.command {
+        None => dashboard(&settings).await,
+        Some(Command::Migrate) => migrate_cmd(&settings).await,
+        Some(Command::Doctor) => doctor(&settings).await,
+        Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Refuse to work on a database whose schema is behind (or ahead of) this binary.
+async fn require_current_schema(db: &Database) -> Result<()> {
+    let status = migrate::status(&db.pool).await?;
+    if !status.is_current() {
+        let what = if !status.pending.is_empty() {
+            format!("{} of fleetdeck's migrations are not applied", status.pending.len())
+        } else {
+            "its schema differs from this fleetdeck's migrations".to_string()
+        };
+        return Err(SchemaError(format!(
+            "the database at {} is not ready: {what}; run `fleetdeck migrate` (or `fleetdeck doctor` for details)",
+            db.target.describe()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// The service layer as the configured identity: the operator, or a platform user under RLS.
+pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
+    let Some(email) = &settings.user else {
+        return Ok(Services::new(db.pool.clone(), Actor::operator()));
+    };
+    let user = identity::find_by_email(&db.pool, email).await?;
+    let acting = pool::connect(db.options.clone(), &pool::PoolSettings::from(&settings.database), Some(user.id), Some(db.own.clone()))
+        .await
+        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
+    Ok(Services::new(acting, Actor::user(&user.email, user.id)))
+}
+
+async fn dashboard(settings: &Settings) -> Result<ExitCode> {
+    let theme = Theme::built_in(&settings.theme)?;
+    let db = Database::open(settings, MigratePolicy::Require).await?;
+    let outcome = async {
+        require_current_schema(&db).await?;
+        let services = services(&db, settings).await?;
+        let target = format!("{} as {}", short_target(&db.target), services.actor.label);
+        let app = crate::ui::app::App::new(theme, target);
+        crate::ui::tui::run(app).await?;
+        services.pool.close().await;
+        Ok::<_, Report>(())
+    }
+    .await;
+    db.close().await?;
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short_target(target: &Target) -> String {
+    match target {
+        Target::Embedded(s) => format!("own server {}", s.data_dir.display()),
+        Target::External { url } => url.clone(),
+    }
+}
+
+async fn migrate_cmd(settings: &Settings) -> Result<ExitCode> {
+    let db = Database::open(settings, MigratePolicy::Apply).await?;
+    let status = migrate::status(&db.pool).await;
+    let mut out = String::new();
+    if db.applied.is_empty() {
+        writeln!(out, "schema is up to date; nothing to apply")?;
+    } else {
+        writeln!(out, "applied {} migration(s):", db.applied.len())?;
+        for (version, description) in &db.applied {
+            writeln!(out, "  {version} {description}")?;
+        }
+    }
+    if let Ok(status) = &status {
+        if let Some(v) = status.version() {
+            writeln!(out, "schema version {v} on {}", db.target.describe())?;
+        }
+    }
+    db.close().await?;
+    status?;
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line of the doctor's report.
+struct Check {
+    ok: bool,
+    label: &'static str,
+    value: String,
+}
+
+async fn doctor(settings: &Settings) -> Result<ExitCode> {
+    let mut checks = vec![
+        Check { ok: true, label: "config file", value: settings.file.describe() },
+        Check { ok: true, label: "log file", value: settings.log_file.display().to_string() },
+    ];
+    match Database::open(settings, MigratePolicy::Leave).await {
+        Err(e) => checks.push(Check { ok: false, label: "database", value: e.to_string() }),
+        Ok(db) => {
+            checks.push(Check { ok: true, label: "database", value: db.target.describe() });
+            doctor_database(&db, settings, &mut checks).await;
+            db.close().await?;
+        }
+    }
+    let problems = checks.iter().filter(|c| !c.ok).count();
+    let mut out = String::new();
+    for c in &checks {
+        let mark = if c.ok { "ok " } else { "!! " };
+        let mut lines = c.value.lines();
+        writeln!(out, "{mark} {:<15} {}", c.label, lines.next().unwrap_or(""))?;
+        for line in lines {
+            writeln!(out, "    {:<15} {line}", "")?;
+        }
+    }
+    if problems == 0 {
+        writeln!(out, "\nhealthy")?;
+    } else {
+        writeln!(out, "\n{problems} problem(s)")?;
+    }
+    print!("{out}");
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn doctor_database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
+    match system::server_info(&db.pool).await {
+        Ok(info) => checks.push(Check {
+            ok: true,
+            label: "server",
+            value: format!(
+                "PostgreSQL {}, database {}, role {}{}",
+                info.version,
+                info.database,
+                info.role,
+                if info.superuser { " (superuser)" } else { "" }
+            ),
+        }),
+        Err(e) => checks.push(Check { ok: false, label: "server", value: e.to_string() }),
+    }
+    match migrate::status(&db.pool).await {
+        Ok(st) => {
+            let total = st.applied.len() + st.pending.len() + st.modified.len() + st.failed.len();
+            let version = st.version().map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+            let mut value = format!("version {version} ({} of {total} migrations applied)", st.applied.len());
+            if !st.pending.is_empty() {
+                write!(value, "; pending: {}; run `fleetdeck migrate`", join(st.pending.iter().map(|p| p.0))).ok();
+            }
+            if !st.modified.is_empty() {
+                write!(value, "; changed since applied: {}", join(st.modified.iter())).ok();
+            }
+            if !st.failed.is_empty() {
+                write!(value, "; failed: {}", join(st.failed.iter())).ok();
+            }
+            if !st.unknown.is_empty() {
+                write!(value, "; applied by a newer fleetdeck: {}", join(st.unknown.iter())).ok();
+            }
+            checks.push(Check { ok: st.is_current(), label: "schema", value });
+        }
+        Err(e) => checks.push(Check { ok: false, label: "schema", value: e.to_string() }),
+    }
+    match system::schema_presence(&db.pool).await {
+        Ok(list) => {
+            for (schema, what, present) in list {
+                checks.push(Check {
+                    ok: present,
+                    label: "  schema",
+                    value: format!("{schema:<10} {} — {what}", if present { "present" } else { "MISSING" }),
+                });
+            }
+        }
+        Err(e) => checks.push(Check { ok: false, label: "schemas", value: e.to_string() }),
+    }
+    match services(db, settings).await {
+        Ok(s) => {
+            let value = match s.actor.user_id {
+                Some(id) => format!("{} (platform user {id}, role authenticated, row-level security)", s.actor.label),
+                None => format!("operator {} (the connecting role; no row-level security)", s.actor.label),
+            };
+            checks.push(Check { ok: true, label: "acting as", value });
+            s.pool.close().await;
+        }
+        Err(e) => checks.push(Check { ok: false, label: "acting as", value: e.to_string() }),
+    }
+}
+
+fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_global_flags_after_the_command() {
+        let cli = Cli::try_parse_from(["fleetdeck", "doctor", "--as", "a@b.c", "--database-url", "postgres://x"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Doctor)));
+        assert_eq!(cli.as_user.as_deref(), Some("a@b.c"));
+    }
+}

@@ -1,0 +1,486 @@
+//! Layered configuration: built-in defaults < file < environment < flags.
+//!
+//! The built-in defaults are `config.example.toml` itself, so the documented defaults and the
+//! real ones cannot drift apart, and the set of known keys is exactly the set it documents.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat, Map, Source, Value, ValueKind};
+use serde::Deserialize;
+
+/// The documented defaults, embedded in the binary.
+pub const DEFAULTS_TOML: &str = include_str!("../config.example.toml");
+
+/// Built-in themes (files in `themes/`).
+pub const THEMES: &[&str] = &["default"];
+
+/// The longest acquire timeout the pool may use.
+pub const MAX_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A configuration problem, worded for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// What the command line says about configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub user: Option<String>,
+    pub log_file: Option<PathBuf>,
+}
+
+/// Where the configuration file came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSource {
+    /// `--config FILE`.
+    Explicit(PathBuf),
+    /// The XDG path, which exists.
+    Default(PathBuf),
+    /// The XDG path, which does not exist: defaults are in use.
+    Absent(PathBuf),
+    /// No config directory could be determined.
+    None,
+}
+
+impl FileSource {
+    pub fn describe(&self) -> String {
+        match self {
+            FileSource::Explicit(p) => format!("{} (--config)", p.display()),
+            FileSource::Default(p) => p.display().to_string(),
+            FileSource::Absent(p) => format!("none ({} does not exist; built-in defaults)", p.display()),
+            FileSource::None => "none (no config directory; built-in defaults)".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Email of the platform user to act as; None: the connecting role (operator view).
+    pub user: Option<String>,
+    pub theme: String,
+    pub log_file: PathBuf,
+    pub log_level: String,
+    pub database: DatabaseSettings,
+    pub file: FileSource,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: Option<String>,
+    pub statement_timeout: Duration,
+    pub acquire_timeout: Duration,
+    pub max_connections: u32,
+    pub data_dir: PathBuf,
+    pub server_user: String,
+    pub postgres_bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    user: String,
+    theme: String,
+    log_file: String,
+    log_level: String,
+    database: RawDatabase,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+    statement_timeout: String,
+    acquire_timeout: String,
+    max_connections: i64,
+    data_dir: String,
+    server_user: String,
+    postgres_bin: String,
+}
+
+/// The directories fleetdeck uses by default (XDG on Linux).
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "fleetdeck")
+}
+
+/// `$XDG_CONFIG_HOME/fleetdeck/config.toml`.
+pub fn default_config_path() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().join("config.toml"))
+}
+
+fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The embedded server's data directory when none is configured.
+pub fn default_data_dir() -> PathBuf {
+    if running_as_root() {
+        // The server runs as an unprivileged user, who cannot reach into /root.
+        PathBuf::from("/var/lib/fleetdeck/postgres")
+    } else {
+        project_dirs()
+            .map(|d| d.data_dir().join("postgres"))
+            .unwrap_or_else(|| std::env::temp_dir().join("fleetdeck-postgres"))
+    }
+}
+
+fn default_log_file() -> PathBuf {
+    project_dirs()
+        .map(|d| d.state_dir().unwrap_or_else(|| d.data_dir()).join("fleetdeck.log"))
+        .unwrap_or_else(|| std::env::temp_dir().join("fleetdeck.log"))
+}
+
+impl Settings {
+    /// Load from the real environment and the default config path.
+    pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let env: Map<String, String> = std::env::vars().collect();
+        Self::load_with(overrides, &env, default_config_path())
+    }
+
+    /// Load with an explicit environment and default file path (for tests).
+    pub fn load_with(
+        overrides: &Overrides,
+        env: &Map<String, String>,
+        default_path: Option<PathBuf>,
+    ) -> Result<Settings, ConfigError> {
+        let file = match (&overrides.config_file, default_path) {
+            (Some(p), _) => {
+                if !p.is_file() {
+                    return Err(ConfigError(format!("config file {} does not exist", p.display())));
+                }
+                FileSource::Explicit(p.clone())
+            }
+            (None, Some(p)) if p.is_file() => FileSource::Default(p),
+            (None, Some(p)) => FileSource::Absent(p),
+            (None, None) => FileSource::None,
+        };
+
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        if let FileSource::Explicit(p) | FileSource::Default(p) = &file {
+            builder = builder.add_source(File::from(p.as_path()).format(FileFormat::Toml).required(true));
+        }
+        let fleetdeck_env: Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("FLEETDECK_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("FLEETDECK")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(fleetdeck_env)),
+        );
+        let database_url = env.get("DATABASE_URL").filter(|v| !v.is_empty()).cloned();
+        let set = |b: config::ConfigBuilder<config::builder::DefaultState>, key: &str, v: Option<String>| {
+            b.set_override_option(key, v).map_err(|e| ConfigError(e.to_string()))
+        };
+        builder = set(builder, "database.url", database_url)?;
+        builder = set(builder, "database.url", overrides.database_url.clone())?;
+        builder = set(builder, "user", overrides.user.clone())?;
+        builder = set(
+            builder,
+            "log_file",
+            overrides.log_file.as_ref().map(|p| p.display().to_string()),
+        )?;
+
+        let cfg = builder.build().map_err(|e| ConfigError(e.to_string()))?;
+        check_unknown_keys(&cfg)?;
+        let raw: RawSettings = cfg.clone().try_deserialize().map_err(|e| ConfigError(e.to_string()))?;
+        validate(raw, &cfg, file)
+    }
+}
+
+/// Every key path the defaults define.
+fn known_keys() -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    if let Ok(defaults) = Config::builder()
+        .add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml))
+        .build()
+    {
+        if let Ok(table) = defaults.collect() {
+            walk(&table, "", &mut |k, _| {
+                keys.insert(k.to_string());
+            });
+        }
+    }
+    keys
+}
+
+fn walk(table: &Map<String, Value>, prefix: &str, f: &mut dyn FnMut(&str, &Value)) {
+    for (k, v) in table {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match &v.kind {
+            ValueKind::Table(t) => {
+                f(&path, v);
+                walk(t, &path, f);
+            }
+            _ => f(&path, v),
+        }
+    }
+}
+
+fn origin_of(v: &Value) -> String {
+    match v.origin() {
+        Some(o) if o == "the environment" => "the environment".to_string(),
+        Some(o) => o.to_string(),
+        None => "a command-line flag".to_string(),
+    }
+}
+
+fn check_unknown_keys(cfg: &Config) -> Result<(), ConfigError> {
+    let known = known_keys();
+    let table = cfg.collect().map_err(|e| ConfigError(e.to_string()))?;
+    let mut problems = Vec::new();
+    walk(&table, "", &mut |key, value| {
+        if !known.contains(key) {
+            let section = key.rsplit_once('.').map(|(s, _)| s).unwrap_or("");
+            let siblings: Vec<&str> = known
+                .iter()
+                .filter_map(|k| {
+                    let (s, name) = k.rsplit_once('.').unwrap_or(("", k.as_str()));
+                    (s == section).then_some(name)
+                })
+                .collect();
+            let place = if section.is_empty() { "at the top level".to_string() } else { format!("in [{section}]") };
+            let env_hint = if value.origin() == Some("the environment") {
+                format!(" (environment variable FLEETDECK_{})", key.replace('.', "__").to_uppercase())
+            } else {
+                String::new()
+            };
+            problems.push(format!(
+                "unknown key `{key}`{env_hint} in {}; allowed {place}: {}",
+                origin_of(value),
+                siblings.join(", ")
+            ));
+        }
+    });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigError(problems.join("\n")))
+    }
+}
+
+fn invalid(cfg: &Config, key: &str, shown: &str, allowed: &str) -> ConfigError {
+    let origin = cfg.get::<Value>(key).map(|v| origin_of(&v)).unwrap_or_else(|_| "the defaults".into());
+    ConfigError(format!("`{key}` = {shown:?} in {origin} is not valid: {allowed}"))
+}
+
+fn duration(cfg: &Config, key: &str, text: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(text.trim())
+        .map_err(|_| invalid(cfg, key, text, "expected a duration such as 500ms, 5s or 2m"))
+}
+
+fn optional(text: String) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings, ConfigError> {
+    if !THEMES.contains(&raw.theme.as_str()) {
+        return Err(invalid(cfg, "theme", &raw.theme, &format!("allowed: {}", THEMES.join(", "))));
+    }
+    if tracing_subscriber::EnvFilter::try_new(&raw.log_level).is_err() {
+        return Err(invalid(
+            cfg,
+            "log_level",
+            &raw.log_level,
+            "expected error, warn, info, debug, trace or a filter such as fleetdeck=debug",
+        ));
+    }
+    let db = raw.database;
+    let statement_timeout = duration(cfg, "database.statement_timeout", &db.statement_timeout)?;
+    if statement_timeout.is_zero() {
+        return Err(invalid(
+            cfg,
+            "database.statement_timeout",
+            &db.statement_timeout,
+            "must be more than zero",
+        ));
+    }
+    let acquire_timeout = duration(cfg, "database.acquire_timeout", &db.acquire_timeout)?;
+    if acquire_timeout.is_zero() || acquire_timeout > MAX_ACQUIRE_TIMEOUT {
+        return Err(invalid(
+            cfg,
+            "database.acquire_timeout",
+            &db.acquire_timeout,
+            "must be more than zero and at most 3s",
+        ));
+    }
+    let max_connections = u32::try_from(db.max_connections)
+        .ok()
+        .filter(|n| (1..=64).contains(n))
+        .ok_or_else(|| invalid(cfg, "database.max_connections", &db.max_connections.to_string(), "expected 1 to 64"))?;
+    if db.server_user.trim().is_empty() {
+        return Err(invalid(cfg, "database.server_user", &db.server_user, "must name an OS user"));
+    }
+    if let Some(url) = optional(db.url.clone()) {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid(
+                cfg,
+                "database.url",
+                &redact_url(&url),
+                "expected a URL starting with postgres:// or postgresql://",
+            ));
+        }
+    }
+    Ok(Settings {
+        user: optional(raw.user),
+        theme: raw.theme,
+        log_file: optional(raw.log_file).map(PathBuf::from).unwrap_or_else(default_log_file),
+        log_level: raw.log_level,
+        database: DatabaseSettings {
+            url: optional(db.url),
+            statement_timeout,
+            acquire_timeout,
+            max_connections,
+            data_dir: optional(db.data_dir).map(PathBuf::from).unwrap_or_else(default_data_dir),
+            server_user: db.server_user.trim().to_string(),
+            postgres_bin: optional(db.postgres_bin).map(PathBuf::from),
+        },
+        file,
+    })
+}
+
+/// A connection URL with its password replaced, fit to show or log.
+pub fn redact_url(url: &str) -> String {
+    // scheme://user:password@host/...
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)], file: Option<&str>, overrides: Overrides) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let env: Map<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::load_with(&overrides, &env, Some(path))
+    }
+
+    #[test]
+    fn defaults_are_the_example_file() {
+        let s = load(&[], None, Overrides::default()).unwrap();
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(5));
+        assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+        assert_eq!(s.database.max_connections, 8);
+        assert_eq!(s.database.url, None);
+        assert_eq!(s.user, None);
+        assert_eq!(s.theme, "default");
+        assert!(matches!(s.file, FileSource::Absent(_)));
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let file = "user = \"file@example.com\"\n[database]\nstatement_timeout = \"7s\"\nmax_connections = 4\n";
+        let s = load(&[], Some(file), Overrides::default()).unwrap();
+        assert_eq!(s.user.as_deref(), Some("file@example.com"));
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(7));
+        assert!(matches!(s.file, FileSource::Default(_)));
+
+        let env = [("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "9s"), ("FLEETDECK_USER", "env@example.com")];
+        let s = load(&env, Some(file), Overrides::default()).unwrap();
+        assert_eq!(s.database.statement_timeout, Duration::from_secs(9));
+        assert_eq!(s.user.as_deref(), Some("env@example.com"));
+        assert_eq!(s.database.max_connections, 4);
+
+        let flags = Overrides { user: Some("flag@example.com".into()), ..Default::default() };
+        let s = load(&env, Some(file), flags).unwrap();
+        assert_eq!(s.user.as_deref(), Some("flag@example.com"));
+    }
+
+    #[test]
+    fn database_url_from_environment_and_flag() {
+        let env = [("DATABASE_URL", "postgres://a@h/db")];
+        let s = load(&env, None, Overrides::default()).unwrap();
+        assert_eq!(s.database.url.as_deref(), Some("postgres://a@h/db"));
+        let flags = Overrides { database_url: Some("postgres://b@h/db".into()), ..Default::default() };
+        let s = load(&env, None, flags).unwrap();
+        assert_eq!(s.database.url.as_deref(), Some("postgres://b@h/db"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_file_and_allowed() {
+        let err = load(&[], Some("[database]\nurll = \"x\"\n"), Overrides::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("unknown key `database.urll`"), "{msg}");
+        assert!(msg.contains("config.toml"), "{msg}");
+        assert!(msg.contains("allowed in [database]:") && msg.contains("statement_timeout"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_environment_variable_is_named() {
+        let err = load(&[("FLEETDECK_THEMES", "x")], None, Overrides::default()).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("unknown key `themes`"), "{msg}");
+        assert!(msg.contains("FLEETDECK_THEMES") && msg.contains("the environment"), "{msg}");
+    }
+
+    #[test]
+    fn wrong_values_name_key_origin_and_allowed() {
+        let msg = load(&[], Some("[database]\nstatement_timeout = \"soon\"\n"), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`database.statement_timeout`") && msg.contains("config.toml"), "{msg}");
+        assert!(msg.contains("duration"), "{msg}");
+
+        let msg = load(&[], Some("theme = \"neon\"\n"), Overrides::default()).unwrap_err().to_string();
+        assert!(msg.contains("`theme`") && msg.contains("allowed: default"), "{msg}");
+
+        let msg = load(&[], Some("[database]\nacquire_timeout = \"10s\"\n"), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("at most 3s"), "{msg}");
+
+        let msg = load(&[], Some("[database]\nmax_connections = \"many\"\n"), Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("database.max_connections"), "{msg}");
+
+        let msg = load(&[("FLEETDECK_DATABASE__MAX_CONNECTIONS", "0")], None, Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("database.max_connections") && msg.contains("the environment"), "{msg}");
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error() {
+        let o = Overrides { config_file: Some("/nonexistent/fleetdeck.toml".into()), ..Default::default() };
+        let msg = load(&[], None, o).unwrap_err().to_string();
+        assert!(msg.contains("/nonexistent/fleetdeck.toml") && msg.contains("does not exist"), "{msg}");
+    }
+
+    #[test]
+    fn malformed_toml_names_the_file() {
+        let msg = load(&[], Some("[database\n"), Overrides::default()).unwrap_err().to_string();
+        assert!(msg.contains("config.toml"), "{msg}");
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("postgres:///db?host=/tmp"), "postgres:///db?host=/tmp");
+    }
+}

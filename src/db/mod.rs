@@ -1,0 +1,169 @@
+//! Where the data lives: fleetdeck's own server or the one DATABASE_URL names; the pool; the schema.
+
+pub mod embedded;
+pub mod migrate;
+pub mod pool;
+
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::{ConnectOptions, Connection};
+
+use crate::config::{redact_url, Settings};
+use embedded::{EmbeddedServer, ServerError, ServerOptions};
+use pool::PoolSettings;
+
+/// The database fleetdeck creates on its own server.
+pub const DATABASE_NAME: &str = "fleetdeck";
+
+/// Which server fleetdeck talks to.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// fleetdeck's own server.
+    Embedded(EmbeddedServer),
+    /// The server DATABASE_URL (or database.url) names; the URL without its password.
+    External { url: String },
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Embedded(s) => {
+                let user = s.run_as.as_ref().map(|u| format!(", server runs as OS user {}", u.name)).unwrap_or_default();
+                format!(
+                    "fleetdeck's own server: cluster {}, Unix socket only{user}; binaries {}",
+                    s.data_dir.display(),
+                    s.bin_dir.display()
+                )
+            }
+            Target::External { url } => format!("DATABASE_URL {url}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error("cannot connect to {target}: {source}")]
+    Connect { target: String, source: sqlx::Error },
+    #[error("database.url is not a valid PostgreSQL URL ({url}): {source}")]
+    BadUrl { url: String, source: sqlx::Error },
+    #[error("migrating the schema failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Query(#[from] sqlx::Error),
+}
+
+/// What to do about pending migrations on a server fleetdeck does not own.
+/// (On its own server fleetdeck always applies them: that database is its own.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigratePolicy {
+    /// Apply them (`fleetdeck migrate`).
+    Apply,
+    /// Refuse to go on while any are pending (the dashboard and the other verbs).
+    Require,
+    /// Leave the schema alone (`fleetdeck doctor` reports it).
+    Leave,
+}
+
+/// An open database: the operator pool and where it points.
+pub struct Database {
+    pub pool: PgPool,
+    pub options: PgConnectOptions,
+    pub target: Target,
+    /// Migrations applied while opening.
+    pub applied: Vec<(i64, String)>,
+    /// This process's own server connections (pass to every pool opened on this database).
+    pub own: pool::OwnBackends,
+}
+
+/// Find the server, starting fleetdeck's own when no URL is configured.
+pub async fn resolve_target(settings: &Settings) -> Result<(Target, PgConnectOptions), DbError> {
+    if let Some(url) = &settings.database.url {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|source| DbError::BadUrl { url: redact_url(url), source })?;
+        return Ok((Target::External { url: redact_url(url) }, options));
+    }
+    let opts = ServerOptions {
+        data_dir: settings.database.data_dir.clone(),
+        bin_dir: settings.database.postgres_bin.clone(),
+        server_user: settings.database.server_user.clone(),
+        throwaway: false,
+    };
+    let server = tokio::task::spawn_blocking(move || EmbeddedServer::ensure_running(&opts))
+        .await
+        .map_err(|e| ServerError::Command { what: "starting PostgreSQL".into(), detail: e.to_string() })??;
+    create_database_if_missing(&server, DATABASE_NAME).await?;
+    let options = server.connect_options(DATABASE_NAME);
+    Ok((Target::Embedded(server), options))
+}
+
+async fn create_database_if_missing(server: &EmbeddedServer, name: &str) -> Result<(), DbError> {
+    let target = || Target::Embedded(server.clone()).describe();
+    let mut conn = server
+        .connect_options("postgres")
+        .connect()
+        .await
+        .map_err(|source| DbError::Connect { target: target(), source })?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    if !exists {
+        let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+        if let Err(e) = sqlx::query(&sql).execute(&mut conn).await {
+            // Another fleetdeck may have created it a moment ago.
+            let raced = e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04");
+            if !raced {
+                return Err(e.into());
+            }
+        }
+    }
+    conn.close().await.ok();
+    Ok(())
+}
+
+impl Database {
+    /// Open the database as the operator (the connecting role), applying migrations per policy.
+    pub async fn open(settings: &Settings, policy: MigratePolicy) -> Result<Database, DbError> {
+        let (target, options) = resolve_target(settings).await?;
+        let pool_settings = PoolSettings::from(&settings.database);
+        let own = pool::OwnBackends::default();
+        let pool = pool::connect(options.clone(), &pool_settings, None, Some(own.clone()))
+            .await
+            .map_err(|source| DbError::Connect { target: target.describe(), source })?;
+        let apply = matches!(target, Target::Embedded(_)) || policy == MigratePolicy::Apply;
+        let applied = if apply { migrate::apply(&pool).await? } else { Vec::new() };
+        Ok(Database { pool, options, target, applied, own })
+    }
+
+    /// Close the pool. On fleetdeck's own server, stop the server when no other client is
+    /// connected (the last fleetdeck out turns it off).
+    pub async fn close(self) -> Result<(), DbError> {
+        self.pool.close().await;
+        let Target::Embedded(server) = self.target else {
+            return Ok(());
+        };
+        let mut conn = server.connect_options("postgres").connect().await?;
+        // Other clients: any client backend that is not one of this process's connections
+        // (those may take a moment to leave pg_stat_activity after the pool closed them).
+        let others: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND pid <> ALL($1)",
+        )
+        .bind(self.own.pids())
+        .fetch_one(&mut conn)
+        .await?;
+        if others == 0 {
+            conn.close().await.ok();
+            tokio::task::spawn_blocking(move || server.stop(false))
+                .await
+                .map_err(|e| ServerError::Command { what: "stopping PostgreSQL".into(), detail: e.to_string() })??;
+        } else {
+            tracing::info!(others, "other clients still use fleetdeck's server; leaving it running");
+            conn.close().await.ok();
+        }
+        Ok(())
+    }
+}

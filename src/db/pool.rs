@@ -1,0 +1,88 @@
+//! The connection pool: timeouts, application name, and the acting identity.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use uuid::Uuid;
+
+/// Pool settings taken from the configuration.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub statement_timeout: Duration,
+    pub acquire_timeout: Duration,
+    pub max_connections: u32,
+}
+
+impl From<&crate::config::DatabaseSettings> for PoolSettings {
+    fn from(d: &crate::config::DatabaseSettings) -> Self {
+        PoolSettings {
+            statement_timeout: d.statement_timeout,
+            acquire_timeout: d.acquire_timeout.min(crate::config::MAX_ACQUIRE_TIMEOUT),
+            max_connections: d.max_connections,
+        }
+    }
+}
+
+/// The server process ids of this process's own connections, so that fleetdeck can tell its own
+/// connections from other clients' when it decides whether to stop its server.
+#[derive(Debug, Clone, Default)]
+pub struct OwnBackends(Arc<Mutex<HashSet<i32>>>);
+
+impl OwnBackends {
+    pub fn insert(&self, pid: i32) {
+        if let Ok(mut set) = self.0.lock() {
+            set.insert(pid);
+        }
+    }
+
+    pub fn pids(&self) -> Vec<i32> {
+        self.0.lock().map(|s| s.iter().copied().collect()).unwrap_or_default()
+    }
+}
+
+/// Options every fleetdeck connection carries.
+pub fn with_session_defaults(options: PgConnectOptions, settings: &PoolSettings) -> PgConnectOptions {
+    let timeout_ms = settings.statement_timeout.as_millis().max(1).to_string();
+    options
+        .application_name("fleetdeck")
+        // An explicit search_path: a role named like one of fleetdeck's schemas ("fleetdeck") would
+        // otherwise put that schema first through "$user".
+        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public")])
+}
+
+/// Open a pool. With `acting_user`, every connection switches to the role `authenticated` with
+/// the user's id visible to `auth.uid()`, so the seed's row-level security applies to it.
+pub async fn connect(
+    options: PgConnectOptions,
+    settings: &PoolSettings,
+    acting_user: Option<Uuid>,
+    own: Option<OwnBackends>,
+) -> Result<PgPool, sqlx::Error> {
+    let options = with_session_defaults(options, settings);
+    let mut pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .min_connections(0)
+        .acquire_timeout(settings.acquire_timeout.min(crate::config::MAX_ACQUIRE_TIMEOUT));
+    if acting_user.is_some() || own.is_some() {
+        pool = pool.after_connect(move |conn, _meta| {
+            let own = own.clone();
+            Box::pin(async move {
+                if let Some(own) = own {
+                    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *conn).await?;
+                    own.insert(pid);
+                }
+                if let Some(user_id) = acting_user {
+                    sqlx::query("SELECT set_config('request.jwt.claim.sub', $1, false)")
+                        .bind(user_id.to_string())
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("SET ROLE authenticated").execute(&mut *conn).await?;
+                }
+                Ok(())
+            })
+        });
+    }
+    pool.connect_with(options).await
+}

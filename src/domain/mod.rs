@@ -1,0 +1,3 @@
+//! Plain types and rules. No IO: no SQL, no terminal.
+
+pub mod execution;
