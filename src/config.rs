@@ -266,7 +266,15 @@ fn check_unknown_keys(cfg: &Config) -> Result<(), ConfigError> {
 }
 
 fn invalid(cfg: &Config, key: &str, shown: &str, allowed: &str) -> ConfigError {
-    let origin = cfg.get::<Value>(key).map(|v| origin_of(&v)).unwrap_or_else(|_| "the defaults".into());
+    // Config::get would rebuild the value and lose where it came from: look it up in place.
+    let mut origin = "the defaults".to_string();
+    if let Ok(table) = cfg.collect() {
+        walk(&table, "", &mut |k, v| {
+            if k == key {
+                origin = origin_of(v);
+            }
+        });
+    }
     ConfigError(format!("`{key}` = {shown:?} in {origin} is not valid: {allowed}"))
 }
 

@@ -175,11 +175,21 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database with fleetdeck's schema.
     pub async fn new() -> TestDb {
+        Self::create(Some(&shared().template)).await
+    }
+
+    /// An empty database: no schema at all (to test migrating and refusing).
+    pub async fn empty() -> TestDb {
+        Self::create(None).await
+    }
+
+    async fn create(template: Option<&str>) -> TestDb {
         let shared = shared();
         let name = format!("fleetdeck_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let mut conn: PgConnection = shared.admin.connect().await.expect("connect to the test server");
-        let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(&shared.template));
+        let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template.unwrap_or("template0")));
         let mut attempts = 0;
         while let Err(e) = sqlx::query(&sql).execute(&mut conn).await {
             // Two clones of one template at the same instant can collide; try again.

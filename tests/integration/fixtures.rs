@@ -1,0 +1,138 @@
+//! Rows the tests build on.
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+pub async fn user(pool: &PgPool, email: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO platform.users (email, password_hash, first_name, last_name, subscription_tier) \
+         VALUES ($1, 'x', 'First', 'Last', 'pro') RETURNING id",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn organization(pool: &PgPool, slug: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO platform.organizations (name, slug, subscription_tier) VALUES ($1, $1, 'enterprise') RETURNING id",
+    )
+    .bind(slug)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn member(pool: &PgPool, org: Uuid, user: Uuid, role: &str) {
+    sqlx::query("INSERT INTO platform.organization_members (organization_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(org)
+        .bind(user)
+        .bind(role)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+pub async fn agent(pool: &PgPool, name: &str, owner_type: &str, owner_id: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO platform.agents (name, owner_type, owner_id, framework, agent_type) \
+         VALUES ($1, $2, $3, 'langgraph', 'code') RETURNING id",
+    )
+    .bind(name)
+    .bind(owner_type)
+    .bind(owner_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn workflow(pool: &PgPool, agent: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO platform.workflows (agent_id, name, workflow_data, workflow_type, framework) \
+         VALUES ($1, 'wf', '{}', 'code', 'langgraph') RETURNING id",
+    )
+    .bind(agent)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn execution(pool: &PgPool, workflow: Uuid, agent: Uuid, status: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO platform.workflow_executions (workflow_id, agent_id, status, correlation_id) \
+         VALUES ($1, $2, $3, gen_random_uuid()) RETURNING id",
+    )
+    .bind(workflow)
+    .bind(agent)
+    .bind(status)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn generator(pool: &PgPool, name: &str) -> Uuid {
+    sqlx::query_scalar("INSERT INTO broker.generators (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+pub async fn stack(pool: &PgPool, name: &str, generator: Uuid) -> Uuid {
+    sqlx::query_scalar("INSERT INTO broker.stacks (name, generator_id) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(generator)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+pub async fn deployment_object(pool: &PgPool, stack: Uuid, generator: Uuid, yaml: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO broker.deployment_objects (stack_id, yaml_content, yaml_checksum, generator_id) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(stack)
+    .bind(yaml)
+    .bind(sha256_hex(yaml))
+    .bind(generator)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn cluster_agent(pool: &PgPool, name: &str, cluster: &str) -> Uuid {
+    sqlx::query_scalar("INSERT INTO broker.agents (name, cluster_name) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(cluster)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+pub async fn event(pool: &PgPool, agent: Uuid, object: Uuid, status: &str) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status) \
+         VALUES ($1, $2, 'DEPLOY', $3) RETURNING id",
+    )
+    .bind(agent)
+    .bind(object)
+    .bind(status)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The database's message for a failed statement.
+pub fn db_message(err: sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => panic!("expected a database error, got {other:?}"),
+    }
+}

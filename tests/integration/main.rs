@@ -1,0 +1,12 @@
+//! Integration tests on a real PostgreSQL. One binary, so one throwaway server serves the whole
+//! run; every test gets its own freshly migrated database (see fleetdeck::testing).
+
+mod audit;
+mod broker;
+mod cli;
+mod cloud_ergon;
+mod embedded;
+mod fixtures;
+mod migrations;
+mod platform;
+mod ui;
