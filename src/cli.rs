@@ -123,9 +123,14 @@ pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
         return Ok(Services::new(db.pool.clone(), Actor::operator()));
     };
     let user = identity::find_by_email(&db.pool, email).await?;
-    let acting = pool::connect(db.options.clone(), &pool::PoolSettings::from(&settings.database), Some(user.id), Some(db.own.clone()))
-        .await
-        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
+    let acting = pool::connect(
+        db.options.clone(),
+        &pool::PoolSettings::from(&settings.database),
+        Some(user.id),
+        Some(db.own.clone()),
+    )
+    .await
+    .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
     Ok(Services::new(acting, Actor::user(&user.email, user.id)))
 }
 
@@ -292,7 +297,8 @@ mod tests {
 
     #[test]
     fn parses_global_flags_after_the_command() {
-        let cli = Cli::try_parse_from(["fleetdeck", "doctor", "--as", "a@b.c", "--database-url", "postgres://x"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["fleetdeck", "doctor", "--as", "a@b.c", "--database-url", "postgres://x"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Doctor)));
         assert_eq!(cli.as_user.as_deref(), Some("a@b.c"));
     }

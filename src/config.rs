@@ -162,11 +162,8 @@ impl Settings {
         if let FileSource::Explicit(p) | FileSource::Default(p) = &file {
             builder = builder.add_source(File::from(p.as_path()).format(FileFormat::Toml).required(true));
         }
-        let fleetdeck_env: Map<String, String> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with("FLEETDECK_"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let fleetdeck_env: Map<String, String> =
+            env.iter().filter(|(k, _)| k.starts_with("FLEETDECK_")).map(|(k, v)| (k.clone(), v.clone())).collect();
         builder = builder.add_source(
             Environment::with_prefix("FLEETDECK")
                 .prefix_separator("_")
@@ -181,11 +178,7 @@ impl Settings {
         builder = set(builder, "database.url", database_url)?;
         builder = set(builder, "database.url", overrides.database_url.clone())?;
         builder = set(builder, "user", overrides.user.clone())?;
-        builder = set(
-            builder,
-            "log_file",
-            overrides.log_file.as_ref().map(|p| p.display().to_string()),
-        )?;
+        builder = set(builder, "log_file", overrides.log_file.as_ref().map(|p| p.display().to_string()))?;
 
         let cfg = builder.build().map_err(|e| ConfigError(e.to_string()))?;
         check_unknown_keys(&cfg)?;
@@ -197,10 +190,7 @@ impl Settings {
 /// Every key path the defaults define.
 fn known_keys() -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
-    if let Ok(defaults) = Config::builder()
-        .add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml))
-        .build()
-    {
+    if let Ok(defaults) = Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml)).build() {
         if let Ok(table) = defaults.collect() {
             walk(&table, "", &mut |k, _| {
                 keys.insert(k.to_string());
@@ -225,7 +215,6 @@ fn walk(table: &Map<String, Value>, prefix: &str, f: &mut dyn FnMut(&str, &Value
 
 fn origin_of(v: &Value) -> String {
     match v.origin() {
-        Some(o) if o == "the environment" => "the environment".to_string(),
         Some(o) => o.to_string(),
         None => "a command-line flag".to_string(),
     }
@@ -303,12 +292,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
     let db = raw.database;
     let statement_timeout = duration(cfg, "database.statement_timeout", &db.statement_timeout)?;
     if statement_timeout.is_zero() {
-        return Err(invalid(
-            cfg,
-            "database.statement_timeout",
-            &db.statement_timeout,
-            "must be more than zero",
-        ));
+        return Err(invalid(cfg, "database.statement_timeout", &db.statement_timeout, "must be more than zero"));
     }
     let acquire_timeout = duration(cfg, "database.acquire_timeout", &db.acquire_timeout)?;
     if acquire_timeout.is_zero() || acquire_timeout > MAX_ACQUIRE_TIMEOUT {
@@ -456,19 +440,16 @@ mod tests {
         let msg = load(&[], Some("theme = \"neon\"\n"), Overrides::default()).unwrap_err().to_string();
         assert!(msg.contains("`theme`") && msg.contains("allowed: default"), "{msg}");
 
-        let msg = load(&[], Some("[database]\nacquire_timeout = \"10s\"\n"), Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let msg =
+            load(&[], Some("[database]\nacquire_timeout = \"10s\"\n"), Overrides::default()).unwrap_err().to_string();
         assert!(msg.contains("at most 3s"), "{msg}");
 
-        let msg = load(&[], Some("[database]\nmax_connections = \"many\"\n"), Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let msg =
+            load(&[], Some("[database]\nmax_connections = \"many\"\n"), Overrides::default()).unwrap_err().to_string();
         assert!(msg.contains("database.max_connections"), "{msg}");
 
-        let msg = load(&[("FLEETDECK_DATABASE__MAX_CONNECTIONS", "0")], None, Overrides::default())
-            .unwrap_err()
-            .to_string();
+        let msg =
+            load(&[("FLEETDECK_DATABASE__MAX_CONNECTIONS", "0")], None, Overrides::default()).unwrap_err().to_string();
         assert!(msg.contains("database.max_connections") && msg.contains("the environment"), "{msg}");
     }
 

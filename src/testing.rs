@@ -65,7 +65,8 @@ fn remove_stale_runs() {
     let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix(TEMP_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok())
+        let Some(pid) =
+            name.strip_prefix(TEMP_PREFIX).and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok())
         else {
             continue;
         };
@@ -189,7 +190,8 @@ impl TestDb {
         let shared = shared();
         let name = format!("fleetdeck_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
         let mut conn: PgConnection = shared.admin.connect().await.expect("connect to the test server");
-        let sql = format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template.unwrap_or("template0")));
+        let sql =
+            format!("CREATE DATABASE {} TEMPLATE {}", quote_ident(&name), quote_ident(template.unwrap_or("template0")));
         let mut attempts = 0;
         while let Err(e) = sqlx::query(&sql).execute(&mut conn).await {
             // Two clones of one template at the same instant can collide; try again.
@@ -199,7 +201,8 @@ impl TestDb {
         }
         conn.close().await.ok();
         let options = shared.admin.clone().database(&name);
-        let pool = pool::connect(options.clone(), &test_pool_settings(), None, None).await.expect("connect to test database");
+        let pool =
+            pool::connect(options.clone(), &test_pool_settings(), None, None).await.expect("connect to test database");
         TestDb { pool, name, options }
     }
 

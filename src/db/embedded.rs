@@ -87,41 +87,34 @@ pub struct EmbeddedServer {
     pub initialised: bool,
 }
 
+/// `<root>/<prefix><major>[.<minor>]/bin` for each installed major version, newest first.
+fn versioned_bin_dirs(root: &str, prefix: &str) -> Vec<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            let major = name.strip_prefix(prefix)?.split('.').next()?.parse::<u32>().ok()?;
+            Some((major, e.path().join("bin")))
+        })
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+    versions.into_iter().map(|(_, p)| p).collect()
+}
+
 /// Directories to look in for the server programs, best first.
 pub fn candidate_bin_dirs() -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
-    // Debian/Ubuntu: /usr/lib/postgresql/<major>/bin, newest first. Fedora/RHEL: /usr/pgsql-<major>/bin.
-    for (root, prefix) in [("/usr/lib/postgresql", ""), ("/usr", "pgsql-")] {
-        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(root)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                let major = name.strip_prefix(prefix)?.split('.').next()?.parse::<u32>().ok()?;
-                Some((major, e.path().join("bin")))
-            })
-            .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
-        dirs.extend(versions.into_iter().map(|(_, p)| p));
-    }
+    // Debian/Ubuntu: /usr/lib/postgresql/<major>/bin. Fedora/RHEL (PGDG): /usr/pgsql-<major>/bin.
+    dirs.extend(versioned_bin_dirs("/usr/lib/postgresql", ""));
+    dirs.extend(versioned_bin_dirs("/usr", "pgsql-"));
     // macOS: Homebrew (Apple silicon and Intel) and Postgres.app.
     for root in ["/opt/homebrew/opt", "/usr/local/opt"] {
-        let mut versions: Vec<(u32, PathBuf)> = fs::read_dir(root)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().to_string();
-                let major = name.strip_prefix("postgresql@")?.parse::<u32>().ok()?;
-                Some((major, e.path().join("bin")))
-            })
-            .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
-        dirs.extend(versions.into_iter().map(|(_, p)| p));
+        dirs.extend(versioned_bin_dirs(root, "postgresql@"));
         dirs.push(PathBuf::from(root).join("postgresql/bin"));
     }
     dirs.push(PathBuf::from("/Applications/Postgres.app/Contents/Versions/latest/bin"));
@@ -154,7 +147,9 @@ pub fn find_bin_dir(configured: Option<&Path>) -> Result<PathBuf, ServerError> {
             return Ok(resolved);
         }
     }
-    Err(ServerError::NoBinaries { searched: "PATH, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew and Postgres.app".into() })
+    Err(ServerError::NoBinaries {
+        searched: "PATH, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew and Postgres.app".into(),
+    })
 }
 
 /// The user the server must run as: None when fleetdeck is not root.
@@ -196,8 +191,7 @@ impl EmbeddedServer {
             .map_err(io_err("cannot open the lock file", &lock_path))?;
         lock.lock().map_err(io_err("cannot lock", &lock_path))?;
 
-        let mut server =
-            EmbeddedServer { data_dir, bin_dir, run_as, started: false, initialised: false };
+        let mut server = EmbeddedServer { data_dir, bin_dir, run_as, started: false, initialised: false };
         if !server.data_dir.join("PG_VERSION").is_file() {
             server.init(opts.throwaway)?;
             server.initialised = true;
@@ -211,7 +205,11 @@ impl EmbeddedServer {
     }
 
     /// A handle on an existing cluster, without creating or starting anything.
-    pub fn existing(data_dir: &Path, bin_dir: Option<&Path>, server_user_name: &str) -> Result<EmbeddedServer, ServerError> {
+    pub fn existing(
+        data_dir: &Path,
+        bin_dir: Option<&Path>,
+        server_user_name: &str,
+    ) -> Result<EmbeddedServer, ServerError> {
         Ok(EmbeddedServer {
             data_dir: absolute(data_dir)?,
             bin_dir: find_bin_dir(bin_dir)?,
@@ -245,7 +243,8 @@ impl EmbeddedServer {
     fn init(&self, throwaway: bool) -> Result<(), ServerError> {
         let dir = &self.data_dir;
         fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("cannot set permissions on", dir))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(io_err("cannot set permissions on", dir))?;
         if let Some(u) = &self.run_as {
             nix::unistd::chown(dir, Some(u.uid.into()), Some(u.gid.into())).map_err(|e| ServerError::Io {
                 what: "cannot give the data directory to the server user:",
@@ -322,10 +321,13 @@ impl EmbeddedServer {
     pub fn stop(&self, immediate: bool) -> Result<(), ServerError> {
         tracing::info!(data_dir = %self.data_dir.display(), "stopping PostgreSQL");
         let mut cmd = self.program("pg_ctl");
-        cmd.arg("stop")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-m", if immediate { "immediate" } else { "fast" }, "-w", "-t", "60"]);
+        cmd.arg("stop").arg("-D").arg(&self.data_dir).args([
+            "-m",
+            if immediate { "immediate" } else { "fast" },
+            "-w",
+            "-t",
+            "60",
+        ]);
         let out = self.run("pg_ctl stop", cmd)?;
         if !out.status.success() && self.is_running()? {
             return Err(ServerError::Command {
@@ -338,11 +340,7 @@ impl EmbeddedServer {
 
     /// Connection options for a database on this server (over the Unix socket).
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.data_dir)
-            .port(SOCKET_PORT)
-            .username(SUPERUSER)
-            .database(database)
+        PgConnectOptions::new().socket(&self.data_dir).port(SOCKET_PORT).username(SUPERUSER).database(database)
     }
 
     /// A URL that reaches a database on this server (for child processes and psql).

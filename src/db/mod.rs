@@ -29,7 +29,8 @@ impl Target {
     pub fn describe(&self) -> String {
         match self {
             Target::Embedded(s) => {
-                let user = s.run_as.as_ref().map(|u| format!(", server runs as OS user {}", u.name)).unwrap_or_default();
+                let user =
+                    s.run_as.as_ref().map(|u| format!(", server runs as OS user {}", u.name)).unwrap_or_default();
                 format!(
                     "fleetdeck's own server: cluster {}, Unix socket only{user}; binaries {}",
                     s.data_dir.display(),
@@ -81,8 +82,8 @@ pub struct Database {
 /// Find the server, starting fleetdeck's own when no URL is configured.
 pub async fn resolve_target(settings: &Settings) -> Result<(Target, PgConnectOptions), DbError> {
     if let Some(url) = &settings.database.url {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|source| DbError::BadUrl { url: redact_url(url), source })?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|source| DbError::BadUrl { url: redact_url(url), source })?;
         return Ok((Target::External { url: redact_url(url) }, options));
     }
     let opts = ServerOptions {

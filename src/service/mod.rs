@@ -23,9 +23,7 @@ impl Actor {
         let name = std::env::var("USER")
             .ok()
             .filter(|s| !s.is_empty())
-            .or_else(|| {
-                nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name)
-            })
+            .or_else(|| nix::unistd::User::from_uid(nix::unistd::geteuid()).ok().flatten().map(|u| u.name))
             .unwrap_or_else(|| format!("uid {}", nix::unistd::geteuid()));
         Actor { label: format!("os:{name}"), user_id: None }
     }
@@ -83,7 +81,9 @@ impl From<sqlx::Error> for Error {
                     // insufficient_privilege, including row-level security refusals
                     "42501" => Error::Forbidden(message),
                     // check, foreign key, not null, integrity violations
-                    "23514" | "23503" | "23502" | "23000" | "22001" | "22P02" => Error::Invalid { field, reason: message },
+                    "23514" | "23503" | "23502" | "23000" | "22001" | "22P02" => {
+                        Error::Invalid { field, reason: message }
+                    }
                     // unique violation
                     "23505" => Error::Conflict { current_state: "exists".into(), message },
                     // admin shutdown, cannot connect now, connection failures

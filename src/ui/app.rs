@@ -57,9 +57,7 @@ impl App {
                 self.tab = Tab::ALL[i];
             }
             (KeyCode::Tab, _) => self.tab = Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()],
-            (KeyCode::BackTab, _) => {
-                self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
-            }
+            (KeyCode::BackTab, _) => self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()],
             _ => {}
         }
     }

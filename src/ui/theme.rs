@@ -87,10 +87,10 @@ impl Theme {
         let file: ThemeFile =
             toml::from_str(text).map_err(|e| ThemeError { theme: name.into(), message: e.to_string() })?;
         let slot = |slot: &str| -> Result<Style, ThemeError> {
-            let spec = file.slots.get(slot).ok_or_else(|| ThemeError {
-                theme: name.into(),
-                message: format!("slot {slot} is missing"),
-            })?;
+            let spec = file
+                .slots
+                .get(slot)
+                .ok_or_else(|| ThemeError { theme: name.into(), message: format!("slot {slot} is missing") })?;
             let mut style = Style::default();
             if let Some(fg) = &spec.fg {
                 style = style.fg(color(name, slot, fg)?);

@@ -11,26 +11,34 @@ async fn changing_a_deployment_objects_yaml_fails_with_the_seed_message() {
     let s = stack(&db.pool, "web", g).await;
     let o = deployment_object(&db.pool, s, g, "kind: ConfigMap\n").await;
 
-    let err = sqlx::query("UPDATE broker.deployment_objects SET yaml_content = 'kind: Secret', yaml_checksum = $2 WHERE id = $1")
-        .bind(o)
-        .bind(sha256_hex("kind: Secret"))
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err = sqlx::query(
+        "UPDATE broker.deployment_objects SET yaml_content = 'kind: Secret', yaml_checksum = $2 WHERE id = $1",
+    )
+    .bind(o)
+    .bind(sha256_hex("kind: Secret"))
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
     assert_eq!(
         db_message(err),
         "deployment objects cannot be modified except for soft deletion or updating deletion markers"
     );
     // Not even a no-op update of a live object, nor un-deleting.
-    let err = sqlx::query("UPDATE broker.deployment_objects SET submitted_at = submitted_at - interval '1 day' WHERE id = $1")
-        .bind(o)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err = sqlx::query(
+        "UPDATE broker.deployment_objects SET submitted_at = submitted_at - interval '1 day' WHERE id = $1",
+    )
+    .bind(o)
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
     assert!(db_message(err).contains("cannot be modified"));
 
     // Soft deletion is allowed, once.
-    sqlx::query("UPDATE broker.deployment_objects SET deleted_at = now() WHERE id = $1").bind(o).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE broker.deployment_objects SET deleted_at = now() WHERE id = $1")
+        .bind(o)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let err = sqlx::query("UPDATE broker.deployment_objects SET deleted_at = NULL WHERE id = $1")
         .bind(o)
         .execute(&db.pool)
@@ -137,7 +145,11 @@ async fn agent_and_generator_names_are_unique_among_live_rows() {
 
     let g = generator(&db.pool, "ci").await;
     assert!(sqlx::query("INSERT INTO broker.generators (name) VALUES ('ci')").execute(&db.pool).await.is_err());
-    sqlx::query("UPDATE broker.generators SET deleted_at = now() WHERE id = $1").bind(g).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE broker.generators SET deleted_at = now() WHERE id = $1")
+        .bind(g)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     generator(&db.pool, "ci").await;
 }
 
@@ -150,7 +162,11 @@ async fn soft_deleting_a_generator_soft_deletes_its_stacks_and_marks_them() {
     let s2 = stack(&db.pool, "b", g).await;
     let keep = stack(&db.pool, "c", other).await;
     deployment_object(&db.pool, s1, g, "x: 1").await;
-    sqlx::query("UPDATE broker.generators SET deleted_at = now() WHERE id = $1").bind(g).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE broker.generators SET deleted_at = now() WHERE id = $1")
+        .bind(g)
+        .execute(&db.pool)
+        .await
+        .unwrap();
 
     let deleted: Vec<uuid::Uuid> =
         sqlx::query_scalar("SELECT id FROM broker.stacks WHERE deleted_at IS NOT NULL ORDER BY name")
@@ -182,8 +198,17 @@ async fn hard_deleting_a_stack_removes_targets_events_and_objects() {
     let o = deployment_object(&db.pool, s, g, "x: 1").await;
     let a = cluster_agent(&db.pool, "a", "c").await;
     event(&db.pool, a, o, "SUCCESS").await;
-    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)").bind(a).bind(s).execute(&db.pool).await.unwrap();
-    sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, 'env')").bind(s).execute(&db.pool).await.unwrap();
+    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
+        .bind(a)
+        .bind(s)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, 'env')")
+        .bind(s)
+        .execute(&db.pool)
+        .await
+        .unwrap();
 
     sqlx::query("DELETE FROM broker.stacks WHERE id = $1").bind(s).execute(&db.pool).await.unwrap();
     let counts: (i64, i64, i64, i64) = sqlx::query_as(
@@ -220,8 +245,17 @@ async fn agent_soft_delete_soft_deletes_events_and_hard_delete_removes_targets_a
     .unwrap();
     assert_eq!((a_deleted, b_live), (2, 1));
 
-    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)").bind(b).bind(s).execute(&db.pool).await.unwrap();
-    sqlx::query("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'zone', 'a')").bind(b).execute(&db.pool).await.unwrap();
+    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
+        .bind(b)
+        .bind(s)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'zone', 'a')")
+        .bind(b)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     sqlx::query("DELETE FROM broker.agents WHERE id = $1").bind(b).execute(&db.pool).await.unwrap();
     let left: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM broker.agent_targets), \
@@ -239,7 +273,11 @@ async fn agent_soft_delete_soft_deletes_events_and_hard_delete_removes_targets_a
 async fn updated_at_is_maintained_by_trigger() {
     let db = TestDb::new().await;
     let a = cluster_agent(&db.pool, "a", "c").await;
-    sqlx::query("UPDATE broker.agents SET updated_at = '2000-01-01' WHERE id = $1").bind(a).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE broker.agents SET updated_at = '2000-01-01' WHERE id = $1")
+        .bind(a)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let (moved,): (bool,) = sqlx::query_as("SELECT updated_at > '2001-01-01' FROM broker.agents WHERE id = $1")
         .bind(a)
         .fetch_one(&db.pool)
@@ -248,8 +286,13 @@ async fn updated_at_is_maintained_by_trigger() {
     assert!(moved, "the trigger overrides whatever the statement sets");
 
     // The heartbeat never changes status.
-    sqlx::query("UPDATE broker.agents SET last_heartbeat = now() WHERE id = $1").bind(a).execute(&db.pool).await.unwrap();
-    let status: String = sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1").bind(a).fetch_one(&db.pool).await.unwrap();
+    sqlx::query("UPDATE broker.agents SET last_heartbeat = now() WHERE id = $1")
+        .bind(a)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1").bind(a).fetch_one(&db.pool).await.unwrap();
     assert_eq!(status, "INACTIVE", "the default status");
 }
 
@@ -259,9 +302,18 @@ async fn labels_annotations_statuses_and_key_hashes_are_validated() {
     let a = cluster_agent(&db.pool, "a", "c").await;
     let bad = [
         ("INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, '')", "agent_labels_label_length"),
-        ("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'my key', 'v')", "agent_annotations_key_format"),
-        ("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'k', 'a b')", "agent_annotations_value_format"),
-        ("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'k', '')", "agent_annotations_value_format"),
+        (
+            "INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'my key', 'v')",
+            "agent_annotations_key_format",
+        ),
+        (
+            "INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'k', 'a b')",
+            "agent_annotations_value_format",
+        ),
+        (
+            "INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'k', '')",
+            "agent_annotations_value_format",
+        ),
         ("UPDATE broker.agents SET status = 'active' WHERE id = $1", "agents_status_check"),
         ("UPDATE broker.agents SET pak_hash = 'ABCDEF' WHERE id = $1", "agents_pak_hash_format"),
     ];

@@ -120,7 +120,8 @@ async fn acting_as_a_user_is_checked_at_start() {
     let db = TestDb::new().await;
     user(&db.pool, "alice@example.com").await;
     let home = tempfile::tempdir().unwrap();
-    let out = run(fleetdeck(home.path()).args(["doctor", "--as", "Alice@Example.com"]).env("DATABASE_URL", db.url())).await;
+    let out =
+        run(fleetdeck(home.path()).args(["doctor", "--as", "Alice@Example.com"]).env("DATABASE_URL", db.url())).await;
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("acting as       alice@example.com (platform user"), "{stdout}");
@@ -191,9 +192,8 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
     let url = db.url();
     let home_path = home.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let pair = native_pty_system()
-            .openpty(PtySize { rows: 24, cols: 100, pixel_width: 0, pixel_height: 0 })
-            .unwrap();
+        let pair =
+            native_pty_system().openpty(PtySize { rows: 24, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(BIN);
         cmd.env("DATABASE_URL", url);
         cmd.env("TERM", "xterm-256color");

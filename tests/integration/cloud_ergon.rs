@@ -154,7 +154,8 @@ async fn search_solutions_by_capabilities_ranks_by_match_count_then_usage() {
 async fn increment_solution_usage_counts_successes_and_failures() {
     let db = TestDb::new().await;
     solution(&db, "t", "[]", 0, "active").await;
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM ergon.solutions WHERE name = 't'").fetch_one(&db.pool).await.unwrap();
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM ergon.solutions WHERE name = 't'").fetch_one(&db.pool).await.unwrap();
     for ok in [true, true, false] {
         sqlx::query("SELECT ergon.increment_solution_usage($1, $2)").bind(id).bind(ok).execute(&db.pool).await.unwrap();
     }
@@ -171,26 +172,30 @@ async fn increment_solution_usage_counts_successes_and_failures() {
 #[tokio::test]
 async fn ergon_initial_data_types_and_triggers_exist() {
     let db = TestDb::new().await;
-    let caps: Vec<(String, String, Option<String>, String)> =
-        sqlx::query_as("SELECT name::text, category::text, subcategory::text, action::text FROM ergon.capabilities ORDER BY name")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let caps: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT name::text, category::text, subcategory::text, action::text FROM ergon.capabilities ORDER BY name",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(caps.len(), 6);
     assert!(caps.contains(&("data.csv.parse".into(), "data".into(), Some("csv".into()), "parse".into())));
-    let templates: Vec<String> = sqlx::query_scalar("SELECT name::text FROM ergon.templates ORDER BY name")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    let templates: Vec<String> =
+        sqlx::query_scalar("SELECT name::text FROM ergon.templates ORDER BY name").fetch_all(&db.pool).await.unwrap();
     assert_eq!(templates, vec!["fastapi_wrapper", "mcp_adapter"]);
-    let err = sqlx::query("INSERT INTO ergon.solutions (name, display_name, type, source) VALUES ('x', 'x', 'plugin', 'custom')")
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err = sqlx::query(
+        "INSERT INTO ergon.solutions (name, display_name, type, source) VALUES ('x', 'x', 'plugin', 'custom')",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
     assert!(crate::fixtures::db_message(err).contains("invalid input value for enum ergon.solution_type"));
 
     solution(&db, "t", "[]", 0, "active").await;
-    sqlx::query("UPDATE ergon.solutions SET updated_at = '2000-01-01' WHERE name = 't'").execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE ergon.solutions SET updated_at = '2000-01-01' WHERE name = 't'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let fresh: bool = sqlx::query_scalar("SELECT updated_at > '2001-01-01' FROM ergon.solutions WHERE name = 't'")
         .fetch_one(&db.pool)
         .await

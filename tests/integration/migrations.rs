@@ -41,24 +41,55 @@ async fn a_second_migration_run_changes_nothing() {
 async fn every_table_the_seeds_name_exists_in_its_schema() {
     let db = TestDb::new().await;
     let expected = [
-        "catalog.application_desc", "catalog.deployment_profile", "catalog.component",
-        "edge.orchestrator", "edge.site", "edge.host",
-        "platform.users", "platform.organizations", "platform.organization_members", "platform.agents",
-        "platform.workflows", "platform.workflow_executions", "platform.marketplace_integrations",
+        "catalog.application_desc",
+        "catalog.deployment_profile",
+        "catalog.component",
+        "edge.orchestrator",
+        "edge.site",
+        "edge.host",
+        "platform.users",
+        "platform.organizations",
+        "platform.organization_members",
+        "platform.agents",
+        "platform.workflows",
+        "platform.workflow_executions",
+        "platform.marketplace_integrations",
         "platform.container_resources",
-        "broker.generators", "broker.stacks", "broker.agents", "broker.deployment_objects", "broker.agent_events",
-        "broker.agent_targets", "broker.stack_labels", "broker.stack_annotations", "broker.agent_labels",
+        "broker.generators",
+        "broker.stacks",
+        "broker.agents",
+        "broker.deployment_objects",
+        "broker.agent_events",
+        "broker.agent_targets",
+        "broker.stack_labels",
+        "broker.stack_annotations",
+        "broker.agent_labels",
         "broker.agent_annotations",
-        "cloud.instances", "cloud.bitnami_packages", "cloud.bitnami_categories", "cloud.bitnami_operator_capabilities",
-        "cloud.providers", "cloud.regions", "cloud.cred", "cloud.data", "cloud.instances_with_city",
+        "cloud.instances",
+        "cloud.bitnami_packages",
+        "cloud.bitnami_categories",
+        "cloud.bitnami_operator_capabilities",
+        "cloud.providers",
+        "cloud.regions",
+        "cloud.cred",
+        "cloud.data",
+        "cloud.instances_with_city",
         "cloud.instances_with_country",
-        "public.users", "public.conversations", "public.messages",
-        "ergon.solutions", "ergon.capabilities", "ergon.integrations", "ergon.analyses", "ergon.configurations",
-        "ergon.templates", "ergon.chat_sessions",
+        "public.users",
+        "public.conversations",
+        "public.messages",
+        "ergon.solutions",
+        "ergon.capabilities",
+        "ergon.integrations",
+        "ergon.analyses",
+        "ergon.configurations",
+        "ergon.templates",
+        "ergon.chat_sessions",
         "fleetdeck.audit_log",
     ];
     for name in expected {
-        let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(name).fetch_one(&db.pool).await.unwrap();
+        let found: bool =
+            sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(name).fetch_one(&db.pool).await.unwrap();
         assert!(found, "{name} is missing");
     }
     // A sample of seed-named indexes and columns with their types.
@@ -69,7 +100,8 @@ async fn every_table_the_seeds_name_exists_in_its_schema() {
         "ergon.idx_solutions_description_fts",
         "ergon.idx_analyses_status_created",
     ] {
-        let found: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(index).fetch_one(&db.pool).await.unwrap();
+        let found: bool =
+            sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(index).fetch_one(&db.pool).await.unwrap();
         assert!(found, "index {index} is missing");
     }
     let embedding: String = sqlx::query_scalar(

@@ -81,11 +81,12 @@ async fn the_seeds_check_lists_and_defaults_hold() {
     let db = TestDb::new().await;
     let u = user(&db.pool, "a@example.com").await;
     let a = agent(&db.pool, "bot", "user", u).await;
-    let (status, version): (String, String) = sqlx::query_as("SELECT status, version FROM platform.agents WHERE id = $1")
-        .bind(a)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let (status, version): (String, String) =
+        sqlx::query_as("SELECT status, version FROM platform.agents WHERE id = $1")
+            .bind(a)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert_eq!((status.as_str(), version.as_str()), ("draft", "1.0.0"));
     for sql in [
         "UPDATE platform.agents SET framework = 'autogen' WHERE id = $1",
@@ -114,12 +115,14 @@ async fn the_seeds_check_lists_and_defaults_hold() {
     .unwrap();
     assert_eq!(e, ("queued".to_string(), 0, 3));
     let o = organization(&db.pool, "acme").await;
-    let err = sqlx::query("INSERT INTO platform.organization_members (organization_id, user_id, role) VALUES ($1, $2, 'guest')")
-        .bind(o)
-        .bind(u)
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
+    let err = sqlx::query(
+        "INSERT INTO platform.organization_members (organization_id, user_id, role) VALUES ($1, $2, 'guest')",
+    )
+    .bind(o)
+    .bind(u)
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
     assert!(db_message(err).contains("organization_members_role_check"));
 }
 
@@ -215,20 +218,21 @@ async fn row_level_security_shows_a_user_their_own_and_their_organizations_rows(
     let role: String = sqlx::query_scalar("SELECT current_user::text").fetch_one(&as_alice).await.unwrap();
     assert_eq!(role, "authenticated");
 
-    let mut agents: Vec<String> = sqlx::query_scalar("SELECT name FROM platform.agents").fetch_all(&as_alice).await.unwrap();
+    let mut agents: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM platform.agents").fetch_all(&as_alice).await.unwrap();
     agents.sort();
     assert_eq!(agents, vec!["acme-bot", "alice-bot"]);
-    let workflows: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.workflows").fetch_one(&as_alice).await.unwrap();
+    let workflows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.workflows").fetch_one(&as_alice).await.unwrap();
     assert_eq!(workflows, 2);
-    let executions: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT agent_id FROM platform.workflow_executions")
-        .fetch_all(&as_alice)
-        .await
-        .unwrap();
+    let executions: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT agent_id FROM platform.workflow_executions").fetch_all(&as_alice).await.unwrap();
     assert_eq!(executions.len(), 2);
     assert!(executions.iter().all(|a| *a == alice_agent || *a == acme_agent));
     let users: Vec<String> = sqlx::query_scalar("SELECT email FROM platform.users").fetch_all(&as_alice).await.unwrap();
     assert_eq!(users, vec!["alice@example.com"]);
-    let orgs: Vec<String> = sqlx::query_scalar("SELECT slug FROM platform.organizations").fetch_all(&as_alice).await.unwrap();
+    let orgs: Vec<String> =
+        sqlx::query_scalar("SELECT slug FROM platform.organizations").fetch_all(&as_alice).await.unwrap();
     assert_eq!(orgs, vec!["acme"]);
 
     // Writes are filtered the same way: bob's executions cannot be touched by alice.
