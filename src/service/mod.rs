@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod identity;
+pub mod imports;
 pub mod system;
 
 use sqlx::PgPool;

@@ -9,10 +9,13 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::{Report, Result};
 
+mod doctor;
+mod import;
+
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::db::embedded::ServerError;
 use crate::db::{migrate, pool, Database, DbError, MigratePolicy, Target};
-use crate::service::{self, identity, system, Actor, Services};
+use crate::service::{self, identity, Actor, Services};
 use crate::ui::theme::{Theme, ThemeError};
 
 #[derive(Debug, Parser)]
@@ -51,6 +54,9 @@ pub enum Command {
     Migrate,
     /// Check the configuration, the database and the schema; exit non-zero when something is wrong
     Doctor,
+    /// Import published data: Helm repository indexes, cloud instance prices, Margo app descriptions
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -67,6 +73,7 @@ pub fn is_user_facing(report: &Report) -> bool {
         || report.downcast_ref::<ThemeError>().is_some()
         || report.downcast_ref::<crate::logging::LogError>().is_some()
         || report.downcast_ref::<SchemaError>().is_some()
+        || report.downcast_ref::<crate::import::InputError>().is_some()
 }
 
 /// The database's schema is not the one this fleetdeck needs.
@@ -94,13 +101,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         None => dashboard(&settings).await,
         Some(Command::Migrate) => migrate_cmd(&settings).await,
-        Some(Command::Doctor) => doctor(&settings).await,
+        Some(Command::Doctor) => doctor::run(&settings).await,
+        Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
         Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
     }
 }
 
 /// Refuse to work on a database whose schema is behind (or ahead of) this binary.
-async fn require_current_schema(db: &Database) -> Result<()> {
+pub(crate) async fn require_current_schema(db: &Database) -> Result<()> {
     let status = migrate::status(&db.pool).await?;
     if !status.is_current() {
         let what = if !status.pending.is_empty() {
@@ -180,110 +188,6 @@ async fn migrate_cmd(settings: &Settings) -> Result<ExitCode> {
     status?;
     print!("{out}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// One line of the doctor's report.
-struct Check {
-    ok: bool,
-    label: &'static str,
-    value: String,
-}
-
-async fn doctor(settings: &Settings) -> Result<ExitCode> {
-    let mut checks = vec![
-        Check { ok: true, label: "config file", value: settings.file.describe() },
-        Check { ok: true, label: "log file", value: settings.log_file.display().to_string() },
-    ];
-    match Database::open(settings, MigratePolicy::Leave).await {
-        Err(e) => checks.push(Check { ok: false, label: "database", value: e.to_string() }),
-        Ok(db) => {
-            checks.push(Check { ok: true, label: "database", value: db.target.describe() });
-            doctor_database(&db, settings, &mut checks).await;
-            db.close().await?;
-        }
-    }
-    let problems = checks.iter().filter(|c| !c.ok).count();
-    let mut out = String::new();
-    for c in &checks {
-        let mark = if c.ok { "ok " } else { "!! " };
-        let mut lines = c.value.lines();
-        writeln!(out, "{mark} {:<15} {}", c.label, lines.next().unwrap_or(""))?;
-        for line in lines {
-            writeln!(out, "    {:<15} {line}", "")?;
-        }
-    }
-    if problems == 0 {
-        writeln!(out, "\nhealthy")?;
-    } else {
-        writeln!(out, "\n{problems} problem(s)")?;
-    }
-    print!("{out}");
-    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-async fn doctor_database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
-    match system::server_info(&db.pool).await {
-        Ok(info) => checks.push(Check {
-            ok: true,
-            label: "server",
-            value: format!(
-                "PostgreSQL {}, database {}, role {}{}",
-                info.version,
-                info.database,
-                info.role,
-                if info.superuser { " (superuser)" } else { "" }
-            ),
-        }),
-        Err(e) => checks.push(Check { ok: false, label: "server", value: e.to_string() }),
-    }
-    match migrate::status(&db.pool).await {
-        Ok(st) => {
-            let total = st.applied.len() + st.pending.len() + st.modified.len() + st.failed.len();
-            let version = st.version().map(|v| v.to_string()).unwrap_or_else(|| "none".into());
-            let mut value = format!("version {version} ({} of {total} migrations applied)", st.applied.len());
-            if !st.pending.is_empty() {
-                write!(value, "; pending: {}; run `fleetdeck migrate`", join(st.pending.iter().map(|p| p.0))).ok();
-            }
-            if !st.modified.is_empty() {
-                write!(value, "; changed since applied: {}", join(st.modified.iter())).ok();
-            }
-            if !st.failed.is_empty() {
-                write!(value, "; failed: {}", join(st.failed.iter())).ok();
-            }
-            if !st.unknown.is_empty() {
-                write!(value, "; applied by a newer fleetdeck: {}", join(st.unknown.iter())).ok();
-            }
-            checks.push(Check { ok: st.is_current(), label: "schema", value });
-        }
-        Err(e) => checks.push(Check { ok: false, label: "schema", value: e.to_string() }),
-    }
-    match system::schema_presence(&db.pool).await {
-        Ok(list) => {
-            for (schema, what, present) in list {
-                checks.push(Check {
-                    ok: present,
-                    label: "  schema",
-                    value: format!("{schema:<10} {} — {what}", if present { "present" } else { "MISSING" }),
-                });
-            }
-        }
-        Err(e) => checks.push(Check { ok: false, label: "schemas", value: e.to_string() }),
-    }
-    match services(db, settings).await {
-        Ok(s) => {
-            let value = match s.actor.user_id {
-                Some(id) => format!("{} (platform user {id}, role authenticated, row-level security)", s.actor.label),
-                None => format!("operator {} (the connecting role; no row-level security)", s.actor.label),
-            };
-            checks.push(Check { ok: true, label: "acting as", value });
-            s.pool.close().await;
-        }
-        Err(e) => checks.push(Check { ok: false, label: "acting as", value: e.to_string() }),
-    }
-}
-
-fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
-    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

@@ -1,0 +1,115 @@
+//! `fleetdeck doctor`: the configuration, the database and the schema, checked.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use color_eyre::eyre::Result;
+
+use super::services;
+use crate::config::Settings;
+use crate::db::{migrate, Database, MigratePolicy};
+use crate::service::system;
+
+/// One line of the doctor's report.
+struct Check {
+    ok: bool,
+    label: &'static str,
+    value: String,
+}
+
+pub(super) async fn run(settings: &Settings) -> Result<ExitCode> {
+    let mut checks = vec![
+        Check { ok: true, label: "config file", value: settings.file.describe() },
+        Check { ok: true, label: "log file", value: settings.log_file.display().to_string() },
+    ];
+    match Database::open(settings, MigratePolicy::Leave).await {
+        Err(e) => checks.push(Check { ok: false, label: "database", value: e.to_string() }),
+        Ok(db) => {
+            checks.push(Check { ok: true, label: "database", value: db.target.describe() });
+            database(&db, settings, &mut checks).await;
+            db.close().await?;
+        }
+    }
+    let problems = checks.iter().filter(|c| !c.ok).count();
+    let mut out = String::new();
+    for c in &checks {
+        let mark = if c.ok { "ok " } else { "!! " };
+        let mut lines = c.value.lines();
+        writeln!(out, "{mark} {:<15} {}", c.label, lines.next().unwrap_or(""))?;
+        for line in lines {
+            writeln!(out, "    {:<15} {line}", "")?;
+        }
+    }
+    if problems == 0 {
+        writeln!(out, "\nhealthy")?;
+    } else {
+        writeln!(out, "\n{problems} problem(s)")?;
+    }
+    print!("{out}");
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
+    match system::server_info(&db.pool).await {
+        Ok(info) => checks.push(Check {
+            ok: true,
+            label: "server",
+            value: format!(
+                "PostgreSQL {}, database {}, role {}{}",
+                info.version,
+                info.database,
+                info.role,
+                if info.superuser { " (superuser)" } else { "" }
+            ),
+        }),
+        Err(e) => checks.push(Check { ok: false, label: "server", value: e.to_string() }),
+    }
+    match migrate::status(&db.pool).await {
+        Ok(st) => {
+            let total = st.applied.len() + st.pending.len() + st.modified.len() + st.failed.len();
+            let version = st.version().map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+            let mut value = format!("version {version} ({} of {total} migrations applied)", st.applied.len());
+            if !st.pending.is_empty() {
+                write!(value, "; pending: {}; run `fleetdeck migrate`", join(st.pending.iter().map(|p| p.0))).ok();
+            }
+            if !st.modified.is_empty() {
+                write!(value, "; changed since applied: {}", join(st.modified.iter())).ok();
+            }
+            if !st.failed.is_empty() {
+                write!(value, "; failed: {}", join(st.failed.iter())).ok();
+            }
+            if !st.unknown.is_empty() {
+                write!(value, "; applied by a newer fleetdeck: {}", join(st.unknown.iter())).ok();
+            }
+            checks.push(Check { ok: st.is_current(), label: "schema", value });
+        }
+        Err(e) => checks.push(Check { ok: false, label: "schema", value: e.to_string() }),
+    }
+    match system::schema_presence(&db.pool).await {
+        Ok(list) => {
+            for (schema, what, present) in list {
+                checks.push(Check {
+                    ok: present,
+                    label: "  schema",
+                    value: format!("{schema:<10} {} — {what}", if present { "present" } else { "MISSING" }),
+                });
+            }
+        }
+        Err(e) => checks.push(Check { ok: false, label: "schemas", value: e.to_string() }),
+    }
+    match services(db, settings).await {
+        Ok(s) => {
+            let value = match s.actor.user_id {
+                Some(id) => format!("{} (platform user {id}, role authenticated, row-level security)", s.actor.label),
+                None => format!("operator {} (the connecting role; no row-level security)", s.actor.label),
+            };
+            checks.push(Check { ok: true, label: "acting as", value });
+            s.pool.close().await;
+        }
+        Err(e) => checks.push(Check { ok: false, label: "acting as", value: e.to_string() }),
+    }
+}
+
+fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,113 @@
+//! `fleetdeck import …`: parse the file completely first (a bad file writes nothing), then write
+//! it in one transaction.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Subcommand;
+use color_eyre::eyre::Result;
+
+use super::require_current_schema;
+use crate::config::Settings;
+use crate::db::{Database, MigratePolicy};
+use crate::import::{self, helm_index, InputError};
+use crate::service::imports;
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A Helm repository index (index.yaml) into the package marketplace; re-importing updates in place
+    HelmIndex {
+        /// The index.yaml
+        file: PathBuf,
+        /// The repository's name (packages are keyed by repository and chart)
+        #[arg(long, value_name = "NAME")]
+        repo: String,
+        /// The repository's URL
+        #[arg(long, value_name = "URL")]
+        repo_url: Option<String>,
+        /// READMEs: one {"chart", "version", "readme"} object per line
+        #[arg(long, value_name = "FILE.jsonl")]
+        readmes: Option<PathBuf>,
+    },
+    /// Cloud instance types and prices (one JSON object per line) with their providers and regions
+    Instances {
+        /// The .jsonl file
+        file: PathBuf,
+    },
+}
+
+fn read(path: &PathBuf) -> Result<String, InputError> {
+    std::fs::read_to_string(path).map_err(|e| InputError::new(path, e.to_string()))
+}
+
+async fn open(settings: &Settings) -> Result<Database> {
+    let db = Database::open(settings, MigratePolicy::Require).await?;
+    if let Err(e) = require_current_schema(&db).await {
+        db.close().await?;
+        return Err(e);
+    }
+    Ok(db)
+}
+
+pub(super) async fn run(settings: &Settings, cmd: ImportCommand) -> Result<ExitCode> {
+    let started = Instant::now();
+    match cmd {
+        ImportCommand::HelmIndex { file, repo, repo_url, readmes } => {
+            if repo.trim().is_empty() {
+                return Err(InputError::new(&file, "--repo must name the repository").into());
+            }
+            let readmes = match &readmes {
+                Some(path) => helm_index::read_readmes(path)?,
+                None => Default::default(),
+            };
+            let spinner = indicatif::ProgressBar::new_spinner();
+            spinner.set_message(format!("parsing {}", file.display()));
+            let text = read(&file)?;
+            let repository = helm_index::Repository { name: repo.trim().to_string(), url: repo_url };
+            let parsed = tokio::task::spawn_blocking({
+                let file = file.clone();
+                move || helm_index::parse(&file, &text, &repository, &readmes)
+            })
+            .await??;
+            spinner.finish_and_clear();
+            let db = open(settings).await?;
+            let bar = import::progress(parsed.packages.len() as u64, "charts");
+            let result = imports::upsert_packages(&db.pool, &parsed.packages, || bar.inc(1)).await;
+            bar.finish_and_clear();
+            db.close().await?;
+            let counts = result?;
+            println!(
+                "imported {} charts ({} versions) from {} into repository {}: {} new, {} updated, in {:.1}s",
+                parsed.packages.len(),
+                parsed.versions,
+                file.display(),
+                repo.trim(),
+                counts.inserted,
+                counts.updated,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        ImportCommand::Instances { file } => {
+            let text = read(&file)?;
+            let rows = import::instances::parse(&file, &text)?;
+            let db = open(settings).await?;
+            let bar = import::progress(rows.len() as u64, "instances");
+            let result = imports::upsert_instances(&db.pool, &rows, |n| bar.inc(n)).await;
+            bar.finish_and_clear();
+            db.close().await?;
+            let counts = result?;
+            println!(
+                "imported {} instance types from {}: {} new, {} updated; {} new providers, {} regions; in {:.1}s",
+                rows.len(),
+                file.display(),
+                counts.instances.inserted,
+                counts.instances.updated,
+                counts.providers,
+                counts.regions,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
