@@ -35,6 +35,12 @@ pub enum ImportCommand {
         /// The .jsonl file
         file: PathBuf,
     },
+    /// LF Edge Margo application descriptions (2024 and 2025 forms); each file is its own transaction
+    Margo {
+        /// One description per file
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn read(path: &PathBuf) -> Result<String, InputError> {
@@ -108,6 +114,62 @@ pub(super) async fn run(settings: &Settings, cmd: ImportCommand) -> Result<ExitC
                 started.elapsed().as_secs_f64()
             );
         }
+        ImportCommand::Margo { files } => return margo(settings, &files).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each file is checked and written on its own: a bad file writes nothing and the others go on.
+/// The summary names every file; the exit code is 1 when any failed.
+async fn margo(settings: &Settings, files: &[PathBuf]) -> Result<ExitCode> {
+    let parsed: Vec<(PathBuf, Result<import::margo::AppDescription, InputError>)> =
+        files.iter().map(|f| (f.clone(), read(f).and_then(|text| import::margo::parse(f, &text)))).collect();
+    let mut lines = Vec::new();
+    let mut failed = 0;
+    let mut db: Option<Database> = None;
+    for (file, result) in parsed {
+        let line = match result {
+            Err(e) => {
+                failed += 1;
+                format!("!!  {e}; nothing written")
+            }
+            Ok(app) => {
+                let pool = match &db {
+                    Some(db) => db.pool.clone(),
+                    None => {
+                        let opened = open(settings).await?;
+                        let pool = opened.pool.clone();
+                        db = Some(opened);
+                        pool
+                    }
+                };
+                match imports::upsert_app_description(&pool, &app).await {
+                    Ok(new) => {
+                        let components: usize = app.profiles.iter().map(|p| p.components.len()).sum();
+                        format!(
+                            "ok  {}: {} {} ({} profile(s), {components} component(s), {})",
+                            file.display(),
+                            app.app_id,
+                            app.version,
+                            app.profiles.len(),
+                            if new { "new" } else { "updated" }
+                        )
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        format!("!!  {}: not written: {e}", file.display())
+                    }
+                }
+            }
+        };
+        lines.push(line);
+    }
+    if let Some(db) = db {
+        db.close().await?;
+    }
+    for l in &lines {
+        println!("{l}");
+    }
+    println!("{} of {} description(s) imported", files.len() - failed, files.len());
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

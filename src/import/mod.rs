@@ -3,6 +3,7 @@
 
 pub mod helm_index;
 pub mod instances;
+pub mod margo;
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@ use super::Result;
 use crate::domain::cloud::region_location;
 use crate::domain::marketplace::Package;
 use crate::import::instances::Instance;
+use crate::import::margo::AppDescription;
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -220,4 +221,60 @@ pub async fn upsert_instances(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+/// Store one Margo description in its own transaction: the description is upserted by app_id and
+/// its profiles (with their components) replaced. Returns whether the description is new.
+pub async fn upsert_app_description(pool: &PgPool, app: &AppDescription) -> Result<bool> {
+    let mut tx = pool.begin().await?;
+    let inserted: bool = sqlx::query_scalar(
+        "INSERT INTO catalog.application_desc AS t (app_id, name, vendor, version, description, icon, site, tag_line, \
+             tags, published) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')) \
+         ON CONFLICT (app_id) DO UPDATE SET name = EXCLUDED.name, vendor = EXCLUDED.vendor, \
+             version = EXCLUDED.version, description = EXCLUDED.description, icon = EXCLUDED.icon, \
+             site = EXCLUDED.site, tag_line = EXCLUDED.tag_line, tags = EXCLUDED.tags \
+         RETURNING (xmax = 0)",
+    )
+    .bind(&app.app_id)
+    .bind(&app.name)
+    .bind(&app.vendor)
+    .bind(&app.version)
+    .bind(&app.description)
+    .bind(&app.icon)
+    .bind(&app.site)
+    .bind(&app.tag_line)
+    .bind(&app.tags)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM catalog.deployment_profile WHERE app_id = $1").bind(&app.app_id).execute(&mut *tx).await?;
+    for p in &app.profiles {
+        sqlx::query(
+            "INSERT INTO catalog.deployment_profile (id, type, description, cpu_cores, memory, storage, \
+                 cpu_architectures, peripherals, interfaces, app_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&p.id)
+        .bind(&p.profile_type)
+        .bind(&p.description)
+        .bind(p.cpu_cores)
+        .bind(&p.memory)
+        .bind(&p.storage)
+        .bind(&p.cpu_architectures)
+        .bind(&p.peripherals)
+        .bind(&p.interfaces)
+        .bind(&app.app_id)
+        .execute(&mut *tx)
+        .await?;
+        for c in &p.components {
+            sqlx::query("INSERT INTO catalog.component (deployment_profile_id, name, properties) VALUES ($1, $2, $3)")
+                .bind(&p.id)
+                .bind(&c.name)
+                .bind(&c.properties)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
 }
