@@ -7,6 +7,7 @@ mod cli;
 mod cloud_ergon;
 mod embedded;
 mod fixtures;
+mod imports;
 mod migrations;
 mod platform;
 mod ui;
