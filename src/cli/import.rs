@@ -173,3 +173,22 @@ async fn margo(settings: &Settings, files: &[PathBuf]) -> Result<ExitCode> {
     println!("{} of {} description(s) imported", files.len() - failed, files.len());
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
+
+/// `fleetdeck seed --demo`.
+pub(super) async fn seed(settings: &Settings, scale: crate::import::demo::Scale, seed: u64) -> Result<ExitCode> {
+    let db = open(settings).await?;
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let result = crate::import::demo::seed(&db.pool, scale, seed, chrono::Utc::now(), |step| {
+        spinner.set_message(format!("seeding: {step}"));
+    })
+    .await;
+    spinner.finish_and_clear();
+    db.close().await?;
+    let report = result?;
+    for (table, rows) in &report.tally.0 {
+        println!("{rows:>10}  {table}");
+    }
+    println!("seeded the {scale:?} demo (seed {seed}) in {:.1}s", report.elapsed.as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}

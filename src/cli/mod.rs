@@ -57,6 +57,18 @@ pub enum Command {
     /// Import published data: Helm repository indexes, cloud instance prices, Margo app descriptions
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Fill an empty database with a believable demo platform (deterministic for a given seed)
+    Seed {
+        /// Generate the demo data set (the only kind there is)
+        #[arg(long, required = true)]
+        demo: bool,
+        /// small: a few hundred of each; large: 100,000 hosts, 20,000 agents, 1,000,000 executions
+        #[arg(long, value_enum, default_value = "small")]
+        scale: crate::import::demo::Scale,
+        /// The random seed: the same seed gives the same data
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -103,6 +115,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Migrate) => migrate_cmd(&settings).await,
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
+        Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -1,6 +1,7 @@
 //! Importers: the formats platforms publish, parsed and checked here; written by the service layer
 //! in one transaction each.
 
+pub mod demo;
 pub mod helm_index;
 pub mod instances;
 pub mod margo;

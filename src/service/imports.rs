@@ -27,8 +27,19 @@ impl Counts {
 
 /// Upsert packages by (repository_name, name) and refresh the category and capability totals.
 /// `progress` is called after each package.
-pub async fn upsert_packages(pool: &PgPool, packages: &[Package], mut progress: impl FnMut()) -> Result<Counts> {
+pub async fn upsert_packages(pool: &PgPool, packages: &[Package], progress: impl FnMut()) -> Result<Counts> {
     let mut tx = pool.begin().await?;
+    let counts = upsert_packages_on(&mut tx, packages, progress).await?;
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// [`upsert_packages`] inside the caller's transaction.
+pub async fn upsert_packages_on(
+    tx: &mut PgConnection,
+    packages: &[Package],
+    mut progress: impl FnMut(),
+) -> Result<Counts> {
     let mut counts = Counts::default();
     for p in packages {
         let inserted: bool = sqlx::query_scalar(
@@ -83,8 +94,7 @@ pub async fn upsert_packages(pool: &PgPool, packages: &[Package], mut progress: 
         counts.add(inserted);
         progress();
     }
-    refresh_package_totals(&mut tx).await?;
-    tx.commit().await?;
+    refresh_package_totals(&mut *tx).await?;
     Ok(counts)
 }
 
@@ -114,12 +124,19 @@ pub struct InstanceCounts {
 }
 
 /// Upsert instances by (provider, name), and the providers and regions they name.
-pub async fn upsert_instances(
-    pool: &PgPool,
+pub async fn upsert_instances(pool: &PgPool, rows: &[Instance], progress: impl FnMut(u64)) -> Result<InstanceCounts> {
+    let mut tx = pool.begin().await?;
+    let out = upsert_instances_on(&mut tx, rows, progress).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`upsert_instances`] inside the caller's transaction.
+pub async fn upsert_instances_on(
+    tx: &mut PgConnection,
     rows: &[Instance],
     mut progress: impl FnMut(u64),
 ) -> Result<InstanceCounts> {
-    let mut tx = pool.begin().await?;
     let mut out = InstanceCounts::default();
 
     let mut providers: Vec<&str> = rows.iter().map(|r| r.provider.as_str()).collect();
@@ -219,7 +236,6 @@ pub async fn upsert_instances(
         }
         progress(chunk.len() as u64);
     }
-    tx.commit().await?;
     Ok(out)
 }
 
@@ -227,6 +243,13 @@ pub async fn upsert_instances(
 /// its profiles (with their components) replaced. Returns whether the description is new.
 pub async fn upsert_app_description(pool: &PgPool, app: &AppDescription) -> Result<bool> {
     let mut tx = pool.begin().await?;
+    let inserted = upsert_app_description_on(&mut tx, app).await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// [`upsert_app_description`] inside the caller's transaction.
+pub async fn upsert_app_description_on(tx: &mut PgConnection, app: &AppDescription) -> Result<bool> {
     let inserted: bool = sqlx::query_scalar(
         "INSERT INTO catalog.application_desc AS t (app_id, name, vendor, version, description, icon, site, tag_line, \
              tags, published) \
@@ -275,6 +298,5 @@ pub async fn upsert_app_description(pool: &PgPool, app: &AppDescription) -> Resu
                 .await?;
         }
     }
-    tx.commit().await?;
     Ok(inserted)
 }

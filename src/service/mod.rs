@@ -2,6 +2,7 @@
 //! features lives here; the CLI verbs and the dashboard call the same functions.
 
 pub mod audit;
+pub mod bulk;
 pub mod identity;
 pub mod imports;
 pub mod system;

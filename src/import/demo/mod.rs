@@ -1,0 +1,159 @@
+//! `fleetdeck seed --demo`: a believable, consistent platform in every schema, deterministic for a
+//! given seed, written with COPY in one transaction.
+
+mod fleet;
+mod gen;
+mod market;
+mod platform;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::service::{Error, Result};
+pub use platform::KNOWN_USERS;
+
+/// How big the demo is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scale {
+    /// A few hundred of each: seconds.
+    Small,
+    /// Seed 003's row counts and a large fleet: 100,000 hosts, 20,000 cluster agents, 1,000,000 executions.
+    Large,
+}
+
+/// Row counts per scale.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    pub orchestrators: usize,
+    pub sites: usize,
+    pub hosts: usize,
+    pub generators: usize,
+    pub clusters: usize,
+    pub cluster_agents: usize,
+    pub stacks: usize,
+    pub users: usize,
+    pub orgs: usize,
+    pub ai_agents: usize,
+    pub workflows: usize,
+    pub executions: usize,
+    pub packages: usize,
+    pub instances: usize,
+    pub apps: usize,
+    pub solutions: usize,
+}
+
+impl Sizes {
+    pub fn of(scale: Scale) -> Sizes {
+        match scale {
+            Scale::Small => Sizes {
+                orchestrators: 3,
+                sites: 12,
+                hosts: 300,
+                generators: 4,
+                clusters: 12,
+                cluster_agents: 200,
+                stacks: 40,
+                users: 60,
+                orgs: 8,
+                ai_agents: 150,
+                workflows: 300,
+                executions: 600,
+                packages: 300,
+                instances: 1_000,
+                apps: 30,
+                solutions: 120,
+            },
+            Scale::Large => Sizes {
+                orchestrators: 20,
+                sites: 2_000,
+                hosts: 100_000,
+                generators: 20,
+                clusters: 400,
+                cluster_agents: 20_000,
+                stacks: 2_000,
+                users: 5_000,
+                orgs: 500,
+                ai_agents: 10_000,
+                workflows: 30_000,
+                executions: 1_000_000,
+                packages: 13_435,
+                instances: 16_695,
+                apps: 500,
+                solutions: 2_000,
+            },
+        }
+    }
+}
+
+/// Rows written per table, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Tally(pub Vec<(String, u64)>);
+
+impl Tally {
+    pub fn add(&mut self, table: &str, rows: u64) {
+        self.0.push((table.to_string(), rows));
+    }
+}
+
+/// What seeding did.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub tally: Tally,
+    pub elapsed: Duration,
+}
+
+/// Is the database free of platform data (so the demo may fill it)?
+pub async fn is_empty(pool: &PgPool) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT NOT (EXISTS (SELECT 1 FROM edge.host) OR EXISTS (SELECT 1 FROM broker.stacks) \
+             OR EXISTS (SELECT 1 FROM platform.users) OR EXISTS (SELECT 1 FROM cloud.bitnami_packages) \
+             OR EXISTS (SELECT 1 FROM catalog.application_desc) OR EXISTS (SELECT 1 FROM ergon.solutions))",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Fill an empty database. One transaction: on any error nothing is left behind.
+/// `progress` is told the name of each step as it starts.
+pub async fn seed(
+    pool: &PgPool,
+    scale: Scale,
+    seed: u64,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(&str),
+) -> Result<Report> {
+    if !is_empty(pool).await? {
+        return Err(Error::Conflict {
+            current_state: "not empty".into(),
+            message: "the database already holds platform data; seed --demo only fills an empty database".into(),
+        });
+    }
+    let started = Instant::now();
+    let sizes = Sizes::of(scale);
+    let mut g = gen::Gen::new(seed, now);
+    let mut tally = Tally::default();
+    let mut tx = pool.begin().await?;
+    // Bulk load: no statement timeout for this transaction's long COPYs.
+    sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
+    progress("edge fleet");
+    fleet::edge(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("broker");
+    fleet::broker(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("platform");
+    platform::platform(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("packages");
+    market::packages(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("compute");
+    market::compute(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("edge apps");
+    market::catalog(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("solutions");
+    market::ergon(&mut g, &mut tx, &sizes, &mut tally).await?;
+    progress("committing");
+    tx.commit().await?;
+    progress("analysing");
+    sqlx::query("ANALYZE").execute(pool).await?;
+    Ok(Report { tally, elapsed: started.elapsed() })
+}
