@@ -5,6 +5,7 @@ mod audit;
 mod broker;
 mod cli;
 mod cloud_ergon;
+mod demo;
 mod embedded;
 mod fixtures;
 mod imports;
