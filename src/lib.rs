@@ -10,6 +10,7 @@ pub mod domain;
 pub mod import;
 pub mod logging;
 pub mod service;
+pub mod sim;
 #[doc(hidden)]
 pub mod testing;
 pub mod ui;

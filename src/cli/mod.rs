@@ -69,11 +69,71 @@ pub enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Keep a demo database moving until Ctrl-C: heartbeats, executions, deploy events, new versions
+    Simulate(SimulateArgs),
+    /// The demo: start (or use) the database, migrate, seed the small demo if empty, run the simulator and open the dashboard
+    Demo(SimulateArgs),
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
     },
+}
+
+/// The simulator's rates.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimulateArgs {
+    /// Time between ticks
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub tick: std::time::Duration,
+    /// Heartbeat interval of hosts and agents
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub heartbeat_interval: std::time::Duration,
+    /// Share of active hosts and agents that are silent (stale or offline) at any time, 0 to 1
+    #[arg(long, default_value_t = 0.05, value_parser = fraction)]
+    pub silent_fraction: f64,
+    /// Executions moved forward per status per tick
+    #[arg(long, default_value_t = 5)]
+    pub executions: i64,
+    /// New queued executions per tick
+    #[arg(long, default_value_t = 5)]
+    pub new_executions: i64,
+    /// Deploy events reported per tick at most
+    #[arg(long, default_value_t = 200)]
+    pub events: i64,
+    /// Share of failures among finished executions and deploy events, 0 to 1
+    #[arg(long, default_value_t = 0.1, value_parser = fraction)]
+    pub failure_share: f64,
+    /// Submit a new deployment object every N ticks (0: never)
+    #[arg(long, default_value_t = 10)]
+    pub deploy_every: u64,
+    /// Random seed of the simulation
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("{s:?} is not a number from 0 to 1")),
+    }
+}
+
+impl SimulateArgs {
+    pub fn options(&self) -> crate::sim::Options {
+        crate::sim::Options {
+            tick: self.tick.max(std::time::Duration::from_millis(10)),
+            heartbeat_interval: self.heartbeat_interval,
+            silent_fraction: self.silent_fraction,
+            deploy_every: self.deploy_every,
+            rates: crate::service::sim::Rates {
+                executions: self.executions.max(0),
+                new_executions: self.new_executions.max(0),
+                events: self.events.max(0),
+                failure_share: self.failure_share,
+            },
+        }
+    }
 }
 
 /// Errors whose message says all a person needs (printed without a backtrace).
@@ -116,6 +176,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
+        Some(Command::Simulate(args)) => simulate(&settings, &args).await,
+        Some(Command::Demo(args)) => demo(&settings, &args).await,
         Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
     }
 }
@@ -165,6 +227,88 @@ async fn dashboard(settings: &Settings) -> Result<ExitCode> {
         let app = crate::ui::app::App::new(theme, target);
         crate::ui::tui::run(app).await?;
         services.pool.close().await;
+        Ok::<_, Report>(())
+    }
+    .await;
+    db.close().await?;
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
+    let db = Database::open(settings, MigratePolicy::Require).await?;
+    if let Err(e) = require_current_schema(&db).await {
+        db.close().await?;
+        return Err(e);
+    }
+    let opts = args.options();
+    println!("simulating on {} every {:?}; Ctrl-C stops", db.target.describe(), opts.tick);
+    let mut state = crate::sim::State::new(args.seed);
+    let mut interval = tokio::time::interval(opts.tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let stop = tokio::signal::ctrl_c();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = interval.tick() => match crate::sim::tick(&db.pool, &mut state, &opts).await {
+                Ok(t) if state.tick % 10 == 0 => {
+                    let (sh, sa) = state.silent();
+                    println!(
+                        "tick {}: {} host and {} agent heartbeats, {} transitions, {} new executions, {} events, \
+                         {} deployments; silent: {sh} hosts, {sa} agents",
+                        state.tick, t.host_heartbeats, t.agent_heartbeats, t.transitions, t.new_executions, t.events,
+                        t.deployments
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("tick {}: {e} (trying again next tick)", state.tick),
+            },
+        }
+    }
+    let t = state.totals;
+    println!(
+        "stopped after {} ticks: {} transitions ({} refused), {} new executions, {} events, {} deployments",
+        state.tick, t.transitions, t.rejected, t.new_executions, t.events, t.deployments
+    );
+    db.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The README's first command: a live demo in one step.
+async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
+    let theme = Theme::built_in(&settings.theme)?;
+    let db = Database::open(settings, MigratePolicy::Apply).await?;
+    let outcome = async {
+        if crate::import::demo::is_empty(&db.pool).await? {
+            eprintln!("fleetdeck: seeding the small demo data set…");
+            crate::import::demo::seed(
+                &db.pool,
+                crate::import::demo::Scale::Small,
+                args.seed,
+                chrono::Utc::now(),
+                |_| {},
+            )
+            .await?;
+        }
+        let services = services(&db, settings).await?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let pool = db.pool.clone();
+        let opts = args.options();
+        let seed = args.seed;
+        let simulator = tokio::spawn(async move {
+            crate::sim::run(&pool, &opts, seed, async {
+                let _ = stop_rx.await;
+            })
+            .await
+        });
+        let target = format!("demo, simulator running │ {} as {}", short_target(&db.target), services.actor.label);
+        let ui = crate::ui::tui::run(crate::ui::app::App::new(theme, target)).await;
+        let _ = stop_tx.send(());
+        let state = simulator.await?;
+        tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");
+        services.pool.close().await;
+        ui?;
         Ok::<_, Report>(())
     }
     .await;

@@ -1,16 +1,14 @@
 //! End to end: the real binary, as a person or a script runs it.
 
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fleetdeck::testing::TestDb;
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
 use crate::embedded::shared_tempdir;
 use crate::fixtures::user;
+use crate::pty::Pty;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 
@@ -104,7 +102,10 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
     let out = run(fleetdeck(home.path()).arg("migrate").env("DATABASE_URL", db.url())).await;
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("applied 7 migration(s)"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("applied {} migration(s)", fleetdeck::db::migrate::MIGRATOR.iter().count())),
+        "{stdout}"
+    );
 
     let out = run(fleetdeck(home.path()).arg("migrate").env("DATABASE_URL", db.url())).await;
     let (stdout, _) = text(&out);
@@ -192,68 +193,52 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
     let url = db.url();
     let home_path = home.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let pair =
-            native_pty_system().openpty(PtySize { rows: 24, cols: 100, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.env("DATABASE_URL", url);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("XDG_CONFIG_HOME", home_path.join("config"));
-        cmd.env("XDG_STATE_HOME", home_path.join("state"));
-        let mut child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let mut writer = pair.master.take_writer().unwrap();
-        let bytes = Arc::new(Mutex::new(Vec::new()));
-        let sink = bytes.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        let screen = |bytes: &Arc<Mutex<Vec<u8>>>| {
-            let mut parser = vt100::Parser::new(24, 100, 0);
-            parser.process(&bytes.lock().unwrap());
-            parser.screen().contents()
-        };
-        let wait_for = |what: &str| {
-            let start = Instant::now();
-            loop {
-                let s = screen(&bytes);
-                if s.contains(what) {
-                    return s;
-                }
-                assert!(start.elapsed() < Duration::from_secs(20), "waited for {what:?}; screen:\n{s}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
-        let first = wait_for("4 Executions");
+        let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
+        let first = pty.wait_for("4 Executions", Duration::from_secs(20));
         for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions"] {
             assert!(first.contains(tab), "{tab}: {first}");
         }
-        writer.write_all(b"3").unwrap();
-        wait_for("The Rollouts pane");
-        writer.write_all(b"q").unwrap();
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(start.elapsed() < Duration::from_secs(10), "did not quit on q");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        pty.send(b"3");
+        pty.wait_for("The Rollouts pane", Duration::from_secs(5));
+        pty.send(b"q");
+        let status = pty.wait_exit(Duration::from_secs(10));
         assert!(status.success(), "{status:?}");
-        std::thread::sleep(Duration::from_millis(100));
-        let raw = bytes.lock().unwrap().clone();
-        let raw = String::from_utf8_lossy(&raw);
-        let entered = raw.find("\u{1b}[?1049h").expect("entered the alternate screen");
-        let left = raw.rfind("\u{1b}[?1049l").expect("left the alternate screen");
-        assert!(left > entered);
-        assert!(raw.rfind("\u{1b}[?25h").is_some_and(|shown| shown > entered), "cursor shown again");
+        assert!(pty.restored_terminal());
     })
     .await
     .unwrap();
+}
+
+/// `fleetdeck demo` on an empty database: migrates, seeds, simulates behind the dashboard, and
+/// stops the simulator when the dashboard quits.
+#[tokio::test]
+async fn demo_migrates_seeds_simulates_and_stops_with_the_dashboard() {
+    let db = TestDb::empty().await;
+    let home = tempfile::tempdir().unwrap();
+    let url = db.url();
+    let home_path = home.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut pty = Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
+        pty.wait_for("demo, simulator running", Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(1500));
+        pty.send(b"q");
+        let status = pty.wait_exit(Duration::from_secs(20));
+        assert!(status.success(), "{status:?}\n{}", pty.screen());
+        assert!(pty.restored_terminal());
+    })
+    .await
+    .unwrap();
+    let count = |sql: &'static str| {
+        let pool = db.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT count(*) FROM edge.host").await, 300, "seeded the small demo");
+    let executions = count("SELECT count(*) FROM platform.workflow_executions").await;
+    assert!(executions > 600, "the simulator queued new executions: {executions}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        count("SELECT count(*) FROM platform.workflow_executions").await,
+        executions,
+        "and stopped with the dashboard"
+    );
 }

@@ -11,4 +11,6 @@ mod fixtures;
 mod imports;
 mod migrations;
 mod platform;
+mod pty;
+mod sim;
 mod ui;
