@@ -106,7 +106,7 @@ pub async fn tick(pool: &PgPool, state: &mut State, opts: &Options) -> Result<Ti
 
     sim::executions(pool, &opts.rates, &mut stats).await?;
     sim::report_events(pool, &opts.rates, &mut stats).await?;
-    if opts.deploy_every > 0 && now % opts.deploy_every == 0 {
+    if opts.deploy_every > 0 && now.is_multiple_of(opts.deploy_every) {
         sim::submit_deployment(pool, &mut stats).await?;
     }
     state.totals += stats;

@@ -252,7 +252,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
         tokio::select! {
             _ = &mut stop => break,
             _ = interval.tick() => match crate::sim::tick(&db.pool, &mut state, &opts).await {
-                Ok(t) if state.tick % 10 == 0 => {
+                Ok(t) if state.tick.is_multiple_of(10) => {
                     let (sh, sa) = state.silent();
                     println!(
                         "tick {}: {} host and {} agent heartbeats, {} transitions, {} new executions, {} events, \
