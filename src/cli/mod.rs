@@ -146,6 +146,7 @@ pub fn is_user_facing(report: &Report) -> bool {
         || report.downcast_ref::<crate::logging::LogError>().is_some()
         || report.downcast_ref::<SchemaError>().is_some()
         || report.downcast_ref::<crate::import::InputError>().is_some()
+        || report.downcast_ref::<crate::ui::tui::NotATerminal>().is_some()
 }
 
 /// The database's schema is not the one this fleetdeck needs.
@@ -219,6 +220,7 @@ pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
 
 async fn dashboard(settings: &Settings) -> Result<ExitCode> {
     let theme = Theme::built_in(&settings.theme)?;
+    crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Require).await?;
     let outcome = async {
         require_current_schema(&db).await?;
@@ -240,6 +242,10 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
     if let Err(e) = require_current_schema(&db).await {
         db.close().await?;
         return Err(e);
+    }
+    if let Err(e) = crate::import::demo::require_demo(&db.pool).await {
+        db.close().await?;
+        return Err(e.into());
     }
     let opts = args.options();
     println!("simulating on {} every {:?}; Ctrl-C stops", db.target.describe(), opts.tick);
@@ -278,6 +284,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
 /// The README's first command: a live demo in one step.
 async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
     let theme = Theme::built_in(&settings.theme)?;
+    crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Apply).await?;
     let outcome = async {
         if crate::import::demo::is_empty(&db.pool).await? {
@@ -291,6 +298,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
             )
             .await?;
         }
+        crate::import::demo::require_demo(&db.pool).await?;
         let services = services(&db, settings).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let pool = db.pool.clone();

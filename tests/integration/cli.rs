@@ -8,7 +8,7 @@ use fleetdeck::testing::TestDb;
 
 use crate::embedded::shared_tempdir;
 use crate::fixtures::user;
-use crate::pty::Pty;
+use crate::pty::{run_in_pty, Pty};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 
@@ -88,11 +88,17 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
     let db = TestDb::empty().await;
     let home = tempfile::tempdir().unwrap();
 
-    let out = run(fleetdeck(home.path()).env("DATABASE_URL", db.url())).await;
-    let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stderr.contains("run `fleetdeck migrate`"), "{stderr}");
-    assert!(!stderr.contains("Location:"), "a clear message, not a backtrace: {stderr}");
+    let (url, home_path) = (db.url(), home.path().to_path_buf());
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
+        let status = pty.wait_exit(Duration::from_secs(20));
+        (status, pty.screen())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(screen.contains("run `fleetdeck migrate`"), "{screen}");
+    assert!(!screen.contains("Location:"), "a clear message, not a backtrace: {screen}");
 
     let out = run(fleetdeck(home.path()).arg("doctor").env("DATABASE_URL", db.url())).await;
     let (stdout, _) = text(&out);
@@ -127,10 +133,10 @@ async fn acting_as_a_user_is_checked_at_start() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("acting as       alice@example.com (platform user"), "{stdout}");
 
-    let out = run(fleetdeck(home.path()).args(["--as", "mallory@example.com"]).env("DATABASE_URL", db.url())).await;
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(stderr.contains("platform user with email \"mallory@example.com\" not found"), "{stderr}");
+    let (code, screen) =
+        run_in_pty(&["--as", "mallory@example.com"], home.path(), vec![("DATABASE_URL", db.url())]).await;
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("platform user with email \"mallory@example.com\" not found"), "{screen}");
 }
 
 #[tokio::test]
@@ -160,11 +166,11 @@ async fn missing_server_programs_get_one_message_and_exit_1() {
     assert!(all.contains("could not find the PostgreSQL server programs"), "{all}");
     assert!(all.contains("apt-get install postgresql") && all.contains("DATABASE_URL"), "{all}");
 
-    // The dashboard says the same, once, on stderr.
-    let out = run(fleetdeck(home.path()).env("FLEETDECK_DATABASE__POSTGRES_BIN", home.path())).await;
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr.matches("could not find the PostgreSQL server programs").count(), 1, "{stderr}");
+    // The dashboard says the same, once.
+    let bin = home.path().display().to_string();
+    let (code, screen) = run_in_pty(&[], home.path(), vec![("FLEETDECK_DATABASE__POSTGRES_BIN", bin)]).await;
+    assert_eq!(code, 1, "{screen}");
+    assert_eq!(screen.matches("could not find the PostgreSQL server programs").count(), 1, "{screen}");
 }
 
 #[tokio::test]
@@ -241,4 +247,41 @@ async fn demo_migrates_seeds_simulates_and_stops_with_the_dashboard() {
         executions,
         "and stopped with the dashboard"
     );
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_a_database_the_demo_did_not_fill() {
+    let db = TestDb::new().await;
+    user(&db.pool, "real@example.com").await;
+    let home = tempfile::tempdir().unwrap();
+    let out = run(fleetdeck(home.path()).arg("simulate").env("DATABASE_URL", db.url())).await;
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("runs only on demo databases"), "{stderr}");
+    let (url, home_path) = (db.url(), home.path().to_path_buf());
+    let (status, screen) = tokio::task::spawn_blocking(move || {
+        let mut pty = Pty::spawn(&["demo"], &home_path, &[("DATABASE_URL", url)]);
+        let status = pty.wait_exit(Duration::from_secs(20));
+        (status, pty.screen())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert!(screen.contains("runs only on demo databases"), "{screen}");
+    let executions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(executions, 0);
+}
+
+#[tokio::test]
+async fn the_dashboard_without_a_terminal_says_so_instead_of_crashing() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    for args in [&[][..], &["demo"][..]] {
+        let out = run(fleetdeck(home.path()).args(args).env("DATABASE_URL", db.url())).await;
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("the dashboard needs a terminal"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

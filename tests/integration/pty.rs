@@ -24,6 +24,12 @@ impl Pty {
             native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
         cmd.args(args);
+        cmd.env_remove("DATABASE_URL");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("FLEETDECK_") {
+                cmd.env_remove(k);
+            }
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));
@@ -96,4 +102,18 @@ impl Pty {
             _ => false,
         }
     }
+}
+
+/// Run the dashboard (or another command) in a terminal until it exits: (exit code, screen).
+pub async fn run_in_pty(args: &[&str], home: &Path, env: Vec<(&'static str, String)>) -> (u32, String) {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let home = home.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut pty = Pty::spawn(&args, &home, &env);
+        let status = pty.wait_exit(Duration::from_secs(30));
+        (status.exit_code(), pty.screen())
+    })
+    .await
+    .unwrap()
 }

@@ -115,6 +115,24 @@ pub async fn is_empty(pool: &PgPool) -> Result<bool> {
     .await?)
 }
 
+/// Was this database filled by the demo generator? The simulator only runs on such databases.
+pub async fn is_demo(pool: &PgPool) -> Result<bool> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM fleetdeck.demo_seed)").fetch_one(pool).await?)
+}
+
+/// Refuse to simulate on a database the demo generator did not fill.
+pub async fn require_demo(pool: &PgPool) -> Result<()> {
+    if is_demo(pool).await? {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "this database was not filled by `fleetdeck seed --demo`; the simulator writes heartbeats, \
+             execution transitions and deployments, so it runs only on demo databases"
+                .into(),
+        ))
+    }
+}
+
 /// Fill an empty database. One transaction: on any error nothing is left behind.
 /// `progress` is told the name of each step as it starts.
 pub async fn seed(
@@ -151,6 +169,11 @@ pub async fn seed(
     market::catalog(&mut g, &mut tx, &sizes, &mut tally).await?;
     progress("solutions");
     market::ergon(&mut g, &mut tx, &sizes, &mut tally).await?;
+    sqlx::query("INSERT INTO fleetdeck.demo_seed (scale, seed) VALUES ($1, $2)")
+        .bind(format!("{scale:?}").to_lowercase())
+        .bind(i64::try_from(seed).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
     progress("committing");
     tx.commit().await?;
     progress("analysing");
