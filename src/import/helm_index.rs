@@ -77,17 +77,7 @@ pub fn read_readmes(path: &Path) -> Result<HashMap<String, String>, InputError> 
         if line.trim().is_empty() {
             continue;
         }
-        let mut de = serde_json::Deserializer::from_str(line);
-        let parsed: Line = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let err = InputError::new(path, inner.to_string()).at(i + 1, Some(inner.column()));
-            if field == "." {
-                err
-            } else {
-                err.field(field)
-            }
-        })?;
+        let parsed: Line = super::json_line(path, i + 1, line)?;
         out.insert(parsed.chart, parsed.readme);
     }
     Ok(out)
@@ -114,13 +104,7 @@ pub fn parse(
     repo: &Repository,
     readmes: &HashMap<String, String>,
 ) -> Result<Parsed, InputError> {
-    let index: Index = serde_yaml_ng::from_str(text).map_err(|e| {
-        let err = InputError::new(path, e.to_string());
-        match e.location() {
-            Some(loc) => err.at(loc.line(), Some(loc.column())),
-            None => err,
-        }
-    })?;
+    let index: Index = serde_yaml_ng::from_str(text).map_err(|e| super::yaml_error(path, e))?;
     let mut packages = Vec::with_capacity(index.entries.len());
     let mut versions = 0;
     for (chart, entries) in index.entries {

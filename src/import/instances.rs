@@ -97,19 +97,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Instance>, InputError> {
         }
         let raw_data: Value =
             serde_json::from_str(raw).map_err(|e| InputError::new(path, e.to_string()).at(n, Some(e.column())))?;
-        let mut de = serde_json::Deserializer::from_str(raw);
-        let l: Line = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let field = e.path().to_string();
-            let inner = e.into_inner();
-            let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            let err = InputError::new(path, message).at(n, Some(inner.column()));
-            if field == "." {
-                err
-            } else {
-                err.field(field)
-            }
-        })?;
+        let l: Line = super::json_line(path, n, raw)?;
         if l.provider.trim().is_empty() {
             return Err(InputError::new(path, "must not be empty").at(n, None).field("provider"));
         }

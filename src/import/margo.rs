@@ -151,13 +151,7 @@ fn typed_items(ctx: &Ctx, v: &Value, key: &str, path: &str, allowed: &[&str]) ->
 /// Parse and check one description. Nothing is written.
 pub fn parse(file: &Path, text: &str) -> Result<AppDescription, InputError> {
     let ctx = Ctx { file };
-    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let err = InputError::new(file, e.to_string());
-        match e.location() {
-            Some(loc) => err.at(loc.line(), Some(loc.column())),
-            None => err,
-        }
-    })?;
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| super::yaml_error(file, e))?;
     if !doc.is_object() {
         return Err(InputError::new(file, "not a Margo application description (expected a YAML mapping)"));
     }

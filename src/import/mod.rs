@@ -44,6 +44,33 @@ impl InputError {
     }
 }
 
+/// Parse one line of a JSON-lines file; an error names the line number and the field.
+pub fn json_line<T: serde::de::DeserializeOwned>(path: &Path, line_no: usize, text: &str) -> Result<T, InputError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        // serde_json appends its own "at line 1 column N": the line is ours to tell.
+        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let err = InputError::new(path, message).at(line_no, Some(inner.column()));
+        if field == "." {
+            err
+        } else {
+            err.field(field)
+        }
+    })
+}
+
+/// A YAML parse error with its line and column.
+pub fn yaml_error(path: &Path, e: serde_yaml_ng::Error) -> InputError {
+    let err = InputError::new(path, e.to_string());
+    match e.location() {
+        Some(loc) => err.at(loc.line(), Some(loc.column())),
+        None => err,
+    }
+}
+
 /// A progress bar on stderr when it is a terminal, nothing otherwise.
 pub fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());

@@ -351,6 +351,16 @@ pub async fn broker(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: 
         &["id", "created_at", "agent_id", "deployment_object_id", "event_type", "status", "message"],
     )
     .await?;
+    let event = |g: &mut Gen,
+                 rows: &mut crate::service::bulk::Rows,
+                 agent: Uuid,
+                 object: Uuid,
+                 failure: Option<&str>,
+                 ago: std::ops::Range<i64>| {
+        rows.uuid(g.uuid()).ts(g.ago(ago)).uuid(agent).uuid(object).text("DEPLOY");
+        rows.text(if failure.is_some() { "FAILURE" } else { "SUCCESS" }).opt(failure);
+        rows.end();
+    };
     for (s, (object, previous)) in stacks.iter().zip(&desired) {
         for &a in &s.reach {
             let agent = &agents[a];
@@ -359,40 +369,14 @@ pub async fn broker(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: 
             }
             if let Some(prev) = previous {
                 if g.chance(0.5) {
-                    copy.rows
-                        .uuid(g.uuid())
-                        .ts(g.ago(86_400..172_800))
-                        .uuid(agent.id)
-                        .uuid(*prev)
-                        .text("DEPLOY")
-                        .text("SUCCESS")
-                        .null();
-                    copy.rows.end();
+                    event(g, &mut copy.rows, agent.id, *prev, None, 86_400..172_800);
                 }
             }
             match g.weighted(&[85, 5, 10]) {
-                0 => {
-                    copy.rows
-                        .uuid(g.uuid())
-                        .ts(g.ago(0..86_400))
-                        .uuid(agent.id)
-                        .uuid(*object)
-                        .text("DEPLOY")
-                        .text("SUCCESS")
-                        .null();
-                    copy.rows.end();
-                }
+                0 => event(g, &mut copy.rows, agent.id, *object, None, 0..86_400),
                 1 => {
-                    let msg = *g.pick(FAILURES);
-                    copy.rows
-                        .uuid(g.uuid())
-                        .ts(g.ago(0..86_400))
-                        .uuid(agent.id)
-                        .uuid(*object)
-                        .text("DEPLOY")
-                        .text("FAILURE")
-                        .text(msg);
-                    copy.rows.end();
+                    let msg = g.word(FAILURES);
+                    event(g, &mut copy.rows, agent.id, *object, Some(msg), 0..86_400);
                 }
                 _ => {} // not reported yet: pending
             }
