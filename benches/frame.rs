@@ -10,7 +10,11 @@ use ratatui::Terminal;
 
 fn frame(c: &mut Criterion) {
     let theme = Theme::built_in("default").expect("built-in theme");
-    let app = App::new(theme, "own server /var/lib/fleetdeck/postgres as os:bench".into());
+    let app = App::new(
+        theme,
+        fleetdeck::ui::keymap::Keymap::defaults(),
+        "own server /var/lib/fleetdeck/postgres as os:bench".into(),
+    );
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
     c.bench_function("tab screen frame 160x48", |b| {
         b.iter(|| {

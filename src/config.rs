@@ -66,6 +66,8 @@ pub struct Settings {
     pub log_level: String,
     pub database: DatabaseSettings,
     pub file: FileSource,
+    /// The user's key bindings (`[keys.SECTION] action = ["key", …]`), checked by the keymap.
+    pub keys: Vec<crate::ui::keymap::UserBinding>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +89,8 @@ struct RawSettings {
     log_file: String,
     log_level: String,
     database: RawDatabase,
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +229,10 @@ fn check_unknown_keys(cfg: &Config) -> Result<(), ConfigError> {
     let table = cfg.collect().map_err(|e| ConfigError(e.to_string()))?;
     let mut problems = Vec::new();
     walk(&table, "", &mut |key, value| {
+        // Key bindings are checked by the keymap, which knows the sections and actions.
+        if key == "keys" || key.starts_with("keys.") {
+            return;
+        }
         if !known.contains(key) {
             let section = key.rsplit_once('.').map(|(s, _)| s).unwrap_or("");
             let siblings: Vec<&str> = known
@@ -320,7 +328,23 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
             ));
         }
     }
+    let mut keys = Vec::new();
+    for (section, actions) in raw.keys {
+        for (action, list) in actions {
+            let path = format!("keys.{section}.{action}");
+            let mut origin = "the environment or a flag".to_string();
+            if let Ok(table) = cfg.collect() {
+                walk(&table, "", &mut |k, v| {
+                    if k == path {
+                        origin = origin_of(v);
+                    }
+                });
+            }
+            keys.push(crate::ui::keymap::UserBinding { section: section.clone(), action, keys: list, origin });
+        }
+    }
     Ok(Settings {
+        keys,
         user: optional(raw.user),
         theme: raw.theme,
         log_file: optional(raw.log_file).map(PathBuf::from).unwrap_or_else(default_log_file),
@@ -464,6 +488,17 @@ mod tests {
     fn malformed_toml_names_the_file() {
         let msg = load(&[], Some("[database\n"), Overrides::default()).unwrap_err().to_string();
         assert!(msg.contains("config.toml"), "{msg}");
+    }
+
+    #[test]
+    fn key_bindings_are_read_with_their_origin() {
+        let s = load(&[], Some("[keys.executions]\nhelp = [\"h\"]\n"), Overrides::default()).unwrap();
+        assert_eq!(s.keys.len(), 1);
+        assert_eq!((s.keys[0].section.as_str(), s.keys[0].action.as_str()), ("executions", "help"));
+        assert_eq!(s.keys[0].keys, vec!["h".to_string()]);
+        assert!(s.keys[0].origin.ends_with("config.toml"), "{}", s.keys[0].origin);
+        let err = load(&[], Some("[keys.executions]\nhelp = \"h\"\n"), Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("keys"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::config::{ConfigError, Overrides, Settings};
 use crate::db::embedded::ServerError;
 use crate::db::{migrate, pool, Database, DbError, MigratePolicy, Target};
 use crate::service::{self, identity, Actor, Services};
+use crate::ui::keymap::{Keymap, KeymapError};
 use crate::ui::theme::{Theme, ThemeError};
 
 #[derive(Debug, Parser)]
@@ -147,6 +148,7 @@ pub fn is_user_facing(report: &Report) -> bool {
         || report.downcast_ref::<SchemaError>().is_some()
         || report.downcast_ref::<crate::import::InputError>().is_some()
         || report.downcast_ref::<crate::ui::tui::NotATerminal>().is_some()
+        || report.downcast_ref::<KeymapError>().is_some()
 }
 
 /// The database's schema is not the one this fleetdeck needs.
@@ -220,13 +222,14 @@ pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
 
 async fn dashboard(settings: &Settings) -> Result<ExitCode> {
     let theme = Theme::built_in(&settings.theme)?;
+    let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Require).await?;
     let outcome = async {
         require_current_schema(&db).await?;
         let services = services(&db, settings).await?;
         let target = format!("{} as {}", short_target(&db.target), services.actor.label);
-        let app = crate::ui::app::App::new(theme, target);
+        let app = crate::ui::app::App::new(theme, keymap, target);
         crate::ui::tui::run(app).await?;
         services.pool.close().await;
         Ok::<_, Report>(())
@@ -284,6 +287,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
 /// The README's first command: a live demo in one step.
 async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
     let theme = Theme::built_in(&settings.theme)?;
+    let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Apply).await?;
     let outcome = async {
@@ -311,7 +315,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
             .await
         });
         let target = format!("demo, simulator running │ {} as {}", short_target(&db.target), services.actor.label);
-        let ui = crate::ui::tui::run(crate::ui::app::App::new(theme, target)).await;
+        let ui = crate::ui::tui::run(crate::ui::app::App::new(theme, keymap, target)).await;
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");

@@ -1,5 +1,7 @@
 //! The terminal app. ratatui lives here only.
 
+pub mod action;
 pub mod app;
+pub mod keymap;
 pub mod theme;
 pub mod tui;

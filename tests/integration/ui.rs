@@ -2,18 +2,27 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdeck::ui::app::{App, Tab};
+use fleetdeck::ui::keymap::Keymap;
 use fleetdeck::ui::theme::Theme;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 fn render(app: &App) -> TestBackend {
-    let mut terminal = Terminal::new(TestBackend::new(80, 10)).unwrap();
+    render_at(app, 80, 10)
+}
+
+fn render_at(app: &App, w: u16, h: u16) -> TestBackend {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
     terminal.draw(|f| app.draw(f)).unwrap();
     terminal.backend().clone()
 }
 
 fn app() -> App {
-    App::new(Theme::built_in("default").unwrap(), "own server /var/lib/fleetdeck/postgres as os:tester".into())
+    App::new(
+        Theme::built_in("default").unwrap(),
+        Keymap::defaults(),
+        "own server /var/lib/fleetdeck/postgres as os:tester".into(),
+    )
 }
 
 #[test]
@@ -34,5 +43,33 @@ fn switching_tabs_by_number_and_tab_keys() {
     insta::assert_snapshot!(render(&app));
     assert!(!app.quit);
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    assert!(app.quit);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let mut app = app();
+    app.on_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
+    assert!(app.help);
+    insta::assert_snapshot!(render_at(&app, 120, 40));
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(!app.help);
+}
+
+#[test]
+fn rebound_keys_show_in_the_footer_and_work() {
+    let user = fleetdeck::ui::keymap::UserBinding {
+        section: "global".into(),
+        action: "quit".into(),
+        keys: vec!["ctrl-q".into()],
+        origin: "test".into(),
+    };
+    let keymap = Keymap::build(&[user]).unwrap();
+    let mut app = App::new(Theme::built_in("default").unwrap(), keymap, "t".into());
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
+    assert!(!app.quit, "q no longer quits");
+    let screen = format!("{}", render(&app));
+    assert!(screen.contains("ctrl-q quit"), "{screen}");
+    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
     assert!(app.quit);
 }

@@ -1,0 +1,82 @@
+//! Named actions: what a key does. The keymap binds keys to these names, so a user's config can
+//! rebind any of them; help and the footer are generated from the keymap.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! actions {
+    ($($variant:ident = $name:literal : $help:literal,)*) => {
+        /// Everything a key can ask for.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $($variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name used in keymaps and configs.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+
+            /// One line for the help screen.
+            pub fn help(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $help,)*
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit = "quit": "quit fleetdeck",
+    NextTab = "next_tab": "next tab",
+    PrevTab = "prev_tab": "previous tab",
+    GotoMarketplace = "goto_marketplace": "Marketplace tab",
+    GotoFleet = "goto_fleet": "Fleet tab",
+    GotoRollouts = "goto_rollouts": "Rollouts tab",
+    GotoExecutions = "goto_executions": "Executions tab",
+    Help = "help": "show or hide this help",
+    Back = "back": "go back one level",
+    Down = "down": "next row",
+    Up = "up": "previous row",
+    Top = "top": "first row",
+    Bottom = "bottom": "last row",
+    HalfPageDown = "half_page_down": "half a page down",
+    HalfPageUp = "half_page_up": "half a page up",
+    PageDown = "page_down": "a page down",
+    PageUp = "page_up": "a page up",
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL.iter().copied().find(|a| a.name() == s).ok_or_else(|| format!("unknown action {s:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for a in Action::ALL {
+            assert_eq!(a.name().parse::<Action>(), Ok(*a));
+            assert!(seen.insert(a.name()), "{a}");
+            assert!(!a.help().is_empty());
+        }
+        assert!("fly".parse::<Action>().is_err());
+    }
+}
