@@ -13,9 +13,6 @@ use serde::Deserialize;
 /// The documented defaults, embedded in the binary.
 pub const DEFAULTS_TOML: &str = include_str!("../config.example.toml");
 
-/// Built-in themes (files in `themes/`).
-pub const THEMES: &[&str] = &["default"];
-
 /// The longest acquire timeout the pool may use.
 pub const MAX_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -286,8 +283,9 @@ fn optional(text: String) -> Option<String> {
 }
 
 fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings, ConfigError> {
-    if !THEMES.contains(&raw.theme.as_str()) {
-        return Err(invalid(cfg, "theme", &raw.theme, &format!("allowed: {}", THEMES.join(", "))));
+    let themes = crate::ui::theme::available(crate::ui::theme::user_dir().as_deref());
+    if !themes.contains(&raw.theme) {
+        return Err(invalid(cfg, "theme", &raw.theme, &format!("allowed: {}", themes.join(", "))));
     }
     if tracing_subscriber::EnvFilter::try_new(&raw.log_level).is_err() {
         return Err(invalid(
@@ -462,7 +460,10 @@ mod tests {
         assert!(msg.contains("duration"), "{msg}");
 
         let msg = load(&[], Some("theme = \"neon\"\n"), Overrides::default()).unwrap_err().to_string();
-        assert!(msg.contains("`theme`") && msg.contains("allowed: default"), "{msg}");
+        assert!(
+            msg.contains("`theme`") && msg.contains("allowed: default, light, high-contrast, solarized-dark"),
+            "{msg}"
+        );
 
         let msg =
             load(&[], Some("[database]\nacquire_timeout = \"10s\"\n"), Overrides::default()).unwrap_err().to_string();

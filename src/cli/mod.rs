@@ -221,7 +221,7 @@ pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
 }
 
 async fn dashboard(settings: &Settings) -> Result<ExitCode> {
-    let theme = Theme::built_in(&settings.theme)?;
+    let theme = Theme::load(&settings.theme, crate::ui::theme::user_dir().as_deref())?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Require).await?;
@@ -286,7 +286,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
 
 /// The README's first command: a live demo in one step.
 async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
-    let theme = Theme::built_in(&settings.theme)?;
+    let theme = Theme::load(&settings.theme, crate::ui::theme::user_dir().as_deref())?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Apply).await?;

@@ -7,7 +7,34 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
 /// The built-in themes, embedded in the binary.
-const BUILT_IN: &[(&str, &str)] = &[("default", include_str!("../../themes/default.toml"))];
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    ("solarized-dark", include_str!("../../themes/solarized-dark.toml")),
+];
+
+/// Where a user's own themes live: `$XDG_CONFIG_HOME/fleetdeck/themes/NAME.toml`.
+pub fn user_dir() -> Option<std::path::PathBuf> {
+    crate::config::project_dirs().map(|d| d.config_dir().join("themes"))
+}
+
+/// Every theme name there is: built in, then the user's.
+pub fn available(user_dir: Option<&std::path::Path>) -> Vec<String> {
+    let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+    if let Some(dir) = user_dir {
+        let mut user: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".toml").map(str::to_string))
+            .filter(|n| !names.contains(n))
+            .collect();
+        user.sort();
+        names.extend(user);
+    }
+    names
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +98,45 @@ fn modifier(theme: &str, slot: &str, text: &str) -> Result<Modifier, ThemeError>
 }
 
 impl Theme {
+    /// Load a theme by name: a built-in one, or `NAME.toml` in the user's theme directory.
+    /// With `NO_COLOR` set, colours are dropped and only modifiers remain.
+    pub fn load(name: &str, user_dir: Option<&std::path::Path>) -> Result<Theme, ThemeError> {
+        let theme = match BUILT_IN.iter().find(|(n, _)| *n == name) {
+            Some((_, text)) => Self::parse(name, text)?,
+            None => {
+                let path = user_dir.map(|d| d.join(format!("{name}.toml")));
+                match path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+                    Some(text) => Self::parse(&path.map(|p| p.display().to_string()).unwrap_or_default(), &text)?,
+                    None => {
+                        return Err(ThemeError {
+                            theme: name.into(),
+                            message: format!("no such theme (available: {})", available(user_dir).join(", ")),
+                        })
+                    }
+                }
+            }
+        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Ok(if no_color { theme.without_colour() } else { theme })
+    }
+
+    /// The same theme with every colour removed (NO_COLOR): modifiers keep things apart, and the
+    /// active tab and the status bar are shown reversed.
+    pub fn without_colour(&self) -> Theme {
+        let strip = |s: Style| Style { fg: None, bg: None, underline_color: None, ..s };
+        Theme {
+            text: strip(self.text),
+            muted: strip(self.muted),
+            title: strip(self.title),
+            border: strip(self.border),
+            border_focused: strip(self.border_focused),
+            tab_active: strip(self.tab_active).add_modifier(Modifier::REVERSED),
+            tab_inactive: strip(self.tab_inactive),
+            status_bar: strip(self.status_bar).add_modifier(Modifier::REVERSED),
+            key_hint: strip(self.key_hint),
+        }
+    }
+
     /// Load a built-in theme by name.
     pub fn built_in(name: &str) -> Result<Theme, ThemeError> {
         let text = BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| ThemeError {
@@ -122,10 +188,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_listed_theme_loads() {
-        for name in crate::config::THEMES {
+    fn every_built_in_theme_loads() {
+        assert_eq!(BUILT_IN.len(), 4);
+        for (name, _) in BUILT_IN {
             Theme::built_in(name).unwrap();
         }
+    }
+
+    #[test]
+    fn user_themes_load_from_their_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, text) = BUILT_IN[0];
+        std::fs::write(dir.path().join("mine.toml"), text.replace("name = \"default\"", "name = \"mine\"")).unwrap();
+        assert!(available(Some(dir.path())).contains(&"mine".to_string()));
+        Theme::load("mine", Some(dir.path())).unwrap();
+        let err = Theme::load("nope", Some(dir.path())).unwrap_err().to_string();
+        assert!(err.contains("available: default, light, high-contrast, solarized-dark, mine"), "{err}");
+    }
+
+    #[test]
+    fn without_colour_keeps_only_modifiers() {
+        let t = Theme::built_in("solarized-dark").unwrap().without_colour();
+        for s in [t.text, t.title, t.tab_active, t.status_bar, t.key_hint] {
+            assert_eq!((s.fg, s.bg), (None, None));
+        }
+        assert!(t.tab_active.add_modifier.contains(Modifier::REVERSED));
+        assert!(t.title.add_modifier.contains(Modifier::BOLD));
     }
 
     #[test]

@@ -73,3 +73,32 @@ fn rebound_keys_show_in_the_footer_and_work() {
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
     assert!(app.quit);
 }
+
+/// A row of the screen with its styles, run-length: `[fg bg +MODS]text`.
+fn styled_row(backend: &TestBackend, y: u16) -> String {
+    let buf = backend.buffer();
+    let mut out = String::new();
+    let mut last = None;
+    for x in 0..buf.area.width {
+        let cell = &buf[(x, y)];
+        let style = (cell.fg, cell.bg, cell.modifier);
+        if last != Some(style) {
+            out.push_str(&format!("[{:?} {:?} {:?}]", style.0, style.1, style.2));
+            last = Some(style);
+        }
+        out.push_str(cell.symbol());
+    }
+    out
+}
+
+#[test]
+fn the_tab_bar_in_every_built_in_theme() {
+    for (name, _) in fleetdeck::ui::theme::BUILT_IN {
+        let theme = Theme::built_in(name).unwrap();
+        let app = App::new(theme, Keymap::defaults(), "t".into());
+        let backend = render_at(&app, 120, 40);
+        insta::assert_snapshot!(format!("tab_bar_{name}"), styled_row(&backend, 0));
+    }
+    let app = App::new(Theme::built_in("default").unwrap().without_colour(), Keymap::defaults(), "t".into());
+    insta::assert_snapshot!("tab_bar_no_color", styled_row(&render_at(&app, 120, 40), 0));
+}
