@@ -45,6 +45,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 
+    /// Panic after the first frame (tests that the terminal is restored on a crash)
+    #[arg(long, global = true, hide = true)]
+    pub debug_panic: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -174,7 +178,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), command = ?cli.command, "fleetdeck starting");
 
     match cli.command {
-        None => dashboard(&settings).await,
+        None => dashboard(&settings, cli.debug_panic).await,
         Some(Command::Migrate) => migrate_cmd(&settings).await,
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
@@ -220,7 +224,7 @@ pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
     Ok(Services::new(acting, Actor::user(&user.email, user.id)))
 }
 
-async fn dashboard(settings: &Settings) -> Result<ExitCode> {
+async fn dashboard(settings: &Settings, debug_panic: bool) -> Result<ExitCode> {
     let theme = Theme::load(&settings.theme, crate::ui::theme::user_dir().as_deref())?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
@@ -230,7 +234,7 @@ async fn dashboard(settings: &Settings) -> Result<ExitCode> {
         let services = services(&db, settings).await?;
         let target = format!("{} as {}", short_target(&db.target), services.actor.label);
         let app = crate::ui::app::App::new(theme, keymap, target);
-        crate::ui::tui::run(app).await?;
+        crate::ui::tui::run_with(app, crate::ui::tui::Debug { panic_after_first_frame: debug_panic }).await?;
         services.pool.close().await;
         Ok::<_, Report>(())
     }

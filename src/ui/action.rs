@@ -42,6 +42,7 @@ actions! {
     GotoExecutions = "goto_executions": "Executions tab",
     Help = "help": "show or hide this help",
     Back = "back": "go back one level",
+    Suspend = "suspend": "suspend to the shell (fg resumes)",
     Down = "down": "next row",
     Up = "up": "previous row",
     Top = "top": "first row",

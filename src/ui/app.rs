@@ -1,7 +1,7 @@
 //! The dashboard's state, its `update` (an action changes state; never awaits) and its drawing
 //! (reads state and nothing else).
 
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
@@ -71,11 +71,39 @@ impl App {
         }
     }
 
+    /// Is this key the suspend action (which the terminal loop handles)?
+    pub fn is_suspend(&self, key: &KeyEvent) -> bool {
+        self.keymap.action(self.tab.section(), key, false) == Some(Action::Suspend)
+    }
+
+    /// The tab titles as drawn, and the columns each covers on the tab bar.
+    fn tab_titles() -> Vec<(Tab, String)> {
+        Tab::ALL.iter().enumerate().map(|(i, t)| (*t, format!(" {} {} ", i + 1, t.title()))).collect()
+    }
+
+    /// A click on a tab's title switches to it.
+    pub fn on_mouse(&mut self, mouse: MouseEvent, area: Rect) {
+        if mouse.kind != MouseEventKind::Down(MouseButton::Left) || mouse.row != area.y {
+            return;
+        }
+        let mut start = area.x;
+        for (tab, title) in Self::tab_titles() {
+            let width = title.chars().count() as u16;
+            if (start..start + width).contains(&mouse.column) {
+                self.tab = tab;
+                return;
+            }
+            start += width + 1; // the divider
+        }
+    }
+
     /// Change state for an action. Never awaits.
     pub fn update(&mut self, action: Action) {
         let n = Tab::ALL.len();
         match action {
             Action::Quit => self.quit = true,
+            // Handled by the terminal loop, which owns the terminal.
+            Action::Suspend => {}
             Action::Help => self.help = !self.help,
             Action::Back => self.help = false,
             Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % n],
@@ -108,8 +136,7 @@ impl App {
     }
 
     fn draw_tabs(&self, frame: &mut Frame, area: Rect) {
-        let titles = Tab::ALL.iter().enumerate().map(|(i, t)| format!(" {} {} ", i + 1, t.title()));
-        let tabs = Tabs::new(titles)
+        let tabs = Tabs::new(Self::tab_titles().into_iter().map(|(_, title)| title))
             .select(self.tab.index())
             .style(self.theme.tab_inactive)
             .highlight_style(self.theme.tab_active)

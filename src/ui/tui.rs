@@ -1,11 +1,17 @@
-//! The terminal: entered on start, restored on exit and on panic (ratatui installs a panic hook
-//! that restores the terminal before the report is printed).
+//! The terminal: alternate screen, raw mode, mouse and bracketed paste on start; restored on a
+//! normal exit, on SIGTERM/SIGHUP, around Ctrl-Z, and on panic (ratatui's hook restores the
+//! terminal before the report is printed).
 
-use std::io::IsTerminal;
+use std::io::{stdout, IsTerminal};
 
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, EventStream,
+    KeyEventKind,
+};
+use crossterm::execute;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
+use tokio::signal::unix::{signal, SignalKind};
 
 use super::app::App;
 
@@ -25,30 +31,88 @@ pub fn require_terminal() -> Result<(), NotATerminal> {
     Ok(())
 }
 
-/// Run the app until it quits. The terminal is restored whatever happens.
-pub async fn run(mut app: App) -> std::io::Result<()> {
-    let mut terminal = match ratatui::try_init() {
+fn enter() -> std::io::Result<DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    execute!(stdout(), EnableMouseCapture, EnableBracketedPaste)?;
+    Ok(terminal)
+}
+
+fn leave() {
+    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// Options of the event loop that only tests and debugging use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Debug {
+    /// Panic right after the first frame (to prove the terminal is restored on a crash).
+    pub panic_after_first_frame: bool,
+}
+
+/// Run the app until it quits or is told to stop. The terminal is restored whatever happens.
+pub async fn run(app: App) -> std::io::Result<()> {
+    run_with(app, Debug::default()).await
+}
+
+pub async fn run_with(mut app: App, debug: Debug) -> std::io::Result<()> {
+    // Mouse and paste are turned off again by the panic hook too.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
+        hook(info);
+    }));
+    let mut terminal = match enter() {
         Ok(t) => t,
         Err(e) => {
-            ratatui::restore();
+            leave();
             return Err(e);
         }
     };
-    let result = event_loop(&mut terminal, &mut app).await;
-    ratatui::restore();
+    let result = event_loop(&mut terminal, &mut app, debug).await;
+    leave();
     result
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App) -> std::io::Result<()> {
+async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, debug: Debug) -> std::io::Result<()> {
     let mut events = EventStream::new();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut first = true;
     while !app.quit {
-        terminal.draw(|f| app.draw(f))?;
-        match events.next().await {
-            Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => app.on_key(key),
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(e),
-            None => break,
+        let area = terminal.draw(|f| app.draw(f))?.area;
+        if first && debug.panic_after_first_frame {
+            panic!("forced panic (--debug-panic) after the first frame");
+        }
+        first = false;
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = hup.recv() => break,
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
+                    if app.is_suspend(&key) {
+                        suspend(terminal)?;
+                        // The terminal may have changed while we were stopped.
+                        events = EventStream::new();
+                    } else {
+                        app.on_key(key);
+                    }
+                }
+                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse, area),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => break,
+            },
         }
     }
+    Ok(())
+}
+
+/// Ctrl-Z: give the terminal back, stop as the shell expects, and take it again on `fg`.
+fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    leave();
+    nix::sys::signal::raise(nix::sys::signal::Signal::SIGTSTP).map_err(std::io::Error::other)?;
+    // Continued (SIGCONT): back to full screen.
+    *terminal = enter()?;
+    terminal.clear()?;
     Ok(())
 }

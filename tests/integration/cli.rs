@@ -285,3 +285,40 @@ async fn the_dashboard_without_a_terminal_says_so_instead_of_crashing() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// A crash, SIGTERM and SIGHUP all give the terminal back; a click on a tab switches to it.
+#[tokio::test]
+async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let (url, home_path) = (db.url(), home.path().to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        let env = [("DATABASE_URL", url.clone())];
+        let mut pty = Pty::spawn(&["--debug-panic"], &home_path, &env);
+        let status = pty.wait_exit(Duration::from_secs(20));
+        assert!(!status.success());
+        assert!(pty.restored_terminal(), "{}", pty.raw());
+        let raw = pty.raw();
+        let left = raw.rfind("\u{1b}[?1049l").unwrap();
+        let report = raw.find("forced panic").expect("the panic report is printed");
+        assert!(report > left, "the report comes after the terminal is restored");
+        assert!(
+            raw.rfind("\u{1b}[?1000l").is_some_and(|off| off > raw.find("\u{1b}[?1000h").unwrap_or(0)),
+            "mouse capture off"
+        );
+
+        for sig in [nix::sys::signal::Signal::SIGTERM, nix::sys::signal::Signal::SIGHUP] {
+            let mut pty = Pty::spawn(&[], &home_path, &env);
+            pty.wait_for("4 Executions", Duration::from_secs(20));
+            // A click on the second tab's title (SGR mouse: button 0 at column 20, row 1).
+            pty.send(b"\x1b[<0;20;1M\x1b[<0;20;1m");
+            pty.wait_for("The Fleet pane", Duration::from_secs(5));
+            pty.signal(sig);
+            let status = pty.wait_exit(Duration::from_secs(10));
+            assert!(status.success(), "{sig}: {status:?}");
+            assert!(pty.restored_terminal(), "{sig}");
+        }
+    })
+    .await
+    .unwrap();
+}

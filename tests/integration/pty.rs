@@ -81,6 +81,12 @@ impl Pty {
         self.writer.flush().unwrap();
     }
 
+    /// Send a signal to the program.
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        let pid = self.child.process_id().expect("a running child") as i32;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).unwrap();
+    }
+
     /// Wait for the process to end; its exit status.
     pub fn wait_exit(&mut self, timeout: Duration) -> portable_pty::ExitStatus {
         let start = Instant::now();
