@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bulk;
 pub mod identity;
 pub mod imports;
+pub mod listing;
 pub mod sim;
 pub mod system;
 

@@ -9,6 +9,7 @@ mod demo;
 mod embedded;
 mod fixtures;
 mod imports;
+mod listing;
 mod migrations;
 mod platform;
 mod pty;
