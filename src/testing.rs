@@ -164,6 +164,7 @@ fn test_pool_settings() -> pool::PoolSettings {
         statement_timeout: Duration::from_secs(30),
         acquire_timeout: Duration::from_secs(3),
         max_connections: 4,
+        read_only: false,
     }
 }
 

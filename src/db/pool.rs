@@ -13,6 +13,8 @@ pub struct PoolSettings {
     pub statement_timeout: Duration,
     pub acquire_timeout: Duration,
     pub max_connections: u32,
+    /// Every session runs with `default_transaction_read_only = on`.
+    pub read_only: bool,
 }
 
 impl From<&crate::config::DatabaseSettings> for PoolSettings {
@@ -21,6 +23,7 @@ impl From<&crate::config::DatabaseSettings> for PoolSettings {
             statement_timeout: d.statement_timeout,
             acquire_timeout: d.acquire_timeout.min(crate::config::MAX_ACQUIRE_TIMEOUT),
             max_connections: d.max_connections,
+            read_only: false,
         }
     }
 }
@@ -45,11 +48,16 @@ impl OwnBackends {
 /// Options every fleetdeck connection carries.
 pub fn with_session_defaults(options: PgConnectOptions, settings: &PoolSettings) -> PgConnectOptions {
     let timeout_ms = settings.statement_timeout.as_millis().max(1).to_string();
-    options
+    let options = options
         .application_name("fleetdeck")
         // An explicit search_path: a role named like one of fleetdeck's schemas ("fleetdeck") would
         // otherwise put that schema first through "$user".
-        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public")])
+        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public")]);
+    if settings.read_only {
+        options.options([("default_transaction_read_only", "on")])
+    } else {
+        options
+    }
 }
 
 /// Open a pool. With `acting_user`, every connection switches to the role `authenticated` with
@@ -85,4 +93,22 @@ pub async fn connect(
         });
     }
     pool.connect_with(options).await
+}
+
+/// Everything needed to open another pool like the dashboard's (for switching read-only mode
+/// while it runs).
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub options: PgConnectOptions,
+    pub settings: PoolSettings,
+    pub acting_user: Option<Uuid>,
+    pub own: Option<OwnBackends>,
+}
+
+impl Connector {
+    /// A new pool, read-only or not.
+    pub async fn connect(&self, read_only: bool) -> Result<PgPool, sqlx::Error> {
+        let settings = PoolSettings { read_only, ..self.settings.clone() };
+        connect(self.options.clone(), &settings, self.acting_user, self.own.clone()).await
+    }
 }

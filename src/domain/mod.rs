@@ -1,5 +1,8 @@
 //! Plain types and rules. No IO: no SQL, no terminal.
 
+pub mod broker;
 pub mod cloud;
 pub mod execution;
+pub mod filter;
 pub mod marketplace;
+pub mod text;

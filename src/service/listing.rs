@@ -1,17 +1,55 @@
-//! Keyset-paginated lists of each pane's main entity (packages, hosts, stacks, executions): a page
-//! before or after a row, the first or last page, and the total. OFFSET is never used.
+//! Keyset-paginated lists of what the panes show (packages, edge apps, solutions, instances,
+//! hosts, agents, stacks, executions): a page before or after a row, the first or last page, the
+//! total, under a filter and a sort. OFFSET is never used.
 
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use super::Result;
+use super::{Error, Result};
+use crate::domain::filter::{subsequence_pattern, Filter};
 
-/// The entity a pane lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Entity {
     Packages,
+    Apps,
+    Solutions,
+    Instances,
     Hosts,
+    Agents,
     Stacks,
     Executions,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 8] = [
+        Entity::Packages,
+        Entity::Apps,
+        Entity::Solutions,
+        Entity::Instances,
+        Entity::Hosts,
+        Entity::Agents,
+        Entity::Stacks,
+        Entity::Executions,
+    ];
+
+    /// The list's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Entity::Packages => "Helm charts",
+            Entity::Apps => "Edge apps",
+            Entity::Solutions => "AI solutions",
+            Entity::Instances => "Compute offers",
+            Entity::Hosts => "Hosts",
+            Entity::Agents => "Cluster agents",
+            Entity::Stacks => "Stacks",
+            Entity::Executions => "Executions",
+        }
+    }
+
+    /// Does the list have labels and annotations (`/-l`)?
+    pub fn has_labels(self) -> bool {
+        spec(self).labels.is_some()
+    }
 }
 
 /// A row's place in the list's order: its sort value and id, as text.
@@ -41,119 +79,359 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
-/// A page and the list's total.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A page, the list's total under the filter, and how many of the marked rows pass the filter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Page {
     pub rows: Vec<Row>,
     pub total: i64,
+    pub marked_visible: i64,
+}
+
+/// How to read a list: filter, sort column and direction, and the marked rows' ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub filter: Filter,
+    pub sort: usize,
+    pub descending: bool,
+    pub marked: Vec<String>,
+}
+
+impl Query {
+    /// The list's natural order, unfiltered.
+    pub fn new(entity: Entity) -> Query {
+        let s = spec(entity);
+        Query { filter: Filter::None, sort: s.default_sort, descending: s.default_descending, marked: Vec::new() }
+    }
+}
+
+struct Column {
+    title: &'static str,
+    /// The cell, as text.
+    cell: &'static str,
+    /// The sort key: never NULL, so that row comparisons work.
+    sort: &'static str,
+    sort_type: &'static str,
+}
+
+const fn col(title: &'static str, cell: &'static str, sort: &'static str, sort_type: &'static str) -> Column {
+    Column { title, cell, sort, sort_type }
+}
+
+/// A text column whose cell is also its sort key.
+const fn text(title: &'static str, cell: &'static str) -> Column {
+    Column { title, cell, sort: cell, sort_type: "text" }
+}
+
+struct Labels {
+    /// (table, foreign key) holding `label`.
+    labels: (&'static str, &'static str),
+    /// (table, foreign key) holding `key` and `value`.
+    annotations: (&'static str, &'static str),
 }
 
 struct Spec {
-    /// Column titles, in cell order.
-    columns: &'static [&'static str],
+    columns: &'static [Column],
     from: &'static str,
-    sort: &'static str,
-    sort_type: &'static str,
+    /// Extra condition every row meets (live rows only), or "".
+    live: &'static str,
     id: &'static str,
     id_type: &'static str,
-    /// Newest first (descending) or alphabetical (ascending).
-    descending: bool,
-    cells: &'static str,
-    count: &'static str,
+    default_sort: usize,
+    default_descending: bool,
+    /// The column the `/` filter searches.
+    search: usize,
+    labels: Option<Labels>,
 }
 
 fn spec(entity: Entity) -> Spec {
     match entity {
         Entity::Packages => Spec {
-            columns: &["NAME", "VERSION", "REPOSITORY", "CATEGORY", "DESCRIPTION"],
+            columns: const {
+                &[
+                    text("NAME", "coalesce(p.name, '')"),
+                    text("VERSION", "coalesce(p.version, '')"),
+                    text("REPOSITORY", "coalesce(p.repository_name, '')"),
+                    text("CATEGORY", "coalesce(c.name, '')"),
+                    text("DESCRIPTION", "coalesce(p.description, '')"),
+                ]
+            },
             from: "cloud.bitnami_packages p LEFT JOIN cloud.bitnami_categories c ON c.category_id = p.category",
-            sort: "coalesce(p.name, '')",
-            sort_type: "text",
+            live: "",
             id: "p.package_id",
             id_type: "uuid",
-            descending: false,
-            cells: "ARRAY[p.name, coalesce(p.version, ''), coalesce(p.repository_name, ''), coalesce(c.name, ''), \
-                    coalesce(p.description, '')]",
-            count: "SELECT count(*) FROM cloud.bitnami_packages",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+        },
+        Entity::Apps => Spec {
+            columns: const {
+                &[
+                    text("NAME", "coalesce(a.name, '')"),
+                    text("VENDOR", "coalesce(a.vendor, '')"),
+                    text("VERSION", "coalesce(a.version, '')"),
+                    text("CATEGORY", "coalesce(a.category, '')"),
+                    text("DESCRIPTION", "coalesce(a.description, '')"),
+                ]
+            },
+            from: "catalog.application_desc a",
+            live: "",
+            id: "a.app_id",
+            id_type: "text",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+        },
+        Entity::Solutions => Spec {
+            columns: const {
+                &[
+                    text("NAME", "s.name"),
+                    text("TYPE", "s.type::text"),
+                    text("VERSION", "s.version"),
+                    text("STATUS", "coalesce(s.status::text, '')"),
+                    col("USES", "coalesce(s.usage_count, 0)::text", "coalesce(s.usage_count, 0)", "integer"),
+                    text("DESCRIPTION", "coalesce(s.description, '')"),
+                ]
+            },
+            from: "ergon.solutions s",
+            live: "",
+            id: "s.id",
+            id_type: "uuid",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+        },
+        Entity::Instances => Spec {
+            columns: const {
+                &[
+                    text("NAME", "coalesce(i.name, '')"),
+                    text("PROVIDER", "coalesce(i.provider, '')"),
+                    text("TYPE", "coalesce(i.instance_type, '')"),
+                    col("VCPU", "coalesce(i.cpu_cores::text, '')", "coalesce(i.cpu_cores, -1)", "integer"),
+                    col("MEMORY GB", "coalesce(i.memory_gb::text, '')", "coalesce(i.memory_gb, -1)", "numeric"),
+                    col("GPU", "coalesce(i.gpu_count::text, '')", "coalesce(i.gpu_count, -1)", "integer"),
+                    col(
+                        "PRICE/HOUR",
+                        "coalesce(i.price_hourly::text || ' ' || coalesce(i.price_currency, ''), '')",
+                        "coalesce(i.price_hourly, -1)",
+                        "numeric",
+                    ),
+                ]
+            },
+            from: "cloud.instances i",
+            live: "",
+            id: "i.id",
+            id_type: "uuid",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
         },
         Entity::Hosts => Spec {
-            columns: &["HOSTNAME", "IP", "SITE", "STATUS", "LAST HEARTBEAT"],
+            columns: const {
+                &[
+                    text("HOSTNAME", "coalesce(h.hostname, '')"),
+                    text("IP", "coalesce(h.ip_address, '')"),
+                    text("SITE", "s.site_id"),
+                    text("STATUS", "coalesce(h.status, '')"),
+                    col(
+                        "LAST HEARTBEAT",
+                        "coalesce(to_char(h.last_heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never')",
+                        "coalesce(h.last_heartbeat, '-infinity'::timestamptz)",
+                        "timestamptz",
+                    ),
+                ]
+            },
             from: "edge.host h JOIN edge.site s ON s.id = h.site_id",
-            sort: "coalesce(h.hostname, '')",
-            sort_type: "text",
+            live: "",
             id: "h.id",
             id_type: "uuid",
-            descending: false,
-            cells: "ARRAY[coalesce(h.hostname, ''), coalesce(h.ip_address, ''), s.site_id, coalesce(h.status, ''), \
-                    coalesce(to_char(h.last_heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never')]",
-            count: "SELECT count(*) FROM edge.host",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+        },
+        Entity::Agents => Spec {
+            columns: const {
+                &[
+                    text("NAME", "ag.name"),
+                    text("CLUSTER", "ag.cluster_name"),
+                    text("STATUS", "ag.status"),
+                    col(
+                        "LAST HEARTBEAT",
+                        "coalesce(to_char(ag.last_heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never')",
+                        "coalesce(ag.last_heartbeat, '-infinity'::timestamptz)",
+                        "timestamptz",
+                    ),
+                ]
+            },
+            from: "broker.agents ag",
+            live: "ag.deleted_at IS NULL",
+            id: "ag.id",
+            id_type: "uuid",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: Some(Labels {
+                labels: ("broker.agent_labels", "agent_id"),
+                annotations: ("broker.agent_annotations", "agent_id"),
+            }),
         },
         Entity::Stacks => Spec {
-            columns: &["NAME", "GENERATOR", "CREATED", "DELETED"],
+            columns: const {
+                &[
+                    text("NAME", "st.name"),
+                    text("GENERATOR", "g.name"),
+                    col(
+                        "CREATED",
+                        "to_char(st.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')",
+                        "st.created_at",
+                        "timestamptz",
+                    ),
+                    text("DELETED", "CASE WHEN st.deleted_at IS NULL THEN '' ELSE 'deleted' END"),
+                ]
+            },
             from: "broker.stacks st JOIN broker.generators g ON g.id = st.generator_id",
-            sort: "st.name",
-            sort_type: "text",
+            live: "",
             id: "st.id",
             id_type: "uuid",
-            descending: false,
-            cells: "ARRAY[st.name, g.name, to_char(st.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), \
-                    CASE WHEN st.deleted_at IS NULL THEN '' ELSE 'deleted' END]",
-            count: "SELECT count(*) FROM broker.stacks",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: Some(Labels {
+                labels: ("broker.stack_labels", "stack_id"),
+                annotations: ("broker.stack_annotations", "stack_id"),
+            }),
         },
         Entity::Executions => Spec {
-            columns: &["STATUS", "WORKFLOW", "AGENT", "STARTED", "RETRIES", "CORRELATION"],
+            columns: const {
+                &[
+                    text("STATUS", "e.status"),
+                    text("WORKFLOW", "w.name"),
+                    text("AGENT", "a.name"),
+                    col(
+                        "STARTED",
+                        "coalesce(to_char(e.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
+                        "coalesce(e.started_at, '-infinity'::timestamptz)",
+                        "timestamptz",
+                    ),
+                    col(
+                        "RETRIES",
+                        "coalesce(e.retry_count, 0) || '/' || coalesce(e.max_retries, 0)",
+                        "coalesce(e.retry_count, 0)",
+                        "integer",
+                    ),
+                    text("CORRELATION", "left(e.correlation_id::text, 8)"),
+                ]
+            },
             from: "platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
                    JOIN platform.agents a ON a.id = e.agent_id",
-            sort: "coalesce(e.started_at, '-infinity'::timestamptz)",
-            sort_type: "timestamptz",
+            live: "",
             id: "e.id",
             id_type: "uuid",
-            descending: true,
-            cells: "ARRAY[e.status, w.name, a.name, \
-                    coalesce(to_char(e.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''), \
-                    coalesce(e.retry_count, 0) || '/' || coalesce(e.max_retries, 0), left(e.correlation_id::text, 8)]",
-            count: "SELECT count(*) FROM platform.workflow_executions",
+            default_sort: 3,
+            default_descending: true,
+            search: 1,
+            labels: None,
         },
     }
 }
 
 /// The column titles of an entity's list.
-pub fn columns(entity: Entity) -> &'static [&'static str] {
-    spec(entity).columns
+pub fn columns(entity: Entity) -> Vec<&'static str> {
+    spec(entity).columns.iter().map(|c| c.title).collect()
 }
 
-/// Read one page (at most `limit` rows, in display order) and the total.
-pub async fn page(pool: &PgPool, entity: Entity, at: &PageAt, limit: i64) -> Result<Page> {
+/// The column the `/` filter searches (and highlights).
+pub fn search_column(entity: Entity) -> usize {
+    spec(entity).search
+}
+
+/// `WHERE …` for the live rows under the filter (always starts a WHERE clause).
+fn push_conditions(qb: &mut QueryBuilder<'_, Postgres>, s: &Spec, filter: &Filter) -> Result<()> {
+    qb.push(" WHERE true");
+    if !s.live.is_empty() {
+        qb.push(" AND ").push(s.live);
+    }
+    let search = s.columns[s.search].cell;
+    match filter {
+        Filter::None => {}
+        Filter::Fuzzy(q) => {
+            qb.push(format!(" AND {search} ILIKE ")).push_bind(subsequence_pattern(q));
+        }
+        Filter::Invert(q) => {
+            qb.push(format!(" AND {search} NOT ILIKE ")).push_bind(subsequence_pattern(q));
+        }
+        Filter::Exact(q) => {
+            qb.push(format!(" AND strpos({search}, ")).push_bind(q.clone()).push(") > 0");
+        }
+        Filter::Label { key, value } => {
+            let Some(labels) = &s.labels else {
+                return Err(Error::Invalid {
+                    field: "filter".into(),
+                    reason: "-l: this list has no labels or annotations".into(),
+                });
+            };
+            match value {
+                Some(v) => {
+                    let (table, fk) = labels.annotations;
+                    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.{fk} = {} AND x.key = ", s.id))
+                        .push_bind(key.clone())
+                        .push(" AND x.value = ")
+                        .push_bind(v.clone())
+                        .push(")");
+                }
+                None => {
+                    let (table, fk) = labels.labels;
+                    qb.push(format!(" AND EXISTS (SELECT 1 FROM {table} x WHERE x.{fk} = {} AND x.label = ", s.id))
+                        .push_bind(key.clone())
+                        .push(")");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read one page (at most `limit` rows, in display order), the total under the filter, and how
+/// many of `query.marked` pass the filter.
+pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
     let s = spec(entity);
+    let column = s.columns.get(query.sort).ok_or_else(|| Error::Invalid {
+        field: "sort".into(),
+        reason: format!("no column {} (the list has {})", query.sort, s.columns.len()),
+    })?;
     // Display order and its reverse; "forward" walks the display order.
-    let (fwd, back, after, before) = if s.descending { ("DESC", "ASC", "<", ">") } else { ("ASC", "DESC", ">", "<") };
+    let (fwd, back, after, before, from) =
+        if query.descending { ("DESC", "ASC", "<", ">", "<=") } else { ("ASC", "DESC", ">", "<", ">=") };
     let (condition, direction, reversed) = match at {
         PageAt::First => ("", fwd, false),
         PageAt::Last => ("", back, true),
         PageAt::After(_) => (after, fwd, false),
-        PageAt::From(_) => (if s.descending { "<=" } else { ">=" }, fwd, false),
+        PageAt::From(_) => (from, fwd, false),
         PageAt::Before(_) => (before, back, true),
     };
-    let filter = if condition.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE ({}, {}) {condition} ($1::{}, $2::{})", s.sort, s.id, s.sort_type, s.id_type)
-    };
-    let limit_param = if condition.is_empty() { "$1" } else { "$3" };
-    let sql = format!(
-        "SELECT {sort}::text, {id}::text, {cells} FROM {from} {filter} \
-         ORDER BY {sort} {direction}, {id} {direction} LIMIT {limit_param}",
-        sort = s.sort,
+    let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[] FROM {from}",
+        sort = column.sort,
         id = s.id,
-        cells = s.cells,
+        cells = cells.join(", "),
         from = s.from,
-    );
-    let mut query = sqlx::query_as::<_, (Option<String>, String, Vec<String>)>(&sql);
+    ));
+    push_conditions(&mut qb, &s, &query.filter)?;
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
-        query = query.bind(c.sort.clone()).bind(c.id.clone());
+        qb.push(format!(" AND ({}, {}) {condition} (", column.sort, s.id))
+            .push_bind(c.sort.clone())
+            .push(format!("::{}, ", column.sort_type))
+            .push_bind(c.id.clone())
+            .push(format!("::{})", s.id_type));
     }
-    let query = query.bind(limit);
-    let mut rows: Vec<Row> = query
+    qb.push(format!(" ORDER BY {} {direction}, {} {direction} LIMIT ", column.sort, s.id)).push_bind(limit);
+    let mut rows: Vec<Row> = qb
+        .build_query_as::<(Option<String>, String, Vec<String>)>()
         .fetch_all(pool)
         .await?
         .into_iter()
@@ -162,6 +440,18 @@ pub async fn page(pool: &PgPool, entity: Entity, at: &PageAt, limit: i64) -> Res
     if reversed {
         rows.reverse();
     }
-    let total: i64 = sqlx::query_scalar(s.count).fetch_one(pool).await?;
-    Ok(Page { rows, total })
+
+    let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
+    push_conditions(&mut qb, &s, &query.filter)?;
+    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+
+    let marked_visible = if query.marked.is_empty() {
+        0
+    } else {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
+        push_conditions(&mut qb, &s, &query.filter)?;
+        qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
+        qb.build_query_scalar().fetch_one(pool).await?
+    };
+    Ok(Page { rows, total, marked_visible })
 }

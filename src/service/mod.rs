@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod executions;
 pub mod identity;
 pub mod imports;
 pub mod listing;
 pub mod sim;
+pub mod stacks;
 pub mod system;
 
 use sqlx::PgPool;
@@ -84,6 +86,8 @@ impl From<sqlx::Error> for Error {
                 match code.as_str() {
                     // insufficient_privilege, including row-level security refusals
                     "42501" => Error::Forbidden(message),
+                    // read_only_sql_transaction: read-only mode
+                    "25006" => Error::Forbidden("read-only mode: the database session is read-only".into()),
                     // check, foreign key, not null, integrity violations
                     "23514" | "23503" | "23502" | "23000" | "22001" | "22P02" => {
                         Error::Invalid { field, reason: message }
@@ -91,7 +95,9 @@ impl From<sqlx::Error> for Error {
                     // unique violation
                     "23505" => Error::Conflict { current_state: "exists".into(), message },
                     // admin shutdown, cannot connect now, connection failures
-                    c if c.starts_with("08") || c.starts_with("57P") => Error::Unavailable(message),
+                    c if c.starts_with("08") || c.starts_with("57P") || c.starts_with("53") => {
+                        Error::Unavailable(message)
+                    }
                     _ => Error::Database(e),
                 }
             }

@@ -1,44 +1,49 @@
 //! Keyset pages: walking forward and backward gives the whole list in one order, no row twice.
 
 use chrono::Utc;
+use fleetdeck::domain::filter::Filter;
 use fleetdeck::import::demo::{self, Scale};
-use fleetdeck::service::listing::{self, Entity, PageAt};
+use fleetdeck::service::listing::{self, Entity, PageAt, Query};
 use fleetdeck::testing::TestDb;
 
 #[tokio::test]
 async fn pages_walk_the_whole_list_both_ways_for_every_pane() {
     let db = TestDb::new().await;
     demo::seed(&db.pool, Scale::Small, 5, Utc::now(), |_| {}).await.unwrap();
-    for entity in [Entity::Packages, Entity::Hosts, Entity::Stacks, Entity::Executions] {
-        let all = listing::page(&db.pool, entity, &PageAt::First, 100_000).await.unwrap();
-        assert!(all.total > 30, "{entity:?}");
+    for entity in Entity::ALL {
+        let q = Query::new(entity);
+        let all = listing::page(&db.pool, entity, &q, &PageAt::First, 100_000).await.unwrap();
+        assert!(all.total > 0, "{entity:?}");
+        // Small lists (the demo's few edge apps) are walked two rows at a time.
+        let (fwd, back) = if all.total > 100 { (37, 41) } else { (2, 3) };
         assert_eq!(all.rows.len() as i64, all.total, "{entity:?}");
         assert_eq!(all.rows[0].cells.len(), listing::columns(entity).len());
 
         let mut forward = Vec::new();
-        let mut page = listing::page(&db.pool, entity, &PageAt::First, 37).await.unwrap();
+        let mut page = listing::page(&db.pool, entity, &q, &PageAt::First, fwd).await.unwrap();
         while !page.rows.is_empty() {
             let last = page.rows.last().unwrap().cursor.clone();
             forward.extend(page.rows);
-            page = listing::page(&db.pool, entity, &PageAt::After(last), 37).await.unwrap();
+            page = listing::page(&db.pool, entity, &q, &PageAt::After(last), fwd).await.unwrap();
         }
         assert_eq!(forward, all.rows, "{entity:?} forward");
 
         let mut backward = Vec::new();
-        let mut page = listing::page(&db.pool, entity, &PageAt::Last, 41).await.unwrap();
+        let mut page = listing::page(&db.pool, entity, &q, &PageAt::Last, back).await.unwrap();
         while !page.rows.is_empty() {
             let first = page.rows[0].cursor.clone();
             backward.splice(0..0, page.rows);
-            page = listing::page(&db.pool, entity, &PageAt::Before(first), 41).await.unwrap();
+            page = listing::page(&db.pool, entity, &q, &PageAt::Before(first), back).await.unwrap();
         }
         assert_eq!(backward, all.rows, "{entity:?} backward");
 
         let middle = all.rows[all.rows.len() / 2].clone();
-        let from = listing::page(&db.pool, entity, &PageAt::From(middle.cursor.clone()), 3).await.unwrap();
+        let from = listing::page(&db.pool, entity, &q, &PageAt::From(middle.cursor.clone()), 3).await.unwrap();
         assert_eq!(from.rows[0], middle, "{entity:?} from");
     }
     // Executions are newest first.
-    let page = listing::page(&db.pool, Entity::Executions, &PageAt::First, 50).await.unwrap();
+    let page =
+        listing::page(&db.pool, Entity::Executions, &Query::new(Entity::Executions), &PageAt::First, 50).await.unwrap();
     let started: Vec<&String> = page.rows.iter().map(|r| &r.cells[3]).collect();
     let mut sorted = started.clone();
     sorted.sort_by(|a, b| b.cmp(a));
@@ -48,7 +53,110 @@ async fn pages_walk_the_whole_list_both_ways_for_every_pane() {
 #[tokio::test]
 async fn an_empty_list_has_no_rows_and_a_zero_total() {
     let db = TestDb::new().await;
-    let page = listing::page(&db.pool, Entity::Hosts, &PageAt::Last, 10).await.unwrap();
+    let page = listing::page(&db.pool, Entity::Hosts, &Query::new(Entity::Hosts), &PageAt::Last, 10).await.unwrap();
     assert!(page.rows.is_empty());
     assert_eq!(page.total, 0);
+}
+
+/// Every sort column, both ways, pages through the same rows in the same order as one big read.
+#[tokio::test]
+async fn every_sort_column_pages_consistently_both_ways() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 6, Utc::now(), |_| {}).await.unwrap();
+    for entity in [Entity::Executions, Entity::Instances, Entity::Hosts] {
+        for sort in 0..listing::columns(entity).len() {
+            for descending in [false, true] {
+                let q = Query { sort, descending, ..Query::new(entity) };
+                let all = listing::page(&db.pool, entity, &q, &PageAt::First, 100_000).await.unwrap();
+                let mut walked = Vec::new();
+                let mut page = listing::page(&db.pool, entity, &q, &PageAt::First, 97).await.unwrap();
+                while !page.rows.is_empty() {
+                    let last = page.rows.last().unwrap().cursor.clone();
+                    walked.extend(page.rows);
+                    page = listing::page(&db.pool, entity, &q, &PageAt::After(last), 97).await.unwrap();
+                }
+                assert_eq!(walked, all.rows, "{entity:?} sort {sort} descending {descending}");
+                let mut back = Vec::new();
+                let mut page = listing::page(&db.pool, entity, &q, &PageAt::Last, 89).await.unwrap();
+                while !page.rows.is_empty() {
+                    let first = page.rows[0].cursor.clone();
+                    back.splice(0..0, page.rows);
+                    page = listing::page(&db.pool, entity, &q, &PageAt::Before(first), 89).await.unwrap();
+                }
+                assert_eq!(back, all.rows, "{entity:?} sort {sort} descending {descending} backwards");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list_and_its_total() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 7, Utc::now(), |_| {}).await.unwrap();
+    let e = Entity::Packages;
+    let all = listing::page(&db.pool, e, &Query::new(e), &PageAt::First, 100_000).await.unwrap();
+    let names: Vec<&String> = all.rows.iter().map(|r| &r.cells[0]).collect();
+    let with = |f: Filter| Query { filter: f, ..Query::new(e) };
+
+    // Fuzzy: the characters in order, any case.
+    let fuzzy = listing::page(&db.pool, e, &with(Filter::Fuzzy("RGCD".into())), &PageAt::First, 1000).await.unwrap();
+    let expect = names.iter().filter(|n| !fleetdeck::domain::filter::fuzzy_indices(n, "rgcd").is_empty()).count();
+    assert!(fuzzy.total > 0);
+    assert_eq!(fuzzy.total as usize, expect);
+    assert!(fuzzy.rows.iter().any(|r| r.cells[0] == "argo-cd"), "{fuzzy:?}");
+
+    // Inverse: the rest.
+    let inv = listing::page(&db.pool, e, &with(Filter::Invert("RGCD".into())), &PageAt::First, 1).await.unwrap();
+    assert_eq!(inv.total + fuzzy.total, all.total);
+
+    // Exact: case-sensitive substring; LIKE metacharacters are plain text.
+    let exact = listing::page(&db.pool, e, &with(Filter::Exact("argo-".into())), &PageAt::First, 1000).await.unwrap();
+    assert_eq!(exact.total as usize, names.iter().filter(|n| n.contains("argo-")).count());
+    let none = listing::page(&db.pool, e, &with(Filter::Exact("ARGO-".into())), &PageAt::First, 10).await.unwrap();
+    assert_eq!(none.total, 0);
+    let pct = listing::page(&db.pool, e, &with(Filter::Fuzzy("%".into())), &PageAt::First, 10).await.unwrap();
+    assert_eq!(pct.total, 0, "% is not a wildcard");
+
+    // Labels: only lists that have them.
+    let err = listing::page(&db.pool, e, &with(Filter::Label { key: "a".into(), value: None }), &PageAt::First, 1)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no labels"), "{err}");
+}
+
+#[tokio::test]
+async fn label_and_annotation_filters_and_marked_rows_hidden_by_a_filter() {
+    let db = TestDb::new().await;
+    let generator = crate::fixtures::generator(&db.pool, "ci").await;
+    let web = crate::fixtures::stack(&db.pool, "web", generator).await;
+    let api = crate::fixtures::stack(&db.pool, "api", generator).await;
+    sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, 'edge')")
+        .bind(web)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO broker.stack_annotations (stack_id, key, value) VALUES ($1, 'env', 'prod'), ($2, 'env', 'dev')",
+    )
+    .bind(web)
+    .bind(api)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let e = Entity::Stacks;
+    let names = |p: &listing::Page| p.rows.iter().map(|r| r.cells[0].clone()).collect::<Vec<_>>();
+    let q = |f: Filter| Query { filter: f, marked: vec![web.to_string(), api.to_string()], ..Query::new(e) };
+
+    let label = listing::page(&db.pool, e, &q(Filter::Label { key: "edge".into(), value: None }), &PageAt::First, 10)
+        .await
+        .unwrap();
+    assert_eq!(names(&label), ["web"]);
+    assert_eq!(label.marked_visible, 1, "one of the two marked rows passes the filter");
+
+    let prod = Filter::Label { key: "env".into(), value: Some("prod".into()) };
+    assert_eq!(names(&listing::page(&db.pool, e, &q(prod), &PageAt::First, 10).await.unwrap()), ["web"]);
+    let dev = Filter::Label { key: "env".into(), value: Some("dev".into()) };
+    assert_eq!(names(&listing::page(&db.pool, e, &q(dev), &PageAt::First, 10).await.unwrap()), ["api"]);
+    let all = listing::page(&db.pool, e, &q(Filter::None), &PageAt::First, 10).await.unwrap();
+    assert_eq!((all.total, all.marked_visible), (2, 2));
 }

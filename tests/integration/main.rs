@@ -13,5 +13,6 @@ mod listing;
 mod migrations;
 mod platform;
 mod pty;
+mod shell;
 mod sim;
 mod ui;

@@ -1,0 +1,178 @@
+//! What a user may do to workflow executions: pause, resume, cancel, retry (SEMANTICS.md, seed
+//! 001). Each action on each row is one transaction: a guarded statement and its audit row.
+
+use std::collections::BTreeMap;
+
+use sqlx::Connection;
+use uuid::Uuid;
+
+use super::audit::{self, Entry, Outcome};
+use super::{Error, Result, Services};
+use crate::domain::execution::{ExecutionStatus, Verb};
+
+/// What happened to one execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// It moved (`to` is the new status; for retry, the new execution's id).
+    Done { from: String, to: String },
+    /// The verb does not apply to it: why.
+    Skipped { status: String, reason: String },
+    /// Someone changed it first; its status now.
+    Lost { now: String },
+    /// It is gone, or not visible to the acting user.
+    Missing,
+}
+
+/// The outcome of a verb over several rows, and a one-line summary for a toast.
+#[derive(Debug, Clone, Default)]
+pub struct BulkOutcome {
+    pub rows: Vec<(Uuid, RowOutcome)>,
+}
+
+impl BulkOutcome {
+    /// "7 paused, 2 skipped: completed, 1 lost the race: now cancelled".
+    pub fn summary(&self, verb: Verb) -> String {
+        let done = self.rows.iter().filter(|(_, o)| matches!(o, RowOutcome::Done { .. })).count();
+        let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut lost: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut missing = 0;
+        for (_, o) in &self.rows {
+            match o {
+                RowOutcome::Skipped { status, .. } => *skipped.entry(status).or_default() += 1,
+                RowOutcome::Lost { now } => *lost.entry(now).or_default() += 1,
+                RowOutcome::Missing => missing += 1,
+                RowOutcome::Done { .. } => {}
+            }
+        }
+        let past = match verb {
+            Verb::Pause => "paused",
+            Verb::Resume => "resumed",
+            Verb::Cancel => "cancelled",
+            Verb::Retry => "retried",
+        };
+        // One row: say exactly why.
+        if self.rows.len() == 1 {
+            return match &self.rows[0].1 {
+                RowOutcome::Done { to, .. } if verb == Verb::Retry => format!("retried as {}", short(to)),
+                RowOutcome::Done { .. } => past.to_string(),
+                RowOutcome::Skipped { reason, .. } => reason.clone(),
+                RowOutcome::Lost { now } => format!("someone else changed it first (now {now})"),
+                RowOutcome::Missing => "the execution is gone or not visible to you".into(),
+            };
+        }
+        let mut parts = vec![format!("{done} {past}")];
+        let join = |m: &BTreeMap<&str, usize>| m.keys().copied().collect::<Vec<_>>().join(", ");
+        if !skipped.is_empty() {
+            parts.push(format!("{} skipped: {}", skipped.values().sum::<usize>(), join(&skipped)));
+        }
+        if !lost.is_empty() {
+            parts.push(format!("{} changed by someone else first: now {}", lost.values().sum::<usize>(), join(&lost)));
+        }
+        if missing > 0 {
+            parts.push(format!("{missing} gone"));
+        }
+        parts.join(", ")
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// Apply `verb` to each execution in `ids`, each in its own transaction with its audit row.
+pub async fn act(services: &Services, verb: Verb, ids: &[Uuid], reason: Option<&str>) -> Result<BulkOutcome> {
+    let mut out = BulkOutcome::default();
+    for id in ids {
+        let outcome = act_one(services, verb, *id, reason).await?;
+        out.rows.push((*id, outcome));
+    }
+    Ok(out)
+}
+
+async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>) -> Result<RowOutcome> {
+    let mut conn = services.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let row: Option<(String, i32, i32)> = sqlx::query_as(
+        "SELECT status, coalesce(retry_count, 0), coalesce(max_retries, 3) \
+         FROM platform.workflow_executions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((status_text, retry_count, max_retries)) = row else {
+        return Ok(RowOutcome::Missing);
+    };
+    let entry = |outcome, to: Option<String>, error: Option<String>| Entry {
+        verb: verb.as_str(),
+        target_table: "platform.workflow_executions",
+        target_id: Some(id.to_string()),
+        from_state: Some(status_text.clone()),
+        to_state: to,
+        reason: reason.map(str::to_string),
+        outcome,
+        error,
+    };
+    let status: ExecutionStatus =
+        status_text.parse().map_err(|e| Error::Invalid { field: "status".into(), reason: format!("{e:?}") })?;
+    if let Some(why) = verb.refusal(status, retry_count, max_retries) {
+        audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+        tx.commit().await?;
+        return Ok(RowOutcome::Skipped { status: status_text, reason: why });
+    }
+    let allowed: Vec<&str> = verb.applies_to().iter().map(|s| s.as_str()).collect();
+    let done: Option<String> = match verb {
+        Verb::Retry => {
+            sqlx::query_scalar(
+                "INSERT INTO platform.workflow_executions \
+                 (workflow_id, agent_id, status, correlation_id, parent_execution_id, retry_count, max_retries, \
+                  execution_data) \
+             SELECT workflow_id, agent_id, 'queued', gen_random_uuid(), id, coalesce(retry_count, 0) + 1, \
+                    max_retries, execution_data \
+             FROM platform.workflow_executions \
+             WHERE id = $1 AND status = ANY($2) AND coalesce(retry_count, 0) < coalesce(max_retries, 3) \
+             RETURNING id::text",
+            )
+            .bind(id)
+            .bind(&allowed)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        _ => {
+            let set = match verb {
+                Verb::Pause => "status = 'paused', paused_at = now()",
+                Verb::Resume => "status = 'running', resumed_at = now(), paused_at = NULL",
+                _ => "status = 'cancelled', completed_at = now()",
+            };
+            sqlx::query_scalar(&format!(
+                "UPDATE platform.workflow_executions SET {set} WHERE id = $1 AND status = ANY($2) RETURNING status"
+            ))
+            .bind(id)
+            .bind(&allowed)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
+    match done {
+        Some(to) => {
+            audit::record(&mut tx, &services.actor, &entry(Outcome::Ok, Some(to.clone()), None)).await?;
+            tx.commit().await?;
+            Ok(RowOutcome::Done { from: status_text, to })
+        }
+        None => {
+            let now: Option<String> =
+                sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let now = now.unwrap_or_else(|| "deleted".into());
+            audit::record(
+                &mut tx,
+                &services.actor,
+                &entry(Outcome::Conflict, None, Some(format!("changed first by someone else: now {now}"))),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(RowOutcome::Lost { now })
+        }
+    }
+}

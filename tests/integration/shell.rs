@@ -1,0 +1,298 @@
+//! The dashboard's service calls and workers on a real database: guarded, audited execution
+//! verbs (including a lost race), stack creation, read-only sessions, pollers with generations,
+//! and reconnecting after the database goes away.
+
+use std::time::Duration;
+
+use fleetdeck::db::pool::{self, PoolSettings};
+use fleetdeck::domain::broker::NewStack;
+use fleetdeck::domain::execution::Verb;
+use fleetdeck::service::executions::{self, RowOutcome};
+use fleetdeck::service::listing::{Entity, PageAt, Query};
+use fleetdeck::service::{stacks, Actor, Error, Services};
+use fleetdeck::testing::TestDb;
+use fleetdeck::ui::workers::{Command, Outcome, PageRequest, Reply, Request, Workers};
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::fixtures;
+
+fn settings(read_only: bool) -> PoolSettings {
+    PoolSettings {
+        statement_timeout: Duration::from_secs(30),
+        acquire_timeout: Duration::from_secs(3),
+        max_connections: 4,
+        read_only,
+    }
+}
+
+async fn executions_fixture(db: &TestDb) -> (Uuid, Uuid) {
+    let user = fixtures::user(&db.pool, "sre@example.com").await;
+    let agent = fixtures::agent(&db.pool, "a", "user", user).await;
+    let workflow = fixtures::workflow(&db.pool, agent).await;
+    (workflow, agent)
+}
+
+async fn status(db: &TestDb, id: Uuid) -> String {
+    sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn verbs_are_guarded_audited_and_summarised() {
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let running = fixtures::execution(&db.pool, w, a, "running").await;
+    let other = fixtures::execution(&db.pool, w, a, "running").await;
+    let done = fixtures::execution(&db.pool, w, a, "completed").await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+
+    let out = executions::act(&s, Verb::Pause, &[running], None).await.unwrap();
+    assert_eq!(out.summary(Verb::Pause), "paused");
+    assert_eq!(status(&db, running).await, "paused");
+    let paused_at: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT paused_at FROM platform.workflow_executions WHERE id = $1")
+            .bind(running)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(paused_at.is_some());
+
+    let out = executions::act(&s, Verb::Pause, &[done], None).await.unwrap();
+    assert_eq!(out.summary(Verb::Pause), "cannot pause a completed execution (only running)");
+
+    let out = executions::act(&s, Verb::Cancel, &[running, other, done], Some("stuck")).await.unwrap();
+    assert_eq!(out.summary(Verb::Cancel), "2 cancelled, 1 skipped: completed");
+    assert_eq!(status(&db, other).await, "cancelled");
+
+    let out = executions::act(&s, Verb::Resume, &[Uuid::new_v4()], None).await.unwrap();
+    assert_eq!(out.rows[0].1, RowOutcome::Missing);
+
+    type AuditRow = (String, String, Option<String>, Option<String>, Option<String>);
+    let audit: Vec<AuditRow> = sqlx::query_as(
+        "SELECT verb, outcome, from_state, to_state, reason FROM fleetdeck.audit_log \
+         WHERE target_table = 'platform.workflow_executions' ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let rows: Vec<(&str, &str)> = audit.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+    assert_eq!(
+        rows,
+        [("pause", "ok"), ("pause", "refused"), ("cancel", "ok"), ("cancel", "ok"), ("cancel", "refused")]
+    );
+    assert_eq!(
+        (audit[2].2.as_deref(), audit[2].3.as_deref(), audit[2].4.as_deref()),
+        (Some("paused"), Some("cancelled"), Some("stuck"))
+    );
+}
+
+#[tokio::test]
+async fn retry_queues_a_child_and_respects_the_retry_budget() {
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let failed = fixtures::execution(&db.pool, w, a, "failed").await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let out = executions::act(&s, Verb::Retry, &[failed], None).await.unwrap();
+    let RowOutcome::Done { to: child, .. } = &out.rows[0].1 else { panic!("{out:?}") };
+    let (parent, retries, st): (Uuid, i32, String) = sqlx::query_as(
+        "SELECT parent_execution_id, retry_count, status FROM platform.workflow_executions WHERE id = $1::uuid",
+    )
+    .bind(child)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((parent, retries, st.as_str()), (failed, 1, "queued"));
+    assert_eq!(status(&db, failed).await, "failed", "the failed row stays as it is");
+    sqlx::query("UPDATE platform.workflow_executions SET retry_count = 3 WHERE id = $1")
+        .bind(failed)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let out = executions::act(&s, Verb::Retry, &[failed], None).await.unwrap();
+    assert_eq!(out.summary(Verb::Retry), "cannot retry: 3 of 3 retries used");
+}
+
+/// Someone else cancels the execution while our pause waits for the row: the pause reports who
+/// won, changes nothing, and the attempt is audited as a conflict.
+#[tokio::test]
+async fn a_lost_race_is_reported_with_the_winning_state() {
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let id = fixtures::execution(&db.pool, w, a, "running").await;
+    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("UPDATE platform.workflow_executions SET status = 'cancelled' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let pause = tokio::spawn(async move { executions::act(&s, Verb::Pause, &[id], None).await });
+    // Let the pause read "running" and block on the row lock, then let the cancel win.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+    let out = pause.await.unwrap().unwrap();
+    assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "cancelled".into() });
+    assert_eq!(out.summary(Verb::Pause), "someone else changed it first (now cancelled)");
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM fleetdeck.audit_log WHERE target_id = $1")
+        .bind(id.to_string())
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "conflict");
+}
+
+#[tokio::test]
+async fn read_only_sessions_refuse_every_write() {
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let id = fixtures::execution(&db.pool, w, a, "running").await;
+    let ro = pool::connect(db.options(), &settings(true), None, None).await.unwrap();
+    let on: String = sqlx::query_scalar("SHOW default_transaction_read_only").fetch_one(&ro).await.unwrap();
+    assert_eq!(on, "on");
+    let s = Services::new(ro, Actor { label: "tester".into(), user_id: None });
+    let err = executions::act(&s, Verb::Pause, &[id], None).await.unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    assert_eq!(status(&db, id).await, "running");
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM fleetdeck.audit_log").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(audit, 0);
+}
+
+#[tokio::test]
+async fn a_stack_is_created_whole_or_not_at_all() {
+    let db = TestDb::new().await;
+    let generator = fixtures::generator(&db.pool, "ci").await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    assert_eq!(stacks::generators(&s).await.unwrap().len(), 1);
+    let new = NewStack {
+        name: "web".into(),
+        description: Some("the web tier".into()),
+        labels: vec!["edge".into()],
+        annotations: vec![("env".into(), "prod".into())],
+    };
+    stacks::create(&s, &new, generator, true).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = db.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT count(*) FROM broker.stacks").await, 0, "a dry run writes nothing");
+
+    let id = stacks::create(&s, &new, generator, false).await.unwrap();
+    assert_eq!(count("SELECT count(*) FROM broker.stack_labels").await, 1);
+    assert_eq!(count("SELECT count(*) FROM broker.stack_annotations").await, 1);
+    let audit: String = sqlx::query_scalar("SELECT verb FROM fleetdeck.audit_log WHERE target_id = $1")
+        .bind(id.to_string())
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(audit, "create");
+
+    let err = stacks::create(&s, &new, generator, false).await.unwrap_err();
+    assert!(matches!(&err, Error::Invalid { field, .. } if field == "name"), "{err:?}");
+    // A label the database refuses rolls the whole stack back.
+    let bad = NewStack { name: "api".into(), labels: vec!["x".repeat(65)], ..new };
+    assert!(stacks::create(&s, &bad, generator, false).await.is_err());
+    assert_eq!(count("SELECT count(*) FROM broker.stacks").await, 1);
+}
+
+async fn next_reply(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Reply>) -> Reply {
+    tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("a reply in time")
+        .expect("the channel is open")
+}
+
+#[tokio::test]
+async fn pollers_answer_with_the_generation_asked_and_calls_come_back_as_events() {
+    let db = TestDb::new().await;
+    let generator = fixtures::generator(&db.pool, "ci").await;
+    fixtures::stack(&db.pool, "web", generator).await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut workers = Workers::start(s, None, None, tx);
+    workers.send(Request::Page(PageRequest {
+        entity: Entity::Stacks,
+        generation: 7,
+        query: Query::new(Entity::Stacks),
+        at: PageAt::First,
+    }));
+    match next_reply(&mut rx).await {
+        Reply::Page { entity, generation, result, .. } => {
+            assert_eq!((entity, generation), (Entity::Stacks, 7));
+            let page = result.unwrap();
+            assert_eq!((page.total, page.rows[0].cells[0].as_str()), (1, "web"));
+        }
+        other => panic!("{other:?}"),
+    }
+    workers.send(Request::Call { id: 3, command: Command::Generators });
+    match next_reply(&mut rx).await {
+        Reply::Called { id: 3, outcome: Outcome::Generators(g) } => assert_eq!(g[0].name, "ci"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The database refuses connections for a while: the poller reports it lost (with the backoff),
+/// keeps trying by itself, and answers the request once the database is back.
+#[tokio::test]
+async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
+    let db = TestDb::new().await;
+    let role = format!("fd_reconnect_{}", db.name.trim_start_matches("fleetdeck_test_"));
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN"),
+        format!("GRANT USAGE ON SCHEMA broker TO {role}"),
+        format!("GRANT SELECT ON ALL TABLES IN SCHEMA broker TO {role}"),
+    ] {
+        sqlx::query(&sql).execute(&db.pool).await.unwrap();
+    }
+    let options = db.options().username(&role);
+    let pool = pool::connect(options, &settings(false), None, None).await.unwrap();
+    let s = Services::new(pool, Actor { label: "tester".into(), user_id: None });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut workers = Workers::start(s, None, None, tx);
+    let ask = |generation| {
+        Request::Page(PageRequest {
+            entity: Entity::Stacks,
+            generation,
+            query: Query::new(Entity::Stacks),
+            at: PageAt::First,
+        })
+    };
+    workers.send(ask(1));
+    assert!(matches!(next_reply(&mut rx).await, Reply::Page { generation: 1, result: Ok(_), .. }));
+
+    // The database goes away for this role: its sessions end and new ones are refused.
+    sqlx::query(&format!("ALTER ROLE {role} CONNECTION LIMIT 0")).execute(&db.pool).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
+        .bind(&role)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    workers.send(ask(2));
+    let mut waits = Vec::new();
+    while waits.len() < 3 {
+        match next_reply(&mut rx).await {
+            Reply::Lost { retry_in, .. } => waits.push(retry_in.as_millis()),
+            Reply::Page { result: Err(e), .. } => panic!("a lost database is retried, not reported as a failure: {e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(waits, [250, 500, 1000]);
+
+    sqlx::query(&format!("ALTER ROLE {role} CONNECTION LIMIT -1")).execute(&db.pool).await.unwrap();
+    loop {
+        match next_reply(&mut rx).await {
+            Reply::Lost { .. } => continue,
+            Reply::Connected => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(next_reply(&mut rx).await, Reply::Page { generation: 2, result: Ok(_), .. }));
+    drop(workers);
+    sqlx::query(&format!("DROP OWNED BY {role}")).execute(&db.pool).await.unwrap();
+    sqlx::query(&format!("DROP ROLE {role}")).execute(&db.pool).await.unwrap();
+}
