@@ -28,6 +28,9 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub user: Option<String>,
     pub log_file: Option<PathBuf>,
+    pub log_level: Option<String>,
+    /// `--readonly`.
+    pub readonly: bool,
 }
 
 /// Where the configuration file came from.
@@ -61,6 +64,10 @@ pub struct Settings {
     pub theme: String,
     pub log_file: PathBuf,
     pub log_level: String,
+    /// Write verbs disabled; sessions read-only.
+    pub readonly: bool,
+    /// How often the dashboard re-reads the list on screen.
+    pub refresh_interval: Duration,
     pub database: DatabaseSettings,
     pub file: FileSource,
     /// The user's key bindings (`[keys.SECTION] action = ["key", …]`), checked by the keymap.
@@ -85,6 +92,8 @@ struct RawSettings {
     theme: String,
     log_file: String,
     log_level: String,
+    readonly: bool,
+    refresh_interval: String,
     database: RawDatabase,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
@@ -180,6 +189,10 @@ impl Settings {
         builder = set(builder, "database.url", overrides.database_url.clone())?;
         builder = set(builder, "user", overrides.user.clone())?;
         builder = set(builder, "log_file", overrides.log_file.as_ref().map(|p| p.display().to_string()))?;
+        builder = set(builder, "log_level", overrides.log_level.clone())?;
+        if overrides.readonly {
+            builder = builder.set_override("readonly", true).map_err(|e| ConfigError(e.to_string()))?;
+        }
 
         let cfg = builder.build().map_err(|e| ConfigError(e.to_string()))?;
         check_unknown_keys(&cfg)?;
@@ -295,6 +308,10 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
             "expected error, warn, info, debug, trace or a filter such as fleetdeck=debug",
         ));
     }
+    let refresh_interval = duration(cfg, "refresh_interval", &raw.refresh_interval)?;
+    if refresh_interval < Duration::from_millis(100) {
+        return Err(invalid(cfg, "refresh_interval", &raw.refresh_interval, "must be at least 100ms"));
+    }
     let db = raw.database;
     let statement_timeout = duration(cfg, "database.statement_timeout", &db.statement_timeout)?;
     if statement_timeout.is_zero() {
@@ -347,6 +364,8 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
         theme: raw.theme,
         log_file: optional(raw.log_file).map(PathBuf::from).unwrap_or_else(default_log_file),
         log_level: raw.log_level,
+        readonly: raw.readonly,
+        refresh_interval,
         database: DatabaseSettings {
             url: optional(db.url),
             statement_timeout,
@@ -508,4 +527,31 @@ mod tests {
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("postgres:///db?host=/tmp"), "postgres:///db?host=/tmp");
     }
+}
+
+/// `$XDG_STATE_HOME/fleetdeck/state.toml`: what the dashboard remembers between runs.
+pub fn state_file() -> Option<PathBuf> {
+    project_dirs().map(|d| d.state_dir().unwrap_or_else(|| d.data_dir()).join("state.toml"))
+}
+
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+struct State {
+    theme: Option<String>,
+}
+
+/// The theme last chosen with `:theme`, if any.
+pub fn remembered_theme(path: Option<&std::path::Path>) -> Option<String> {
+    let text = std::fs::read_to_string(path?).ok()?;
+    toml::from_str::<State>(&text).ok()?.theme
+}
+
+/// Remember the theme chosen with `:theme` for the next start.
+pub fn remember_theme(path: &std::path::Path, theme: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = toml::to_string(&State { theme: Some(theme.to_string()) }).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)
 }

@@ -45,6 +45,14 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 
+    /// Log level or tracing filter (error, warn, info, debug, trace, or e.g. fleetdeck=debug)
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Read-only: write verbs are disabled and database sessions are read-only
+    #[arg(long, global = true)]
+    pub readonly: bool,
+
     /// Panic after the first frame (tests that the terminal is restored on a crash)
     #[arg(long, global = true, hide = true)]
     pub debug_panic: bool,
@@ -172,6 +180,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         database_url: cli.database_url.clone(),
         user: cli.as_user.clone(),
         log_file: cli.log_file.clone(),
+        log_level: cli.log_level.clone(),
+        readonly: cli.readonly,
     };
     let settings = Settings::load(&overrides)?;
     let _log_guard = crate::logging::init(&settings.log_file, &settings.log_level)?;
@@ -207,36 +217,94 @@ pub(crate) async fn require_current_schema(db: &Database) -> Result<()> {
     Ok(())
 }
 
-/// The service layer as the configured identity: the operator, or a platform user under RLS.
+/// How to open pools like the dashboard's: as the configured identity, read-only or not.
+pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::Uuid>) -> pool::Connector {
+    pool::Connector {
+        options: db.options.clone(),
+        settings: pool::PoolSettings::from(&settings.database),
+        acting_user,
+        own: Some(db.own.clone()),
+    }
+}
+
+/// The service layer as the configured identity (the operator, or a platform user under RLS),
+/// read-only when `readonly` is set.
 pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
-    let Some(email) = &settings.user else {
-        return Ok(Services::new(db.pool.clone(), Actor::operator()));
+    let (actor, user_id) = match &settings.user {
+        None => (Actor::operator(), None),
+        Some(email) => {
+            let user = identity::find_by_email(&db.pool, email).await?;
+            (Actor::user(&user.email, user.id), Some(user.id))
+        }
     };
-    let user = identity::find_by_email(&db.pool, email).await?;
-    let acting = pool::connect(
-        db.options.clone(),
-        &pool::PoolSettings::from(&settings.database),
-        Some(user.id),
-        Some(db.own.clone()),
-    )
-    .await
-    .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
-    Ok(Services::new(acting, Actor::user(&user.email, user.id)))
+    if user_id.is_none() && !settings.readonly {
+        return Ok(Services::new(db.pool.clone(), actor));
+    }
+    let pool = connector(db, settings, user_id)
+        .connect(settings.readonly)
+        .await
+        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
+    Ok(Services::new(pool, actor))
+}
+
+/// Every theme there is (the user's that fail to load are logged and left out), and the one to
+/// start with: the last `:theme` choice, or else the configured one.
+fn themes(settings: &Settings) -> Result<(String, Vec<(String, Theme)>)> {
+    let dir = crate::ui::theme::user_dir();
+    let mut all = Vec::new();
+    for name in crate::ui::theme::available(dir.as_deref()) {
+        match Theme::load(&name, dir.as_deref()) {
+            Ok(t) => all.push((name, t)),
+            Err(e) if name == settings.theme => return Err(e.into()),
+            Err(e) => tracing::warn!(error = %e, "theme left out"),
+        }
+    }
+    let remembered = crate::config::remembered_theme(crate::config::state_file().as_deref())
+        .filter(|n| all.iter().any(|(name, _)| name == n));
+    Ok((remembered.unwrap_or_else(|| settings.theme.clone()), all))
+}
+
+/// Open the dashboard over `db` until the user quits.
+async fn run_dashboard(db: &Database, settings: &Settings, target: String, debug: crate::ui::tui::Debug) -> Result<()> {
+    let (theme_name, themes) = themes(settings)?;
+    let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
+    let services = services(db, settings).await?;
+    let user_id = services.actor.user_id;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let workers = crate::ui::workers::Workers::start(
+        services.clone(),
+        Some(connector(db, settings, user_id)),
+        crate::config::state_file(),
+        tx,
+    );
+    let theme = themes
+        .iter()
+        .find(|(n, _)| *n == theme_name)
+        .map(|(_, t)| t.clone())
+        .ok_or_else(|| ThemeError { theme: theme_name.clone(), message: "no such theme".into() })?;
+    let app = crate::ui::app::App::new(theme, keymap, target)
+        .with_themes(&theme_name, themes)
+        .with_actor(&services.actor.label)
+        .with_readonly(settings.readonly)
+        .with_refresh(settings.refresh_interval)
+        .with_offset(*chrono::Local::now().offset());
+    let wiring = crate::ui::tui::Wiring { workers, replies: rx };
+    let ui = crate::ui::tui::run_with(app, Some(wiring), debug).await;
+    services.pool.close().await;
+    ui?;
+    Ok(())
 }
 
 async fn dashboard(settings: &Settings, debug_panic: bool) -> Result<ExitCode> {
-    let theme = Theme::load(&settings.theme, crate::ui::theme::user_dir().as_deref())?;
-    let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
+    // Configuration problems first, before any server starts.
+    themes(settings)?;
+    Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Require).await?;
     let outcome = async {
         require_current_schema(&db).await?;
-        let services = services(&db, settings).await?;
-        let target = format!("{} as {}", short_target(&db.target), services.actor.label);
-        let app = crate::ui::app::App::new(theme, keymap, target);
-        crate::ui::tui::run_with(app, crate::ui::tui::Debug { panic_after_first_frame: debug_panic }).await?;
-        services.pool.close().await;
-        Ok::<_, Report>(())
+        let debug = crate::ui::tui::Debug { panic_after_first_frame: debug_panic };
+        run_dashboard(&db, settings, short_target(&db.target), debug).await
     }
     .await;
     db.close().await?;
@@ -290,8 +358,8 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
 
 /// The README's first command: a live demo in one step.
 async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
-    let theme = Theme::load(&settings.theme, crate::ui::theme::user_dir().as_deref())?;
-    let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
+    themes(settings)?;
+    Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
     let db = Database::open(settings, MigratePolicy::Apply).await?;
     let outcome = async {
@@ -307,7 +375,6 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
             .await?;
         }
         crate::import::demo::require_demo(&db.pool).await?;
-        let services = services(&db, settings).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let pool = db.pool.clone();
         let opts = args.options();
@@ -318,12 +385,11 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
             })
             .await
         });
-        let target = format!("demo, simulator running │ {} as {}", short_target(&db.target), services.actor.label);
-        let ui = crate::ui::tui::run(crate::ui::app::App::new(theme, keymap, target)).await;
+        let target = format!("demo, simulator running │ {}", short_target(&db.target));
+        let ui = run_dashboard(&db, settings, target, crate::ui::tui::Debug::default()).await;
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");
-        services.pool.close().await;
         ui?;
         Ok::<_, Report>(())
     }
@@ -336,7 +402,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
 fn short_target(target: &Target) -> String {
     match target {
         Target::Embedded(s) => format!("own server {}", s.data_dir.display()),
-        Target::External { url } => url.clone(),
+        Target::External { url } => crate::config::redact_url(url),
     }
 }
 

@@ -1,15 +1,31 @@
-//! The dashboard's state, its `update` (an action changes state; never awaits) and its drawing
+//! The dashboard's state, its `update` (an action or a worker's reply changes state; never
+//! awaits, never does IO: what it wants done goes to `outbox` for the workers) and its drawing
 //! (reads state and nothing else).
 
-use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use std::cell::Cell;
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
 use ratatui::Frame;
+use tui_textarea::TextArea;
+use uuid::Uuid;
 
 use super::action::Action;
 use super::keymap::{Keymap, Section};
 use super::theme::Theme;
+use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
+use super::widgets::table::{self, Decor, TableState};
+use super::workers::{Command, Outcome, PageRequest, Reply, Request};
+use crate::domain::broker::StackDraft;
+use crate::domain::execution::{ExecutionStatus, Verb};
+use crate::domain::filter::Filter;
+use crate::domain::text::sanitize_cell;
+use crate::service::listing::{self, Entity, PageAt, Query};
 
 /// The four panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,9 +58,161 @@ impl Tab {
         }
     }
 
+    /// The lists the pane shows, one at a time.
+    pub fn views(self) -> &'static [Entity] {
+        match self {
+            Tab::Marketplace => &[Entity::Packages, Entity::Apps, Entity::Solutions, Entity::Instances],
+            Tab::Fleet => &[Entity::Hosts, Entity::Agents],
+            Tab::Rollouts => &[Entity::Stacks],
+            Tab::Executions => &[Entity::Executions],
+        }
+    }
+
     fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
+
+    fn of(entity: Entity) -> Tab {
+        Tab::ALL.into_iter().find(|t| t.views().contains(&entity)).unwrap_or(Tab::Marketplace)
+    }
+}
+
+/// The commands of `:` mode: name, argument hint, what it does.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("exec", "", "Executions"),
+    ("hosts", "", "Fleet: hosts"),
+    ("agents", "", "Fleet: cluster agents"),
+    ("stacks", "", "Rollouts: stacks"),
+    ("pkgs", "", "Marketplace: Helm charts"),
+    ("apps", "", "Marketplace: edge apps"),
+    ("solutions", "", "Marketplace: AI tools, agents, MCP servers"),
+    ("instances", "", "Marketplace: compute offers"),
+    ("theme", "NAME", "switch the colour theme (remembered)"),
+    ("readonly", "", "turn read-only mode on or off"),
+    ("help", "", "show the keys"),
+    ("q", "", "quit"),
+];
+
+/// One list's state: the window of rows, the query, marks, and the request in flight.
+#[derive(Debug, Clone)]
+pub struct List {
+    pub entity: Entity,
+    pub table: TableState,
+    pub query: Query,
+    /// What was typed after `/`.
+    pub filter_text: String,
+    /// The newest request's generation; replies with another are stale and dropped.
+    pub generation: u64,
+    pub pending: bool,
+    pub refreshed: Option<DateTime<Utc>>,
+    pub marks: BTreeSet<String>,
+    pub mark_anchor: Option<i64>,
+    /// How many marked rows pass the current filter (from the last page).
+    pub marked_visible: i64,
+    pub error: Option<String>,
+}
+
+impl List {
+    fn new(entity: Entity) -> List {
+        List {
+            entity,
+            table: TableState::new(listing::columns(entity)),
+            query: Query::new(entity),
+            filter_text: String::new(),
+            generation: 0,
+            pending: false,
+            refreshed: None,
+            marks: BTreeSet::new(),
+            mark_anchor: None,
+            marked_visible: 0,
+            error: None,
+        }
+    }
+
+    /// Marked rows the current filter hides.
+    pub fn marked_hidden(&self) -> i64 {
+        (self.marks.len() as i64 - self.marked_visible).max(0)
+    }
+}
+
+/// The detail split under the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Closed,
+    Split,
+    Zoomed,
+}
+
+/// A line being typed at the bottom: a command or a filter.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: TextArea<'static>,
+    /// Where in the history Up/Down is (commands only).
+    pub history_at: Option<usize>,
+    /// What is wrong with the input, shown in place of the completions.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Filter,
+}
+
+impl Prompt {
+    fn new(kind: PromptKind, text: &str) -> Prompt {
+        let mut input = TextArea::from([text.to_string()]);
+        input.move_cursor(tui_textarea::CursorMove::End);
+        input.set_cursor_line_style(ratatui::style::Style::default());
+        Prompt { kind, input, history_at: None, error: None }
+    }
+
+    pub fn text(&self) -> String {
+        self.input.lines().first().cloned().unwrap_or_default()
+    }
+
+    fn set_text(&mut self, text: &str) {
+        *self = Prompt { history_at: self.history_at, ..Prompt::new(self.kind, text) };
+    }
+}
+
+/// What is on top of the list and takes the keys.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Normal,
+    Prompt(Box<Prompt>),
+    Form(Box<Form>),
+    Confirm(Box<Confirm>, Pending),
+}
+
+/// What a confirmation will do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    Executions { verb: Verb, ids: Vec<Uuid> },
+}
+
+/// The connection as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connected,
+    Lost { since: DateTime<Utc>, retry_in: Duration, error: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub text: String,
+    pub error: bool,
+    pub until: DateTime<Utc>,
+}
+
+/// A one-shot call on its way, and what its answer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Awaiting {
+    Toast,
+    /// Generators for the new-stack form.
+    OpenStackForm,
+    StackForm,
 }
 
 /// Everything the screen shows.
@@ -55,45 +223,736 @@ pub struct App {
     pub help: bool,
     /// Where the data comes from, shown in the status bar.
     pub target: String,
+    /// Who acts, shown in the status bar.
+    pub actor: String,
     pub theme: Theme,
+    pub theme_name: String,
+    /// Every theme `:theme` can switch to.
+    pub themes: Vec<(String, Theme)>,
     pub keymap: Keymap,
+    pub mode: Mode,
+    pub detail: Detail,
+    pub readonly: bool,
+    pub connection: Connection,
+    pub toasts: VecDeque<Toast>,
+    pub now: DateTime<Utc>,
+    /// Times are shown in this offset (the local one; UTC in tests).
+    pub offset: FixedOffset,
+    pub refresh_every: Duration,
+    /// Requests for the workers, taken by the loop after each update.
+    pub outbox: Vec<Request>,
+    lists: HashMap<Entity, List>,
+    /// The list each pane shows.
+    views: [usize; 4],
+    history: Vec<String>,
+    next_call: u64,
+    calls: HashMap<u64, Awaiting>,
+    /// The area the current table was drawn in, for mouse clicks.
+    table_area: Cell<Rect>,
 }
 
 impl App {
     pub fn new(theme: Theme, keymap: Keymap, target: String) -> App {
-        App { tab: Tab::Marketplace, quit: false, help: false, target, theme, keymap }
+        App {
+            tab: Tab::Marketplace,
+            quit: false,
+            help: false,
+            target,
+            actor: String::new(),
+            themes: vec![("default".into(), theme.clone())],
+            theme,
+            theme_name: "default".into(),
+            keymap,
+            mode: Mode::Normal,
+            detail: Detail::Closed,
+            readonly: false,
+            connection: Connection::Connected,
+            toasts: VecDeque::new(),
+            now: DateTime::<Utc>::UNIX_EPOCH,
+            offset: Utc.fix(),
+            refresh_every: Duration::from_secs(2),
+            outbox: Vec::new(),
+            lists: Entity::ALL.into_iter().map(|e| (e, List::new(e))).collect(),
+            views: [0; 4],
+            history: Vec::new(),
+            next_call: 0,
+            calls: HashMap::new(),
+            table_area: Cell::new(Rect::default()),
+        }
     }
 
-    /// A key becomes an action through the keymap.
+    /// The theme in use is `name`; `themes` are the ones `:theme` offers.
+    pub fn with_themes(mut self, name: &str, themes: Vec<(String, Theme)>) -> App {
+        self.theme_name = name.to_string();
+        if let Some((_, t)) = themes.iter().find(|(n, _)| n == name) {
+            self.theme = t.clone();
+        }
+        self.themes = themes;
+        self
+    }
+
+    pub fn with_actor(mut self, actor: &str) -> App {
+        self.actor = actor.to_string();
+        self
+    }
+
+    pub fn with_readonly(mut self, on: bool) -> App {
+        self.readonly = on;
+        self
+    }
+
+    pub fn with_refresh(mut self, every: Duration) -> App {
+        self.refresh_every = every;
+        self
+    }
+
+    pub fn with_offset(mut self, offset: FixedOffset) -> App {
+        self.offset = offset;
+        self
+    }
+
+    // ----- lists -----
+
+    pub fn entity(&self) -> Entity {
+        let views = self.tab.views();
+        views[self.views[self.tab.index()].min(views.len() - 1)]
+    }
+
+    pub fn list(&self) -> &List {
+        let e = self.entity();
+        // Every entity has a list from the start.
+        &self.lists[&e]
+    }
+
+    fn list_mut(&mut self) -> &mut List {
+        let e = self.entity();
+        self.lists.entry(e).or_insert_with(|| List::new(e))
+    }
+
+    /// The list of an entity (for tests and the CLI's snapshots).
+    pub fn list_of(&self, entity: Entity) -> &List {
+        &self.lists[&entity]
+    }
+
+    fn show(&mut self, entity: Entity) {
+        self.tab = Tab::of(entity);
+        let i = self.tab.views().iter().position(|e| *e == entity).unwrap_or(0);
+        self.views[self.tab.index()] = i;
+        self.detail = Detail::Closed;
+        self.ensure_loaded();
+    }
+
+    /// Ask for a page of the current list.
+    fn request(&mut self, at: PageAt) {
+        let list = self.list_mut();
+        list.generation += 1;
+        list.pending = true;
+        list.query.marked = list.marks.iter().cloned().collect();
+        let request = PageRequest { entity: list.entity, generation: list.generation, query: list.query.clone(), at };
+        self.outbox.push(Request::Page(request));
+    }
+
+    fn ensure_loaded(&mut self) {
+        let list = self.list();
+        if !list.table.loaded && !list.pending {
+            self.request(PageAt::First);
+        }
+    }
+
+    fn refresh(&mut self) {
+        let at = self.list().table.refresh_request();
+        self.request(at);
+    }
+
+    /// The query changed: start again from the top.
+    fn requery(&mut self) {
+        let list = self.list_mut();
+        list.table.selected = 0;
+        list.table.first = 0;
+        list.table.rows.clear();
+        list.mark_anchor = None;
+        self.request(PageAt::First);
+    }
+
+    fn move_by(&mut self, delta: i64) {
+        let at = self.list_mut().table.move_by(delta);
+        self.moved(at);
+    }
+
+    fn go(&mut self, row: i64) {
+        let at = self.list_mut().table.go(row);
+        self.moved(at);
+    }
+
+    /// After a move: fetch the page it needs, or, when the rows held cover it, make the answer to
+    /// an earlier request stale (it would move the window away from the selection).
+    fn moved(&mut self, at: Option<PageAt>) {
+        match at {
+            Some(at) => self.request(at),
+            None => {
+                let list = self.list_mut();
+                if list.pending {
+                    list.generation += 1;
+                    list.pending = false;
+                }
+            }
+        }
+    }
+
+    fn page_height(&self) -> i64 {
+        (self.table_area.get().height.saturating_sub(3).max(1)) as i64
+    }
+
+    // ----- events -----
+
+    /// The clock ticked: expire toasts, refresh the list on screen when it is due.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+        self.toasts.retain(|t| t.until > now);
+        let due = match self.list().refreshed {
+            None => true,
+            Some(at) => (now - at).to_std().map(|d| d >= self.refresh_every).unwrap_or(true),
+        };
+        let list = self.list();
+        if !list.pending && (!list.table.loaded || due) {
+            if list.table.loaded {
+                self.refresh();
+            } else {
+                self.request(PageAt::First);
+            }
+        }
+    }
+
+    /// A worker answered.
+    pub fn on_reply(&mut self, reply: Reply) {
+        match reply {
+            Reply::Page { entity, generation, at, result, when } => {
+                let Some(list) = self.lists.get_mut(&entity) else { return };
+                if generation != list.generation {
+                    tracing::debug!(?entity, generation, current = list.generation, "stale page dropped");
+                    return;
+                }
+                list.pending = false;
+                match result {
+                    Ok(page) => {
+                        list.marked_visible = page.marked_visible;
+                        list.table.apply(&at, page);
+                        list.refreshed = Some(when);
+                        list.error = None;
+                    }
+                    Err(e) => {
+                        list.refreshed = Some(when);
+                        list.error = Some(e.clone());
+                        self.toast(e, true);
+                    }
+                }
+            }
+            Reply::Lost { since, retry_in, error } => {
+                self.connection = Connection::Lost { since, retry_in, error };
+            }
+            Reply::Connected => {
+                self.connection = Connection::Connected;
+                self.toast("connected again".into(), false);
+            }
+            Reply::ReadOnly { on, error } => match error {
+                None => {
+                    self.readonly = on;
+                    self.toast(format!("read-only mode {}", if on { "on" } else { "off" }), false);
+                }
+                Some(e) => self.toast(format!("read-only mode: {e}"), true),
+            },
+            Reply::Called { id, outcome } => self.on_called(id, outcome),
+        }
+    }
+
+    fn on_called(&mut self, id: u64, outcome: Outcome) {
+        let Some(awaiting) = self.calls.remove(&id) else { return };
+        match (awaiting, outcome) {
+            (Awaiting::OpenStackForm, Outcome::Generators(gens)) => {
+                if gens.is_empty() {
+                    self.toast("a stack needs a generator, and there is none".into(), true);
+                    return;
+                }
+                let options = gens.into_iter().map(|g| (g.id.to_string(), sanitize_cell(&g.name, 40))).collect();
+                self.mode = Mode::Form(Box::new(Form::new(
+                    "New stack",
+                    vec![
+                        Field::line("name", "Name", "unique among live stacks"),
+                        Field::text("description", "Description", "optional"),
+                        Field::choice("generator", "Generator", "←/→ to choose", options),
+                        Field::text("labels", "Labels", "one per line, 1–64 characters"),
+                        Field::text("annotations", "Annotations", "key=value, one per line, no spaces"),
+                        Field::check("dry_run", "Check only", "space: validate in the database, write nothing", false),
+                    ],
+                )));
+            }
+            (Awaiting::StackForm, Outcome::Created { id, dry_run }) => {
+                if dry_run {
+                    if let Mode::Form(form) = &mut self.mode {
+                        form.busy = false;
+                        form.banner = Some("✓ the database accepts it; nothing was written".into());
+                    }
+                } else {
+                    self.mode = Mode::Normal;
+                    self.toast(format!("stack created ({})", &id.to_string()[..8]), false);
+                    if let Some(l) = self.lists.get_mut(&Entity::Stacks) {
+                        l.refreshed = None;
+                    }
+                    if self.entity() == Entity::Stacks {
+                        self.refresh();
+                    }
+                }
+            }
+            (Awaiting::StackForm, Outcome::Failed { message, field }) => match &mut self.mode {
+                Mode::Form(form) => {
+                    form.busy = false;
+                    match field.as_deref() {
+                        Some(f @ ("name" | "generator" | "labels" | "annotations")) => form.set_error(f, message),
+                        _ => form.banner = Some(message),
+                    }
+                }
+                _ => self.toast(message, true),
+            },
+            (_, Outcome::Done(message)) => {
+                self.toast(message, false);
+                self.refresh();
+            }
+            (_, Outcome::Failed { message, .. }) => self.toast(message, true),
+            (_, other) => tracing::warn!(?other, "unexpected answer"),
+        }
+    }
+
+    fn toast(&mut self, text: String, error: bool) {
+        let secs = if error { 8 } else { 4 };
+        self.toasts.push_back(Toast { text, error, until: self.now + chrono::Duration::seconds(secs) });
+        while self.toasts.len() > 3 {
+            self.toasts.pop_front();
+        }
+    }
+
+    fn call(&mut self, command: Command, awaiting: Awaiting) {
+        self.next_call += 1;
+        self.calls.insert(self.next_call, awaiting);
+        self.outbox.push(Request::Call { id: self.next_call, command });
+    }
+
+    /// Text pasted into the terminal goes to what takes typing.
+    pub fn on_paste(&mut self, text: &str) {
+        match &mut self.mode {
+            Mode::Form(form) => form.paste(text),
+            Mode::Prompt(p) => {
+                p.input.insert_str(text.lines().next().unwrap_or(""));
+                self.prompt_changed();
+            }
+            Mode::Confirm(c, _) => {
+                c.reason.insert_str(text.lines().next().unwrap_or(""));
+            }
+            Mode::Normal => {}
+        }
+    }
+
+    /// A key: to the form, modal or prompt when one is open, else through the keymap.
     pub fn on_key(&mut self, key: KeyEvent) {
-        if let Some(action) = self.keymap.action(self.tab.section(), &key, false) {
-            self.update(action);
+        let section = self.tab.section();
+        match &mut self.mode {
+            Mode::Form(_) => return self.form_key(key),
+            Mode::Confirm(..) => return self.confirm_key(key),
+            Mode::Prompt(_) => return self.prompt_key(key),
+            Mode::Normal => {}
+        }
+        if self.help {
+            if let Some(a @ (Action::Help | Action::Back | Action::Quit)) = self.keymap.action(section, &key, true) {
+                self.update(a);
+            }
+            return;
+        }
+        match self.keymap.action(section, &key, true) {
+            Some(action) => self.update(action),
+            None => {
+                // Shift+letter: sort by the column starting with that letter.
+                if let KeyCode::Char(c) = key.code {
+                    if c.is_ascii_uppercase() && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
+                        self.sort_by_letter(c);
+                    }
+                }
+            }
         }
     }
 
     /// Is this key the suspend action (which the terminal loop handles)?
     pub fn is_suspend(&self, key: &KeyEvent) -> bool {
-        self.keymap.action(self.tab.section(), key, false) == Some(Action::Suspend)
+        matches!(self.mode, Mode::Normal) && self.keymap.action(self.tab.section(), key, true) == Some(Action::Suspend)
     }
 
-    /// The tab titles as drawn, and the columns each covers on the tab bar.
-    fn tab_titles() -> Vec<(Tab, String)> {
-        Tab::ALL.iter().enumerate().map(|(i, t)| (*t, format!(" {} {} ", i + 1, t.title()))).collect()
-    }
-
-    /// A click on a tab's title switches to it.
-    pub fn on_mouse(&mut self, mouse: MouseEvent, area: Rect) {
-        if mouse.kind != MouseEventKind::Down(MouseButton::Left) || mouse.row != area.y {
+    fn form_key(&mut self, key: KeyEvent) {
+        let action = self.keymap.action(Section::Form, &key, false);
+        let back = self.keymap.action(Section::Global, &key, false) == Some(Action::Back);
+        let Mode::Form(form) = &mut self.mode else { return };
+        if back {
+            self.mode = Mode::Normal;
             return;
         }
-        let mut start = area.x;
-        for (tab, title) in Self::tab_titles() {
-            let width = title.chars().count() as u16;
-            if (start..start + width).contains(&mouse.column) {
-                self.tab = tab;
+        let submit = match action {
+            Some(Action::NextField) => {
+                form.next();
+                false
+            }
+            Some(Action::PrevField) => {
+                form.prev();
+                false
+            }
+            Some(Action::Submit) => true,
+            _ => form.key(key) == FormKey::Submit,
+        };
+        if submit {
+            self.submit_form();
+        }
+    }
+
+    fn submit_form(&mut self) {
+        let readonly = self.readonly;
+        let Mode::Form(form) = &mut self.mode else { return };
+        if form.busy {
+            return;
+        }
+        form.clear_errors();
+        if readonly {
+            form.banner = Some("read-only mode: creating a stack is disabled (:readonly turns it off)".into());
+            return;
+        }
+        let draft = StackDraft {
+            name: form.value("name"),
+            description: form.value("description"),
+            labels: form.value("labels"),
+            annotations: form.value("annotations"),
+        };
+        let generator = form.value("generator").parse::<Uuid>();
+        let dry_run = form.value("dry_run") == "true";
+        let stack = match draft.check() {
+            Ok(s) => s,
+            Err(errors) => {
+                for e in errors {
+                    form.set_error(e.field, e.message);
+                }
                 return;
             }
-            start += width + 1; // the divider
+        };
+        let Ok(generator) = generator else {
+            form.set_error("generator", "choose a generator".into());
+            return;
+        };
+        form.busy = true;
+        self.call(Command::CreateStack { stack, generator, dry_run }, Awaiting::StackForm);
+    }
+
+    fn confirm_key(&mut self, key: KeyEvent) {
+        let action = self.keymap.action(Section::Form, &key, false);
+        let back = self.keymap.action(Section::Global, &key, false) == Some(Action::Back);
+        let Mode::Confirm(confirm, pending) = &mut self.mode else { return };
+        if back {
+            self.mode = Mode::Normal;
+            self.toast("nothing done".into(), false);
+            return;
+        }
+        let result = match action {
+            Some(Action::NextField) => {
+                confirm.next();
+                ConfirmKey::Handled
+            }
+            Some(Action::PrevField) => {
+                confirm.prev();
+                ConfirmKey::Handled
+            }
+            _ => confirm.key(key),
+        };
+        match result {
+            ConfirmKey::Handled => {}
+            ConfirmKey::Cancelled => {
+                self.mode = Mode::Normal;
+                self.toast("nothing done".into(), false);
+            }
+            ConfirmKey::Confirmed => {
+                let reason = confirm.reason();
+                let Pending::Executions { verb, ids } = pending.clone();
+                self.mode = Mode::Normal;
+                self.call(Command::Executions { verb, ids, reason }, Awaiting::Toast);
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) {
+        let Mode::Prompt(prompt) = &mut self.mode else { return };
+        match key.code {
+            KeyCode::Esc => {
+                let kind = prompt.kind;
+                self.mode = Mode::Normal;
+                if kind == PromptKind::Filter {
+                    self.set_filter(String::new());
+                }
+            }
+            KeyCode::Enter => {
+                let text = prompt.text();
+                let kind = prompt.kind;
+                if kind == PromptKind::Filter && prompt.error.is_some() {
+                    return;
+                }
+                self.mode = Mode::Normal;
+                if kind == PromptKind::Command {
+                    self.run_command(text.trim());
+                }
+            }
+            KeyCode::Tab if prompt.kind == PromptKind::Command => {
+                let text = prompt.text();
+                if let Some(done) = complete(&text, &self.theme_names()) {
+                    if let Mode::Prompt(p) = &mut self.mode {
+                        p.set_text(&done);
+                    }
+                }
+            }
+            KeyCode::Up | KeyCode::Down if prompt.kind == PromptKind::Command => {
+                if self.history.is_empty() {
+                    return;
+                }
+                let last = self.history.len() - 1;
+                let at = match (prompt.history_at, key.code) {
+                    (None, KeyCode::Up) => Some(last),
+                    (Some(i), KeyCode::Up) => Some(i.saturating_sub(1)),
+                    (Some(i), KeyCode::Down) if i < last => Some(i + 1),
+                    _ => None,
+                };
+                let text = at.map(|i| self.history[i].clone()).unwrap_or_default();
+                if let Mode::Prompt(p) = &mut self.mode {
+                    p.set_text(&text);
+                    p.history_at = at;
+                }
+            }
+            _ => {
+                if key.code == KeyCode::Backspace && prompt.text().is_empty() {
+                    // Backspace on an empty line leaves the prompt.
+                    self.mode = Mode::Normal;
+                    return;
+                }
+                if key.code != KeyCode::Enter {
+                    prompt.input.input(key);
+                }
+                self.prompt_changed();
+            }
+        }
+    }
+
+    /// The filter applies as it is typed.
+    fn prompt_changed(&mut self) {
+        let entity = self.entity();
+        let Mode::Prompt(prompt) = &mut self.mode else { return };
+        if prompt.kind != PromptKind::Filter {
+            return;
+        }
+        let text = prompt.text();
+        match Filter::parse(&text) {
+            Ok(Filter::Label { .. }) if !entity.has_labels() => {
+                prompt.error = Some(format!("{} have no labels or annotations", entity.title()));
+            }
+            Ok(_) => {
+                prompt.error = None;
+                self.set_filter(text);
+            }
+            Err(e) => prompt.error = Some(e),
+        }
+    }
+
+    fn set_filter(&mut self, text: String) {
+        let filter = Filter::parse(&text).unwrap_or_default();
+        let list = self.list_mut();
+        if list.query.filter == filter {
+            list.filter_text = text;
+            return;
+        }
+        list.filter_text = text;
+        list.query.filter = filter;
+        self.requery();
+    }
+
+    fn theme_names(&self) -> Vec<String> {
+        self.themes.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    fn run_command(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.history.retain(|h| h != text);
+        self.history.push(text.to_string());
+        let (name, arg) = text.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((text, ""));
+        let entity = match name {
+            "exec" => Some(Entity::Executions),
+            "hosts" => Some(Entity::Hosts),
+            "agents" => Some(Entity::Agents),
+            "stacks" => Some(Entity::Stacks),
+            "pkgs" => Some(Entity::Packages),
+            "apps" => Some(Entity::Apps),
+            "solutions" => Some(Entity::Solutions),
+            "instances" => Some(Entity::Instances),
+            _ => None,
+        };
+        if let Some(e) = entity {
+            return self.show(e);
+        }
+        match name {
+            "q" | "quit" => self.quit = true,
+            "help" => self.help = true,
+            "readonly" => {
+                let on = !self.readonly;
+                if on {
+                    // Refuse writes at once; the sessions follow.
+                    self.readonly = true;
+                }
+                self.outbox.push(Request::ReadOnly(on));
+            }
+            "theme" if arg.is_empty() => {
+                self.toast(format!("theme {} (available: {})", self.theme_name, self.theme_names().join(", ")), false)
+            }
+            "theme" => match self.themes.iter().find(|(n, _)| n == arg) {
+                Some((n, t)) => {
+                    self.theme = t.clone();
+                    self.theme_name = n.clone();
+                    self.outbox.push(Request::SaveTheme(n.clone()));
+                    self.toast(format!("theme {arg}"), false);
+                }
+                None => self.toast(format!("no theme {arg:?} (available: {})", self.theme_names().join(", ")), true),
+            },
+            _ => self.toast(format!("unknown command :{name} (tab completes, :help lists keys)"), true),
+        }
+    }
+
+    fn sort_by_letter(&mut self, c: char) {
+        let columns = listing::columns(self.entity());
+        let Some(i) = columns.iter().position(|t| t.starts_with(c)) else { return };
+        let list = self.list_mut();
+        if list.query.sort == i {
+            list.query.descending = !list.query.descending;
+        } else {
+            list.query.sort = i;
+            list.query.descending = false;
+        }
+        self.requery();
+    }
+
+    /// The ids a verb applies to: the marked rows, or else the selected one.
+    fn targets(&self) -> Vec<String> {
+        let list = self.list();
+        if !list.marks.is_empty() {
+            return list.marks.iter().cloned().collect();
+        }
+        list.table.selected_row().map(|r| vec![r.cursor.id.clone()]).unwrap_or_default()
+    }
+
+    fn execution_verb(&mut self, verb: Verb) {
+        if self.entity() != Entity::Executions {
+            return;
+        }
+        if self.readonly {
+            return self.toast(format!("read-only mode: {} is disabled (:readonly turns it off)", verb.as_str()), true);
+        }
+        let list = self.list();
+        let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
+        if ids.is_empty() {
+            return self.toast("no execution selected".into(), true);
+        }
+        // One row: say at once why the verb does not apply.
+        if list.marks.is_empty() {
+            if let Some(row) = list.table.selected_row() {
+                let status = row.cells.first().and_then(|s| s.parse::<ExecutionStatus>().ok());
+                let (used, max) = row
+                    .cells
+                    .get(4)
+                    .and_then(|r| r.split_once('/'))
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .unwrap_or((0, 3));
+                if let Some(why) = status.and_then(|s| verb.refusal(s, used, max)) {
+                    return self.toast(why, true);
+                }
+            }
+        }
+        let n = ids.len();
+        let what = if n == 1 { "1 execution".to_string() } else { format!("{n} marked executions") };
+        match verb {
+            Verb::Cancel | Verb::Retry => {
+                let (title, question, label) = if verb == Verb::Cancel {
+                    (
+                        "Cancel",
+                        format!("Cancel {what}? Those already final are skipped. This cannot be undone."),
+                        "Cancel execution",
+                    )
+                } else {
+                    ("Retry", format!("Retry {what}? Each retry queues a new execution."), "Retry")
+                };
+                self.mode =
+                    Mode::Confirm(Box::new(Confirm::new(title, question, label)), Pending::Executions { verb, ids });
+            }
+            _ => self.call(Command::Executions { verb, ids, reason: None }, Awaiting::Toast),
+        }
+    }
+
+    fn mark(&mut self) {
+        let list = self.list_mut();
+        let Some(id) = list.table.selected_row().map(|r| r.cursor.id.clone()) else { return };
+        if !list.marks.remove(&id) {
+            list.marks.insert(id);
+        }
+        list.mark_anchor = Some(list.table.selected);
+        self.move_by(1);
+    }
+
+    fn mark_range(&mut self) {
+        let list = self.list_mut();
+        let here = list.table.selected;
+        let from = list.mark_anchor.unwrap_or(here);
+        let (a, b) = (from.min(here), from.max(here));
+        let first = list.table.first;
+        for row in list.table.rows.iter().enumerate().filter_map(|(i, r)| {
+            let abs = first + i as i64;
+            (abs >= a && abs <= b).then_some(r)
+        }) {
+            list.marks.insert(row.cursor.id.clone());
+        }
+        list.mark_anchor = Some(here);
+    }
+
+    /// A click on a tab's title switches to it; a click on a row selects it; the wheel scrolls.
+    pub fn on_mouse(&mut self, mouse: MouseEvent, area: Rect) {
+        if !matches!(self.mode, Mode::Normal) {
+            return;
+        }
+        match mouse.kind {
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            MouseEventKind::Down(MouseButton::Left) if mouse.row == area.y => {
+                let mut start = area.x;
+                for (tab, title) in Self::tab_titles() {
+                    let width = title.chars().count() as u16;
+                    if (start..start + width).contains(&mouse.column) {
+                        self.tab = tab;
+                        self.ensure_loaded();
+                        return;
+                    }
+                    start += width + 1; // the divider
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                let t = self.table_area.get();
+                // Rows start below the border and the header.
+                if mouse.column > t.x && mouse.column < t.right() && mouse.row >= t.y + 2 && mouse.row < t.bottom() - 1
+                {
+                    let list = self.list();
+                    let (start, count) = table::window(&list.table, i64::from(t.height.saturating_sub(3).max(1)));
+                    let offset = usize::from(mouse.row - t.y - 2);
+                    if offset < count {
+                        let row = list.table.first + (start + offset) as i64;
+                        self.go(row);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -105,33 +964,120 @@ impl App {
             // Handled by the terminal loop, which owns the terminal.
             Action::Suspend => {}
             Action::Help => self.help = !self.help,
-            Action::Back => self.help = false,
-            Action::NextTab => self.tab = Tab::ALL[(self.tab.index() + 1) % n],
-            Action::PrevTab => self.tab = Tab::ALL[(self.tab.index() + n - 1) % n],
-            Action::GotoMarketplace => self.tab = Tab::Marketplace,
-            Action::GotoFleet => self.tab = Tab::Fleet,
-            Action::GotoRollouts => self.tab = Tab::Rollouts,
-            Action::GotoExecutions => self.tab = Tab::Executions,
-            // List movement: the panes' tables are not built yet.
-            Action::Down
-            | Action::Up
-            | Action::Top
-            | Action::Bottom
-            | Action::HalfPageDown
-            | Action::HalfPageUp
-            | Action::PageDown
-            | Action::PageUp => {}
+            Action::Back => self.back(),
+            Action::NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % n]),
+            Action::PrevTab => self.switch(Tab::ALL[(self.tab.index() + n - 1) % n]),
+            Action::GotoMarketplace => self.switch(Tab::Marketplace),
+            Action::GotoFleet => self.switch(Tab::Fleet),
+            Action::GotoRollouts => self.switch(Tab::Rollouts),
+            Action::GotoExecutions => self.switch(Tab::Executions),
+            Action::NextView | Action::PrevView => {
+                let views = self.tab.views().len();
+                let i = &mut self.views[self.tab.index()];
+                *i = if action == Action::NextView { (*i + 1) % views } else { (*i + views - 1) % views };
+                self.detail = Detail::Closed;
+                self.ensure_loaded();
+            }
+            Action::Down => self.move_by(1),
+            Action::Up => self.move_by(-1),
+            Action::Top => self.go(0),
+            Action::Bottom => self.go(i64::MAX),
+            Action::HalfPageDown => self.move_by(self.page_height() / 2),
+            Action::HalfPageUp => self.move_by(-self.page_height() / 2),
+            Action::PageDown => self.move_by(self.page_height()),
+            Action::PageUp => self.move_by(-self.page_height()),
+            Action::Command => self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Command, ""))),
+            Action::Filter => {
+                let text = self.list().filter_text.clone();
+                self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &text)));
+            }
+            Action::Refresh => {
+                if !self.list().pending {
+                    self.refresh();
+                }
+            }
+            Action::SortNext => {
+                let columns = self.list().table.columns.len();
+                let list = self.list_mut();
+                list.query.sort = (list.query.sort + 1) % columns.max(1);
+                list.query.descending = false;
+                self.requery();
+            }
+            Action::SortReverse => {
+                let list = self.list_mut();
+                list.query.descending = !list.query.descending;
+                self.requery();
+            }
+            Action::Mark => self.mark(),
+            Action::MarkRange => self.mark_range(),
+            Action::Open => {
+                self.detail = if self.detail == Detail::Closed { Detail::Split } else { Detail::Closed };
+            }
+            Action::Zoom => {
+                self.detail = if self.detail == Detail::Zoomed { Detail::Split } else { Detail::Zoomed };
+            }
+            Action::NewStack => {
+                if self.readonly {
+                    self.toast("read-only mode: creating a stack is disabled (:readonly turns it off)".into(), true);
+                } else {
+                    self.call(Command::Generators, Awaiting::OpenStackForm);
+                }
+            }
+            Action::Pause => self.execution_verb(Verb::Pause),
+            Action::Resume => self.execution_verb(Verb::Resume),
+            Action::Cancel => self.execution_verb(Verb::Cancel),
+            Action::Retry => self.execution_verb(Verb::Retry),
+            // Form keys do nothing outside a form.
+            Action::Submit | Action::NextField | Action::PrevField => {}
         }
     }
 
+    fn switch(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.ensure_loaded();
+    }
+
+    /// Esc: one level back — help, zoom, detail, filter, marks, in that order.
+    fn back(&mut self) {
+        if self.help {
+            self.help = false;
+        } else if self.detail == Detail::Zoomed {
+            self.detail = Detail::Split;
+        } else if self.detail == Detail::Split {
+            self.detail = Detail::Closed;
+        } else if !self.list().query.filter.is_none() {
+            self.set_filter(String::new());
+        } else if !self.list().marks.is_empty() {
+            let list = self.list_mut();
+            list.marks.clear();
+            list.mark_anchor = None;
+        }
+    }
+
+    // ----- drawing -----
+
+    /// The tab titles as drawn.
+    fn tab_titles() -> Vec<(Tab, String)> {
+        Tab::ALL.iter().enumerate().map(|(i, t)| (*t, format!(" {} {} ", i + 1, t.title()))).collect()
+    }
+
     pub fn draw(&self, frame: &mut Frame) {
-        let [tabs_area, body, status] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(frame.area());
+        let [tabs_area, body, status, footer] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
+                .areas(frame.area());
         self.draw_tabs(frame, tabs_area);
         self.draw_body(frame, body);
         self.draw_status(frame, status);
+        self.draw_footer(frame, footer);
+        self.draw_toasts(frame, body);
         if self.help {
             self.draw_help(frame, body);
+        }
+        match &self.mode {
+            Mode::Form(form) => form.draw(frame, body, &self.theme, self.form_keys(false)),
+            Mode::Confirm(c, _) => c.draw(frame, body, &self.theme, self.form_keys(true)),
+            Mode::Prompt(p) => self.draw_prompt(frame, p, body, footer),
+            Mode::Normal => {}
         }
     }
 
@@ -146,59 +1092,367 @@ impl App {
     }
 
     fn draw_body(&self, frame: &mut Frame, area: Rect) {
+        let (table_area, detail_area) = match self.detail {
+            Detail::Closed => (Some(area), None),
+            Detail::Split => {
+                let [t, d] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+                (Some(t), Some(d))
+            }
+            Detail::Zoomed => (None, Some(area)),
+        };
+        let list = self.list();
+        if let Some(t) = table_area {
+            self.table_area.set(t);
+            let title = self.view_title();
+            let footer = self.list_footer(list);
+            let decor = Decor {
+                title: &title,
+                footer,
+                focused: self.detail == Detail::Closed,
+                sort: (list.query.sort, list.query.descending),
+                marks: &list.marks,
+                filter: &list.query.filter,
+                search_column: listing::search_column(list.entity),
+            };
+            table::draw(frame, t, &list.table, &decor, &self.theme);
+        }
+        if let Some(d) = detail_area {
+            self.draw_detail(frame, d, list);
+        }
+    }
+
+    /// "Helm charts · Edge apps · …" with the current one picked out, for panes with several.
+    fn view_title(&self) -> String {
+        let views = self.tab.views();
+        if views.len() == 1 {
+            return views[0].title().to_string();
+        }
+        let current = self.entity();
+        views
+            .iter()
+            .map(|v| if *v == current { format!("[{}]", v.title()) } else { v.title().to_string() })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn list_footer(&self, list: &List) -> Line<'static> {
+        let mut spans = Vec::new();
+        let columns = &list.table.columns;
+        if let Some(c) = columns.get(list.query.sort) {
+            spans.push(Span::styled(
+                format!(" sort {c} {} ", if list.query.descending { "↓" } else { "↑" }),
+                self.theme.muted,
+            ));
+        }
+        if !list.query.filter.is_none() {
+            spans.push(Span::styled(
+                format!(" filter /{} ", sanitize_cell(&list.filter_text, 60)),
+                self.theme.highlight,
+            ));
+        }
+        if !list.marks.is_empty() {
+            let hidden = list.marked_hidden();
+            let text = if hidden > 0 {
+                format!(" {} marked, {hidden} hidden by the filter ", list.marks.len())
+            } else {
+                format!(" {} marked ", list.marks.len())
+            };
+            spans.push(Span::styled(text, self.theme.marked));
+        }
+        if let Some(e) = &list.error {
+            spans.push(Span::styled(format!(" {} ", sanitize_cell(e, 80)), self.theme.error));
+        }
+        Line::from(spans)
+    }
+
+    fn draw_detail(&self, frame: &mut Frame, area: Rect, list: &List) {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(self.theme.border_focused)
-            .title(Span::styled(format!(" {} ", self.tab.title()), self.theme.title));
-        let text = vec![Line::styled(format!("The {} pane is not built yet.", self.tab.title()), self.theme.muted)];
-        frame.render_widget(Paragraph::new(text).block(block).wrap(Wrap { trim: true }), area);
+            .title(Span::styled(" Detail ", self.theme.title))
+            .title_top(
+                Line::styled(if self.detail == Detail::Zoomed { " z: split " } else { " z: zoom " }, self.theme.muted)
+                    .right_aligned(),
+            );
+        let lines: Vec<Line> = match list.table.selected_row() {
+            None => vec![Line::styled("no row selected", self.theme.muted)],
+            Some(row) => {
+                let width = list.table.columns.iter().map(|c| c.len()).max().unwrap_or(0);
+                std::iter::once(Line::from(vec![
+                    Span::styled(format!("{:<width$}  ", "ID"), self.theme.table_header),
+                    Span::styled(sanitize_cell(&row.cursor.id, 80), self.theme.text),
+                ]))
+                .chain(list.table.columns.iter().zip(&row.cells).map(|(c, v)| {
+                    Line::from(vec![
+                        Span::styled(format!("{c:<width$}  "), self.theme.table_header),
+                        Span::styled(sanitize_cell(v, 2_000), self.theme.text),
+                    ])
+                }))
+                .collect()
+            }
+        };
+        frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    }
+
+    fn clock(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.offset).format("%H:%M:%S").to_string()
+    }
+
+    fn draw_status(&self, frame: &mut Frame, area: Rect) {
+        let sep = Span::styled(" │ ", self.theme.status_bar);
+        let mut spans = vec![Span::styled(format!(" {}", self.target), self.theme.status_bar)];
+        if !self.actor.is_empty() {
+            spans.push(Span::styled(format!(" as {}", self.actor), self.theme.status_bar));
+        }
+        spans.push(sep.clone());
+        match &self.connection {
+            Connection::Connected => spans.push(Span::styled("● connected", self.theme.ok)),
+            Connection::Lost { since, retry_in, .. } => spans.push(Span::styled(
+                format!(
+                    "⟳ reconnecting, stale since {} (next try in {:.1}s)",
+                    self.clock(*since),
+                    retry_in.as_secs_f64()
+                ),
+                self.theme.warn,
+            )),
+        }
+        spans.push(sep.clone());
+        let list = self.list();
+        spans.push(Span::styled(
+            match list.refreshed {
+                Some(t) => format!("refreshed {}", self.clock(t)),
+                None => "not read yet".into(),
+            },
+            self.theme.status_bar,
+        ));
+        if list.pending {
+            spans.push(Span::styled(" …", self.theme.muted));
+        }
+        if self.readonly {
+            spans.push(sep);
+            spans.push(Span::styled(" READONLY ", self.theme.badge));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(self.theme.status_bar), area);
     }
 
     /// The first key of an action, as the footer and help show it.
-    fn first_key(&self, action: Action) -> Option<String> {
-        [self.tab.section(), Section::Global]
+    fn first_key(&self, section: Section, action: Action) -> Option<String> {
+        [section, Section::Table, Section::Global]
             .iter()
             .find_map(|s| self.keymap.keys(*s, action).first())
             .map(|k| k.to_string())
     }
 
-    fn draw_status(&self, frame: &mut Frame, area: Rect) {
-        let mut spans = vec![Span::styled(" ", self.theme.status_bar)];
-        for (action, label) in [(Action::Help, "help"), (Action::Quit, "quit"), (Action::NextTab, "next tab")] {
-            if let Some(key) = self.first_key(action) {
+    /// The current pane's main keys, from the keymap.
+    fn draw_footer(&self, frame: &mut Frame, area: Rect) {
+        let section = self.tab.section();
+        let mut hints: Vec<(Action, &str)> =
+            vec![(Action::Help, "help"), (Action::Command, "command"), (Action::Filter, "filter")];
+        hints.extend(match self.tab {
+            Tab::Executions => {
+                vec![
+                    (Action::Pause, "pause"),
+                    (Action::Resume, "resume"),
+                    (Action::Cancel, "cancel"),
+                    (Action::Retry, "retry"),
+                ]
+            }
+            Tab::Rollouts => vec![(Action::NewStack, "new stack")],
+            Tab::Marketplace | Tab::Fleet => vec![(Action::NextView, "next list")],
+        });
+        hints.extend([
+            (Action::Mark, "mark"),
+            (Action::Open, "detail"),
+            (Action::SortNext, "sort"),
+            (Action::Quit, "quit"),
+        ]);
+        let mut spans = vec![Span::raw(" ")];
+        for (action, label) in hints {
+            if let Some(key) = self.first_key(section, action) {
                 spans.push(Span::styled(key, self.theme.key_hint));
-                spans.push(Span::styled(format!(" {label}  "), self.theme.status_bar));
+                spans.push(Span::styled(format!(" {label}  "), self.theme.muted));
             }
         }
-        spans.push(Span::styled(format!("│ {}", self.target), self.theme.status_bar));
-        frame.render_widget(Paragraph::new(Line::from(spans)).style(self.theme.status_bar), area);
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
-    /// Help, generated from the keymap: the global keys and the current pane's.
-    fn draw_help(&self, frame: &mut Frame, area: Rect) {
-        let mut lines = Vec::new();
-        for section in [Section::Global, self.tab.section()] {
-            let bindings = self.keymap.section(section);
-            if bindings.is_empty() {
-                continue;
-            }
-            lines.push(Line::styled(format!("{} keys", section.name()), self.theme.title));
-            for (action, keys) in bindings {
-                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<18}", keys.join(", ")), self.theme.key_hint),
-                    Span::styled(action.help(), self.theme.text),
-                ]));
-            }
+    fn form_keys(&self, confirm: bool) -> Line<'static> {
+        let k = |a: Action| self.first_key(Section::Form, a).unwrap_or_default();
+        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        let mut spans = vec![Span::raw(" ")];
+        let items: Vec<(String, &str)> = if confirm {
+            vec![(k(Action::NextField), "next"), ("enter".into(), "choose"), (back, "cancel")]
+        } else {
+            vec![
+                (k(Action::Submit), "submit"),
+                (back, "cancel"),
+                (k(Action::NextField), "next field"),
+                (k(Action::PrevField), "previous"),
+            ]
+        };
+        for (key, label) in items {
+            spans.push(Span::styled(key, self.theme.key_hint));
+            spans.push(Span::styled(format!(" {label}  "), self.theme.muted));
         }
-        let height = (lines.len() as u16 + 2).min(area.height);
+        Line::from(spans)
+    }
+
+    fn draw_prompt(&self, frame: &mut Frame, prompt: &Prompt, body: Rect, line: Rect) {
+        let (sigil, hint) = match prompt.kind {
+            PromptKind::Command => (":", "tab completes, ↑/↓ history, enter runs, esc cancels"),
+            PromptKind::Filter => ("/", "fuzzy; !inverse =exact -l key=value; enter keeps, esc clears"),
+        };
+        frame.render_widget(Clear, line);
+        let [s, input, h] = Layout::horizontal([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(hint.chars().count() as u16 + 2),
+        ])
+        .areas(line);
+        frame.render_widget(Paragraph::new(Span::styled(sigil, self.theme.key_hint)), s);
+        let mut t = prompt.input.clone();
+        t.set_style(self.theme.text);
+        t.set_cursor_style(self.theme.row_selected);
+        frame.render_widget(&t, input);
+        frame.render_widget(Paragraph::new(Span::styled(hint, self.theme.muted)).right_aligned(), h);
+
+        // Above the line: what is wrong, or the completions.
+        let lines: Vec<Line> = if let Some(e) = &prompt.error {
+            vec![Line::styled(format!(" {e}"), self.theme.error)]
+        } else if prompt.kind == PromptKind::Command {
+            candidates(&prompt.text(), &self.theme_names())
+                .into_iter()
+                .map(|(name, help)| {
+                    Line::from(vec![
+                        Span::styled(format!(" {name:<24}"), self.theme.key_hint),
+                        Span::styled(help, self.theme.muted),
+                    ])
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if lines.is_empty() {
+            return;
+        }
+        let height = (lines.len() as u16 + 2).min(body.height);
+        let popup = Rect { x: body.x, y: body.bottom().saturating_sub(height), width: 64.min(body.width), height };
+        frame.render_widget(Clear, popup);
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::default().borders(Borders::ALL).border_style(self.theme.border_focused)),
+            popup,
+        );
+    }
+
+    fn draw_toasts(&self, frame: &mut Frame, body: Rect) {
+        for (i, t) in self.toasts.iter().rev().enumerate() {
+            let text = sanitize_cell(&t.text, 100);
+            let width = (text.chars().count() as u16 + 4).min(body.width);
+            let y = body.y + 1 + i as u16;
+            if y >= body.bottom() {
+                break;
+            }
+            let area = Rect { x: body.right().saturating_sub(width + 1), y, width, height: 1 };
+            let style = if t.error { self.theme.error } else { self.theme.ok };
+            frame.render_widget(Clear, area);
+            frame.render_widget(
+                Paragraph::new(Line::styled(format!(" {} {text} ", if t.error { "✗" } else { "✓" }), style))
+                    .style(self.theme.status_bar),
+                area,
+            );
+        }
+    }
+
+    /// Help, generated from the keymap: the global keys, the list keys and the current pane's.
+    fn draw_help(&self, frame: &mut Frame, area: Rect) {
+        let column = |sections: &[Section]| {
+            let mut lines = Vec::new();
+            for section in sections {
+                let bindings = self.keymap.section(*section);
+                if bindings.is_empty() {
+                    continue;
+                }
+                lines.push(Line::styled(format!("{} keys", section.name()), self.theme.title));
+                for (action, keys) in bindings {
+                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {:<14}", keys.join(", ")), self.theme.key_hint),
+                        Span::styled(action.help(), self.theme.text),
+                    ]));
+                }
+                lines.push(Line::raw(""));
+            }
+            lines
+        };
+        let left = column(&[Section::Global]);
+        let right = column(&[Section::Table, self.tab.section()]);
+        let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
         let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(56.min(area.width))]).flex(Flex::Center).areas(popup);
+        let [popup] = Layout::horizontal([Constraint::Length(area.width.min(118))]).flex(Flex::Center).areas(popup);
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(self.theme.border_focused)
             .title(Span::styled(" Help — ? or esc closes ", self.theme.title));
+        let inner = block.inner(popup);
         frame.render_widget(Clear, popup);
-        frame.render_widget(Paragraph::new(lines).block(block), popup);
+        frame.render_widget(block, popup);
+        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+        frame.render_widget(Paragraph::new(left), l);
+        frame.render_widget(Paragraph::new(right), r);
+    }
+}
+
+/// The commands (or theme names) that complete `text`, with what they do.
+pub fn candidates(text: &str, themes: &[String]) -> Vec<(String, String)> {
+    if let Some(arg) = text.strip_prefix("theme ") {
+        return themes
+            .iter()
+            .filter(|t| t.starts_with(arg.trim_start()))
+            .map(|t| (format!("theme {t}"), "theme".to_string()))
+            .collect();
+    }
+    COMMANDS
+        .iter()
+        .filter(|(name, _, _)| name.starts_with(text))
+        .map(|(name, arg, help)| {
+            (if arg.is_empty() { name.to_string() } else { format!("{name} {arg}") }, help.to_string())
+        })
+        .collect()
+}
+
+/// Tab completion: the one candidate, or the longest prefix all candidates share.
+pub fn complete(text: &str, themes: &[String]) -> Option<String> {
+    let names: Vec<String> = if let Some(arg) = text.strip_prefix("theme ") {
+        themes.iter().filter(|t| t.starts_with(arg.trim_start())).map(|t| format!("theme {t}")).collect()
+    } else {
+        COMMANDS
+            .iter()
+            .filter(|(n, _, _)| n.starts_with(text))
+            .map(|(n, arg, _)| if arg.is_empty() { n.to_string() } else { format!("{n} ") })
+            .collect()
+    };
+    let first = names.first()?;
+    let mut prefix = first.clone();
+    for n in &names[1..] {
+        while !n.starts_with(&prefix) {
+            prefix.pop();
+        }
+    }
+    (prefix.len() > text.len()).then_some(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_extends_to_the_shared_prefix() {
+        let themes = vec!["default".to_string(), "light".to_string(), "solarized-dark".to_string()];
+        assert_eq!(complete("ex", &themes), Some("exec".into()));
+        assert_eq!(complete("th", &themes), Some("theme ".into()));
+        assert_eq!(complete("theme so", &themes), Some("theme solarized-dark".into()));
+        assert_eq!(complete("s", &themes), None, "stacks and solutions share only s");
+        assert_eq!(complete("zz", &themes), None);
+        assert_eq!(candidates("s", &themes).len(), 2);
     }
 }

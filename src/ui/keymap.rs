@@ -20,11 +20,20 @@ pub enum Section {
     Fleet,
     Rollouts,
     Executions,
+    /// Forms and confirmations (instead of the other sections while one is open).
+    Form,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] =
-        [Section::Global, Section::Table, Section::Marketplace, Section::Fleet, Section::Rollouts, Section::Executions];
+    pub const ALL: [Section; 7] = [
+        Section::Global,
+        Section::Table,
+        Section::Marketplace,
+        Section::Fleet,
+        Section::Rollouts,
+        Section::Executions,
+        Section::Form,
+    ];
     pub const PANES: [Section; 4] = [Section::Marketplace, Section::Fleet, Section::Rollouts, Section::Executions];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +44,7 @@ impl Section {
             Section::Fleet => "fleet",
             Section::Rollouts => "rollouts",
             Section::Executions => "executions",
+            Section::Form => "form",
         }
     }
 }
@@ -255,10 +265,12 @@ impl Keymap {
             bindings.insert((section, action), keys);
         }
         // In every pane the global, table and pane keys are live together: no key may mean two things.
-        for pane in Section::PANES {
+        // In a form only the form's keys are live.
+        let groups = Section::PANES.map(|pane| vec![Section::Global, Section::Table, pane]);
+        for group in groups.iter().cloned().chain([vec![Section::Form]]) {
             let mut seen: std::collections::HashMap<Key, (Section, Action)> = std::collections::HashMap::new();
             for ((section, action), keys) in &bindings {
-                if ![Section::Global, Section::Table, pane].contains(section) {
+                if !group.contains(section) {
                     continue;
                 }
                 for key in keys {
@@ -368,12 +380,12 @@ mod tests {
 
     #[test]
     fn a_user_binding_replaces_the_default_keys_of_that_action() {
-        let map = Keymap::build(&[user("table", "down", &["n"])]).unwrap();
-        assert_eq!(map.keys(Section::Table, Action::Down), &[key("n")]);
+        let map = Keymap::build(&[user("table", "down", &["ctrl-n"])]).unwrap();
+        assert_eq!(map.keys(Section::Table, Action::Down), &[key("ctrl-n")]);
         let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
         assert_eq!(map.action(Section::Executions, &j, true), None);
-        let map = Keymap::build(&[user("executions", "help", &["r"])]).unwrap();
-        let r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE);
+        let map = Keymap::build(&[user("executions", "help", &["x"])]).unwrap();
+        let r = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
         assert_eq!(map.action(Section::Executions, &r, true), Some(Action::Help));
         assert_eq!(map.action(Section::Fleet, &r, true), None, "only in that pane");
     }

@@ -5,3 +5,5 @@ pub mod app;
 pub mod keymap;
 pub mod theme;
 pub mod tui;
+pub mod widgets;
+pub mod workers;

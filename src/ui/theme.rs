@@ -53,18 +53,47 @@ struct SlotSpec {
     modifiers: Vec<String>,
 }
 
-/// Resolved styles for every slot the UI uses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Theme {
-    pub text: Style,
-    pub muted: Style,
-    pub title: Style,
-    pub border: Style,
-    pub border_focused: Style,
-    pub tab_active: Style,
-    pub tab_inactive: Style,
-    pub status_bar: Style,
-    pub key_hint: Style,
+macro_rules! slots {
+    ($($slot:ident: $doc:literal,)*) => {
+        /// Resolved styles for every slot the UI uses.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Theme {
+            $(#[doc = $doc] pub $slot: Style,)*
+        }
+
+        /// Every slot's name, as theme files spell it.
+        pub const SLOTS: &[&str] = &[$(stringify!($slot),)*];
+
+        impl Theme {
+            fn from_slots(mut slot: impl FnMut(&str) -> Result<Style, ThemeError>) -> Result<Theme, ThemeError> {
+                Ok(Theme { $($slot: slot(stringify!($slot))?,)* })
+            }
+
+            fn map(&self, f: impl Fn(&str, Style) -> Style) -> Theme {
+                Theme { $($slot: f(stringify!($slot), self.$slot),)* }
+            }
+        }
+    };
+}
+
+slots! {
+    text: "Ordinary text.",
+    muted: "Secondary text: hints, empty states.",
+    title: "Block titles.",
+    border: "Borders of unfocused blocks.",
+    border_focused: "Borders of the focused block.",
+    tab_active: "The current tab.",
+    tab_inactive: "The other tabs.",
+    status_bar: "The status bar.",
+    key_hint: "Keys in the footer and help.",
+    row_selected: "The selected row of a table.",
+    table_header: "Column titles.",
+    highlight: "The characters a filter matched.",
+    marked: "Marked rows.",
+    ok: "Good news: success toasts, connected.",
+    warn: "Attention: stale data, reconnecting.",
+    error: "Errors: failed actions, validation messages.",
+    badge: "Badges such as READONLY.",
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,18 +152,13 @@ impl Theme {
     /// The same theme with every colour removed (NO_COLOR): modifiers keep things apart, and the
     /// active tab and the status bar are shown reversed.
     pub fn without_colour(&self) -> Theme {
-        let strip = |s: Style| Style { fg: None, bg: None, underline_color: None, ..s };
-        Theme {
-            text: strip(self.text),
-            muted: strip(self.muted),
-            title: strip(self.title),
-            border: strip(self.border),
-            border_focused: strip(self.border_focused),
-            tab_active: strip(self.tab_active).add_modifier(Modifier::REVERSED),
-            tab_inactive: strip(self.tab_inactive),
-            status_bar: strip(self.status_bar).add_modifier(Modifier::REVERSED),
-            key_hint: strip(self.key_hint),
-        }
+        self.map(|slot, s| {
+            let s = Style { fg: None, bg: None, underline_color: None, ..s };
+            match slot {
+                "tab_active" | "status_bar" | "row_selected" | "badge" => s.add_modifier(Modifier::REVERSED),
+                _ => s,
+            }
+        })
     }
 
     /// Load a built-in theme by name.
@@ -169,17 +193,7 @@ impl Theme {
             }
             Ok(style)
         };
-        Ok(Theme {
-            text: slot("text")?,
-            muted: slot("muted")?,
-            title: slot("title")?,
-            border: slot("border")?,
-            border_focused: slot("border_focused")?,
-            tab_active: slot("tab_active")?,
-            tab_inactive: slot("tab_inactive")?,
-            status_bar: slot("status_bar")?,
-            key_hint: slot("key_hint")?,
-        })
+        Theme::from_slots(slot)
     }
 }
 

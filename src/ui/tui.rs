@@ -13,7 +13,10 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::signal::unix::{signal, SignalKind};
 
+use tokio::sync::mpsc;
+
 use super::app::App;
+use super::workers::{Reply, Workers};
 
 /// The dashboard was started where there is no terminal to draw on.
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +52,21 @@ pub struct Debug {
     pub panic_after_first_frame: bool,
 }
 
-/// Run the app until it quits or is told to stop. The terminal is restored whatever happens.
-pub async fn run(app: App) -> std::io::Result<()> {
-    run_with(app, Debug::default()).await
+/// The workers and the channel their replies come back on.
+pub struct Wiring {
+    pub workers: Workers,
+    pub replies: mpsc::UnboundedReceiver<Reply>,
 }
 
-pub async fn run_with(mut app: App, debug: Debug) -> std::io::Result<()> {
+/// How often the clock ticks: toasts expire, heartbeat ages move, due refreshes go out.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Run the app until it quits or is told to stop. The terminal is restored whatever happens.
+pub async fn run(app: App, wiring: Option<Wiring>) -> std::io::Result<()> {
+    run_with(app, wiring, Debug::default()).await
+}
+
+pub async fn run_with(mut app: App, wiring: Option<Wiring>, debug: Debug) -> std::io::Result<()> {
     // Mouse and paste are turned off again by the panic hook too.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -68,17 +80,35 @@ pub async fn run_with(mut app: App, debug: Debug) -> std::io::Result<()> {
             return Err(e);
         }
     };
-    let result = event_loop(&mut terminal, &mut app, debug).await;
+    let result = event_loop(&mut terminal, &mut app, wiring, debug).await;
     leave();
     result
 }
 
-async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, debug: Debug) -> std::io::Result<()> {
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    wiring: Option<Wiring>,
+    debug: Debug,
+) -> std::io::Result<()> {
     let mut events = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let (mut workers, mut replies) = match wiring {
+        Some(w) => (Some(w.workers), w.replies),
+        None => (None, mpsc::unbounded_channel().1),
+    };
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut first = true;
+    app.tick(chrono::Utc::now());
     while !app.quit {
+        // What the last update asked for goes to the workers (never awaited here).
+        for request in app.outbox.drain(..) {
+            if let Some(w) = workers.as_mut() {
+                w.send(request);
+            }
+        }
         let area = terminal.draw(|f| app.draw(f))?.area;
         if first && debug.panic_after_first_frame {
             panic!("forced panic (--debug-panic) after the first frame");
@@ -87,6 +117,8 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, debug: Debug)
         tokio::select! {
             _ = term.recv() => break,
             _ = hup.recv() => break,
+            _ = ticks.tick() => app.tick(chrono::Utc::now()),
+            Some(reply) = replies.recv() => app.on_reply(reply),
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     if app.is_suspend(&key) {
@@ -98,6 +130,7 @@ async fn event_loop(terminal: &mut DefaultTerminal, app: &mut App, debug: Debug)
                     }
                 }
                 Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse, area),
+                Some(Ok(Event::Paste(text))) => app.on_paste(&text),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e),
                 None => break,

@@ -190,22 +190,31 @@ async fn version_help_and_completions() {
     }
 }
 
-/// The dashboard in a real pseudo-terminal: shows the four tabs, switches, quits on `q` and
-/// gives the terminal back.
+/// The dashboard in a real pseudo-terminal on demo data: shows the four tabs with their lists,
+/// switches by number and by `:` command, filters, quits on `q` and gives the terminal back.
 #[tokio::test]
 async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
     let db = TestDb::new().await;
+    fleetdeck::import::demo::seed(&db.pool, fleetdeck::import::demo::Scale::Small, 1, chrono::Utc::now(), |_| {})
+        .await
+        .unwrap();
     let home = tempfile::tempdir().unwrap();
     let url = db.url();
     let home_path = home.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
-        let first = pty.wait_for("4 Executions", Duration::from_secs(20));
-        for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions"] {
+        let first = pty.wait_for("/ 300", Duration::from_secs(20));
+        for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions", "Helm charts", "airflow"] {
             assert!(first.contains(tab), "{tab}: {first}");
         }
         pty.send(b"3");
-        pty.wait_for("The Rollouts pane", Duration::from_secs(5));
+        pty.wait_for("GENERATOR", Duration::from_secs(5));
+        pty.send(b"4");
+        pty.wait_for("RETRIES", Duration::from_secs(5));
+        pty.send(b":hosts\r");
+        pty.wait_for("HOSTNAME", Duration::from_secs(5));
+        pty.send(b"/=h0000\r");
+        pty.wait_for("filter /=h0000", Duration::from_secs(5));
         pty.send(b"q");
         let status = pty.wait_exit(Duration::from_secs(10));
         assert!(status.success(), "{status:?}");
@@ -312,7 +321,7 @@ async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
             pty.wait_for("4 Executions", Duration::from_secs(20));
             // A click on the second tab's title (SGR mouse: button 0 at column 20, row 1).
             pty.send(b"\x1b[<0;20;1M\x1b[<0;20;1m");
-            pty.wait_for("The Fleet pane", Duration::from_secs(5));
+            pty.wait_for("HOSTNAME", Duration::from_secs(5));
             pty.signal(sig);
             let status = pty.wait_exit(Duration::from_secs(10));
             assert!(status.success(), "{sig}: {status:?}");

@@ -1,9 +1,17 @@
-//! The dashboard drawn on a TestBackend, as insta snapshots.
+//! The dashboard drawn on a TestBackend, as insta snapshots (120×40), fed with real pages from a
+//! test database through the same replies the workers send.
 
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use fleetdeck::ui::app::{App, Tab};
+use fleetdeck::import::demo::{self, Scale};
+use fleetdeck::service::listing::{self, Entity};
+use fleetdeck::testing::TestDb;
+use fleetdeck::ui::app::{App, Detail, Mode, Tab};
 use fleetdeck::ui::keymap::Keymap;
 use fleetdeck::ui::theme::Theme;
+use fleetdeck::ui::workers::{Command, Outcome, Reply, Request};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -17,12 +25,393 @@ fn render_at(app: &App, w: u16, h: u16) -> TestBackend {
     terminal.backend().clone()
 }
 
+fn big(app: &App) -> TestBackend {
+    render_at(app, 120, 40)
+}
+
 fn app() -> App {
-    App::new(
-        Theme::built_in("default").unwrap(),
-        Keymap::defaults(),
-        "own server /var/lib/fleetdeck/postgres as os:tester".into(),
+    App::new(Theme::built_in("default").unwrap(), Keymap::defaults(), "own server /var/lib/fleetdeck/postgres".into())
+        .with_actor("os:tester")
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+/// A database with the small demo (fixed seed and clock; package ids made stable too).
+async fn demo_db() -> TestDb {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 11, now(), |_| {}).await.unwrap();
+    sqlx::query(
+        "UPDATE cloud.bitnami_packages \
+         SET package_id = md5(coalesce(name, '') || coalesce(repository_name, '') || coalesce(version, ''))::uuid",
     )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db
+}
+
+/// Do what the workers would: answer every page request from the database. Other requests are
+/// returned.
+async fn pump(app: &mut App, db: &TestDb) -> Vec<Request> {
+    let mut other = Vec::new();
+    while !app.outbox.is_empty() {
+        for request in std::mem::take(&mut app.outbox) {
+            match request {
+                Request::Page(p) => {
+                    let result = listing::page(&db.pool, p.entity, &p.query, &p.at, fleetdeck::ui::workers::PAGE_ROWS)
+                        .await
+                        .map_err(|e| e.to_string());
+                    app.on_reply(Reply::Page {
+                        entity: p.entity,
+                        generation: p.generation,
+                        at: p.at,
+                        result,
+                        when: now(),
+                    });
+                }
+                r => other.push(r),
+            }
+        }
+    }
+    other
+}
+
+async fn loaded(db: &TestDb) -> App {
+    let mut app = app();
+    app.tick(now());
+    pump(&mut app, db).await;
+    app
+}
+
+#[tokio::test]
+async fn each_tab_lists_its_entity_from_the_database() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    insta::assert_snapshot!("tab_marketplace", big(&app));
+    for (key, tab, name) in
+        [('2', Tab::Fleet, "tab_fleet"), ('3', Tab::Rollouts, "tab_rollouts"), ('4', Tab::Executions, "tab_executions")]
+    {
+        press(&mut app, KeyCode::Char(key));
+        pump(&mut app, &db).await;
+        assert_eq!(app.tab, tab);
+        insta::assert_snapshot!(name, big(&app));
+    }
+}
+
+#[tokio::test]
+async fn moving_far_fetches_pages_by_keyset_and_shows_the_position() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let total = app.list().table.total;
+    assert!(total > 250, "{total}");
+    press(&mut app, KeyCode::Char('G'));
+    pump(&mut app, &db).await;
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains(&format!("{0} / {0}", fleetdeck::ui::widgets::table::thousands(total))), "{screen}");
+    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    press(&mut app, KeyCode::PageUp);
+    pump(&mut app, &db).await;
+    assert!(app.list().table.selected < total - 1);
+    assert!(app.list().table.selected_row().is_some());
+    press(&mut app, KeyCode::Char('g'));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.position(), format!("1 / {}", fleetdeck::ui::widgets::table::thousands(total)));
+}
+
+#[tokio::test]
+async fn a_stale_page_is_dropped() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    // Ask twice; answer the first request last.
+    press(&mut app, KeyCode::Char('G'));
+    let first = std::mem::take(&mut app.outbox);
+    press(&mut app, KeyCode::Char('g'));
+    pump(&mut app, &db).await;
+    let position = app.list().table.position();
+    for r in first {
+        if let Request::Page(p) = r {
+            let page = listing::page(&db.pool, p.entity, &p.query, &p.at, 200).await.unwrap();
+            app.on_reply(Reply::Page {
+                entity: p.entity,
+                generation: p.generation,
+                at: p.at,
+                result: Ok(page),
+                when: now(),
+            });
+        }
+    }
+    assert_eq!(app.list().table.position(), position, "the older answer changed nothing");
+}
+
+#[tokio::test]
+async fn command_mode_completes_and_switches() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "s");
+    insta::assert_snapshot!("command_completion", big(&app));
+    typed(&mut app, "o");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!((app.tab, app.list().entity), (Tab::Marketplace, Entity::Solutions));
+    // History: the last command comes back with Up.
+    press(&mut app, KeyCode::Char(':'));
+    press(&mut app, KeyCode::Up);
+    let Mode::Prompt(p) = &app.mode else { panic!() };
+    assert_eq!(p.text(), "solutions");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "agents");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!((app.tab, app.list().entity), (Tab::Fleet, Entity::Agents));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "fly");
+    press(&mut app, KeyCode::Enter);
+    assert!(format!("{}", big(&app)).contains("unknown command :fly"));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "q");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.quit);
+}
+
+#[tokio::test]
+async fn a_filter_narrows_highlights_and_esc_clears_it() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    let all = app.list().table.total;
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "rgcd");
+    pump(&mut app, &db).await;
+    let backend = big(&app);
+    insta::assert_snapshot!("filter_fuzzy", backend);
+    // The matched characters carry the highlight style.
+    let theme = Theme::built_in("default").unwrap();
+    let row = styled_row(&backend, 4);
+    let hl = format!("[{:?} Reset {:?}]r", theme.highlight.fg.unwrap(), theme.highlight.add_modifier);
+    assert!(row.contains(&hl), "{row}");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.list().table.total < all);
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.total, all);
+    // Inverse and exact.
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "!rgcd");
+    pump(&mut app, &db).await;
+    let inverse = app.list().table.total;
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "=argo-");
+    pump(&mut app, &db).await;
+    assert!(inverse < all && app.list().table.total > 0);
+    // A label filter where there are no labels says so instead of querying.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "-l");
+    app.outbox.clear();
+    typed(&mut app, " env=prod");
+    assert!(app.outbox.is_empty());
+    assert!(format!("{}", big(&app)).contains("Helm charts have no labels"));
+}
+
+#[tokio::test]
+async fn marks_count_rows_hidden_by_the_filter_and_sort_keys_reorder() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char('j'));
+    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    assert_eq!(app.list().marks.len(), 3, "one, then a range of two");
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "=argo-cd");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("3 marked, 3 hidden by the filter"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert!(format!("{}", big(&app)).contains(" 3 marked "));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.list().marks.is_empty(), "esc clears marks last");
+
+    // Shift+letter sorts by that column; again reverses.
+    press(&mut app, KeyCode::Char('V'));
+    pump(&mut app, &db).await;
+    assert_eq!((app.list().query.sort, app.list().query.descending), (1, false));
+    press(&mut app, KeyCode::Char('V'));
+    pump(&mut app, &db).await;
+    assert!(app.list().query.descending);
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('S'));
+    pump(&mut app, &db).await;
+    assert_eq!((app.list().query.sort, app.list().query.descending), (2, true));
+    assert!(format!("{}", big(&app)).contains("REPOSITORY ↓"));
+}
+
+#[tokio::test]
+async fn enter_opens_the_detail_split_and_z_zooms_it() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail, Detail::Split);
+    insta::assert_snapshot!("detail_split", big(&app));
+    press(&mut app, KeyCode::Char('z'));
+    assert_eq!(app.detail, Detail::Zoomed);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, Detail::Split);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, Detail::Closed);
+}
+
+#[tokio::test]
+async fn destructive_verbs_ask_first_and_default_to_cancel() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "=");
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    // Find a running execution.
+    let running: i64 = {
+        let rows = &app.list().table.rows;
+        rows.iter().position(|r| r.cells[0] == "running").expect("a running execution") as i64
+    };
+    for _ in 0..running {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Char('c'));
+    insta::assert_snapshot!("confirm_cancel", big(&app));
+    press(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(app.outbox.is_empty(), "enter on the default button cancels");
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.outbox.is_empty(), "esc cancels");
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "stuck");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    let id = app.list().table.selected_row().unwrap().cursor.id.parse().unwrap();
+    assert_eq!(
+        app.outbox,
+        [Request::Call {
+            id: 1,
+            command: Command::Executions {
+                verb: fleetdeck::domain::execution::Verb::Cancel,
+                ids: vec![id],
+                reason: Some("stuck".into())
+            }
+        }]
+    );
+    app.outbox.clear();
+    app.on_reply(Reply::Called { id: 1, outcome: Outcome::Done("cancelled".into()) });
+    assert!(format!("{}", big(&app)).contains("✓ cancelled"));
+
+    // A verb that does not apply says why, without asking.
+    let completed = app.list().table.rows.iter().position(|r| r.cells[0] == "completed").unwrap() as i64;
+    app.outbox.clear();
+    let here = app.list().table.selected;
+    for _ in here..completed {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('p'));
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(format!("{}", big(&app)).contains("cannot pause a completed execution"));
+}
+
+#[tokio::test]
+async fn read_only_mode_disables_write_verbs() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await.with_readonly(true);
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    for key in ['p', 'r', 'c', 'R'] {
+        press(&mut app, KeyCode::Char(key));
+        assert!(matches!(app.mode, Mode::Normal));
+        assert!(app.outbox.is_empty(), "{key}");
+    }
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("read-only mode: retry is disabled"), "{screen}");
+    assert!(screen.contains("READONLY"), "{screen}");
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('n'));
+    assert!(app.outbox.is_empty());
+    // :readonly asks the workers to reopen the sessions; the badge goes when they have.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "readonly");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.outbox, [Request::ReadOnly(false)]);
+    assert!(app.readonly, "still read-only until the sessions are");
+    app.on_reply(Reply::ReadOnly { on: false, error: None });
+    assert!(!app.readonly);
+}
+
+#[tokio::test]
+async fn the_new_stack_form_validates_under_each_field() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('n'));
+    let [Request::Call { id, command: Command::Generators }] = app.outbox.as_slice() else {
+        panic!("{:?}", app.outbox)
+    };
+    let id = *id;
+    app.outbox.clear();
+    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    let gens = fleetdeck::service::stacks::generators(&s).await.unwrap();
+    app.on_reply(Reply::Called { id, outcome: Outcome::Generators(gens) });
+    assert!(matches!(app.mode, Mode::Form(_)));
+    // A name, then labels and annotations with mistakes.
+    typed(&mut app, "web");
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(&mut app, &"x".repeat(70));
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "env prod");
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(app.outbox.is_empty(), "nothing is sent while a field is wrong");
+    insta::assert_snapshot!("form_validation", big(&app));
+    press(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+}
+
+#[tokio::test]
+async fn the_status_bar_shows_a_lost_database_and_recovery() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    app.on_reply(Reply::Lost {
+        since: now() - chrono::Duration::seconds(42),
+        retry_in: Duration::from_secs(2),
+        error: "connection refused".into(),
+    });
+    // The rows stay, and moving still works.
+    press(&mut app, KeyCode::Char('j'));
+    insta::assert_snapshot!("stale_status_bar", big(&app));
+    app.on_reply(Reply::Connected);
+    assert!(format!("{}", big(&app)).contains("● connected"));
 }
 
 #[test]
@@ -49,6 +438,7 @@ fn switching_tabs_by_number_and_tab_keys() {
 #[test]
 fn help_is_generated_from_the_keymap() {
     let mut app = app();
+    app.on_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
     assert!(app.help);
     insta::assert_snapshot!(render_at(&app, 120, 40));
@@ -68,7 +458,7 @@ fn rebound_keys_show_in_the_footer_and_work() {
     let mut app = App::new(Theme::built_in("default").unwrap(), keymap, "t".into());
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE));
     assert!(!app.quit, "q no longer quits");
-    let screen = format!("{}", render(&app));
+    let screen = format!("{}", render_at(&app, 120, 10));
     assert!(screen.contains("ctrl-q quit"), "{screen}");
     app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
     assert!(app.quit);

@@ -1,0 +1,4 @@
+//! Widgets the panes share.
+
+pub mod form;
+pub mod table;

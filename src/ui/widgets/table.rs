@@ -1,0 +1,341 @@
+//! The windowed table every list uses: it holds one page of rows around the selection, knows the
+//! total from the service, draws only the rows that fit, and asks for the next page (keyset)
+//! when the selection leaves what it holds.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table};
+use ratatui::Frame;
+
+use std::collections::BTreeSet;
+
+use crate::domain::filter::Filter;
+use crate::domain::text::sanitize_cell;
+use crate::service::listing::{Page, PageAt, Row};
+use crate::ui::theme::Theme;
+
+/// Rows fetched per page.
+pub const PAGE: i64 = 200;
+
+/// What the table holds and where the selection is, all in absolute row numbers.
+#[derive(Debug, Clone, Default)]
+pub struct TableState {
+    pub columns: Vec<&'static str>,
+    /// The rows held: the absolute rows `first .. first + rows.len()`.
+    pub rows: Vec<Row>,
+    pub first: i64,
+    pub total: i64,
+    /// The selected row (absolute); meaningless when total is 0.
+    pub selected: i64,
+    /// Where the selection wants to be once the page asked for arrives.
+    target: Option<i64>,
+    /// Has any page arrived yet?
+    pub loaded: bool,
+}
+
+/// Format a count with thousands separators: 1,000,000.
+pub fn thousands(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+impl TableState {
+    pub fn new(columns: Vec<&'static str>) -> TableState {
+        TableState { columns, ..Default::default() }
+    }
+
+    fn end(&self) -> i64 {
+        self.first + self.rows.len() as i64
+    }
+
+    /// Move the selection by `delta` rows (clamped to the list). Returns the page to fetch when
+    /// the selection leaves the rows held.
+    pub fn move_by(&mut self, delta: i64) -> Option<PageAt> {
+        if self.total == 0 {
+            return None;
+        }
+        let want = (self.selected + delta).clamp(0, self.total - 1);
+        self.go(want)
+    }
+
+    /// Select absolute row `want`, fetching what is needed.
+    pub fn go(&mut self, want: i64) -> Option<PageAt> {
+        if self.total == 0 {
+            return None;
+        }
+        let want = want.clamp(0, self.total - 1);
+        if want >= self.first && want < self.end() {
+            self.selected = want;
+            self.target = None;
+            return None;
+        }
+        self.target = Some(want);
+        if want == 0 {
+            Some(PageAt::First)
+        } else if want == self.total - 1 || self.rows.is_empty() {
+            Some(PageAt::Last)
+        } else if want >= self.end() {
+            if want - self.end() < PAGE {
+                self.rows.last().map(|r| PageAt::After(r.cursor.clone()))
+            } else {
+                Some(PageAt::Last)
+            }
+        } else if self.first - want <= PAGE {
+            self.rows.first().map(|r| PageAt::Before(r.cursor.clone()))
+        } else {
+            Some(PageAt::First)
+        }
+    }
+
+    /// The page that refreshes what is held, in place.
+    pub fn refresh_request(&self) -> PageAt {
+        match self.rows.first() {
+            Some(r) if self.first > 0 => PageAt::From(r.cursor.clone()),
+            _ => PageAt::First,
+        }
+    }
+
+    /// A page arrived for request `at`: place it, and the selection where it wanted to go.
+    pub fn apply(&mut self, at: &PageAt, page: Page) {
+        let n = page.rows.len() as i64;
+        // A refresh keeps the selection on the same row when it is still there.
+        let keep = if self.target.is_none() { self.selected_row().map(|r| r.cursor.id.clone()) } else { None };
+        self.total = page.total;
+        self.first = match at {
+            PageAt::First => 0,
+            PageAt::Last => (page.total - n).max(0),
+            PageAt::After(_) => self.end(),
+            PageAt::Before(_) => (self.first - n).max(0),
+            PageAt::From(_) => self.first.min((page.total - n).max(0)),
+        };
+        self.rows = page.rows;
+        self.loaded = true;
+        let kept = keep.and_then(|id| self.rows.iter().position(|r| r.cursor.id == id)).map(|i| self.first + i as i64);
+        let want = self.target.take().or(kept).unwrap_or(self.selected);
+        self.selected = if self.total == 0 {
+            0
+        } else {
+            want.clamp(self.first, (self.end() - 1).max(self.first)).min(self.total - 1)
+        };
+    }
+
+    /// "1,234 / 1,000,000" (1-based), or "0 / 0".
+    pub fn position(&self) -> String {
+        if self.total == 0 {
+            "0 / 0".into()
+        } else {
+            format!("{} / {}", thousands(self.selected + 1), thousands(self.total))
+        }
+    }
+
+    /// The selected row, when held.
+    pub fn selected_row(&self) -> Option<&Row> {
+        usize::try_from(self.selected - self.first).ok().and_then(|i| self.rows.get(i))
+    }
+}
+
+/// What the table draws besides its rows.
+pub struct Decor<'a> {
+    pub title: &'a str,
+    /// Below the table: sort, filter, marks.
+    pub footer: Line<'a>,
+    pub focused: bool,
+    /// The sort column and direction, shown in the header.
+    pub sort: (usize, bool),
+    /// Marked row ids.
+    pub marks: &'a BTreeSet<String>,
+    /// Highlight what the filter matched in this column.
+    pub filter: &'a Filter,
+    pub search_column: usize,
+}
+
+/// Cells are cut to this many characters before drawing.
+const CELL_MAX: usize = 200;
+
+/// The cell with the characters the filter matched highlighted.
+fn highlighted<'a>(text: String, filter: &Filter, theme: &Theme) -> Line<'a> {
+    let hits = filter.matches(&text);
+    if hits.is_empty() {
+        return Line::raw(text);
+    }
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    for (i, c) in text.chars().enumerate() {
+        let hit = hits.binary_search(&i).is_ok();
+        if hit != run_hit && !run.is_empty() {
+            spans.push(if run_hit {
+                Span::styled(std::mem::take(&mut run), theme.highlight)
+            } else {
+                Span::raw(std::mem::take(&mut run))
+            });
+        }
+        run_hit = hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(if run_hit { Span::styled(run, theme.highlight) } else { Span::raw(run) });
+    }
+    Line::from(spans)
+}
+
+/// The rows of the held page that fit in `height` lines with the selection in view:
+/// (first index into `rows`, count).
+pub fn window(state: &TableState, height: i64) -> (usize, usize) {
+    let sel = state.selected - state.first;
+    let len = state.rows.len() as i64;
+    let start = (sel - height / 2).clamp(0, (len - height).max(0));
+    let end = (start + height).min(len);
+    (start as usize, (end - start).max(0) as usize)
+}
+
+/// Draw the table in `area`: only the rows that fit, the selection kept in view.
+pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if decor.focused { theme.border_focused } else { theme.border })
+        .title(Span::styled(format!(" {} ", decor.title), theme.title))
+        .title_top(Line::styled(format!(" {} ", state.position()), theme.muted).right_aligned())
+        .title_bottom(decor.footer.clone());
+    if !state.loaded || state.total == 0 {
+        let text = if !state.loaded {
+            "loading…"
+        } else if decor.filter.is_none() {
+            "nothing here yet"
+        } else {
+            "nothing matches the filter (esc clears it)"
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.muted)).block(block), area);
+        return;
+    }
+    let inner = block.inner(area);
+    let visible = inner.height.saturating_sub(1).max(1) as i64; // one line for the header
+    let (start, count) = window(state, visible);
+    let sel = (state.selected - state.first) as usize;
+    let rows = state.rows[start..start + count].iter().enumerate().map(|(i, r)| {
+        let marked = decor.marks.contains(&r.cursor.id);
+        let style = if start + i == sel {
+            theme.row_selected
+        } else if marked {
+            theme.marked
+        } else {
+            theme.text
+        };
+        let mark = Cell::from(if marked { "●" } else { " " });
+        let cells = r.cells.iter().enumerate().map(|(c, text)| {
+            let text = sanitize_cell(text, CELL_MAX);
+            if c == decor.search_column {
+                Cell::from(highlighted(text, decor.filter, theme))
+            } else {
+                Cell::from(text)
+            }
+        });
+        TableRow::new(std::iter::once(mark).chain(cells)).style(style)
+    });
+    // Each column as wide as its widest visible cell (at most 40), the last one takes the rest.
+    let n = state.columns.len();
+    let shown = &state.rows[start..start + count];
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain((0..n).map(|i| {
+            if i + 1 == n {
+                return Constraint::Fill(1);
+            }
+            let widest = shown.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0);
+            Constraint::Length((widest.max(state.columns[i].chars().count() + 2)).min(40) as u16)
+        }))
+        .collect();
+    let header =
+        TableRow::new(std::iter::once(Cell::from(" ")).chain(state.columns.iter().enumerate().map(|(i, c)| {
+            if i == decor.sort.0 {
+                Cell::from(format!("{c} {}", if decor.sort.1 { "↓" } else { "↑" }))
+            } else {
+                Cell::from(*c)
+            }
+        })))
+        .style(theme.table_header);
+    frame.render_widget(Table::new(rows, widths).header(header).block(block).column_spacing(1), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::listing::Cursor;
+
+    fn rows(from: i64, n: i64) -> Vec<Row> {
+        (from..from + n)
+            .map(|i| Row { cursor: Cursor { sort: format!("{i:07}"), id: i.to_string() }, cells: vec![i.to_string()] })
+            .collect()
+    }
+
+    fn loaded(total: i64) -> TableState {
+        let mut t = TableState::new(vec!["N"]);
+        t.apply(&PageAt::First, Page { rows: rows(0, PAGE.min(total)), total, marked_visible: 0 });
+        t
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234), "1,234");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn moving_inside_the_page_fetches_nothing() {
+        let mut t = loaded(1_000_000);
+        assert_eq!(t.move_by(10), None);
+        assert_eq!(t.position(), "11 / 1,000,000");
+        assert_eq!(t.move_by(-100), None, "clamped at the top");
+        assert_eq!(t.selected, 0);
+    }
+
+    #[test]
+    fn leaving_the_page_asks_for_the_next_one_after_the_last_row() {
+        let mut t = loaded(1_000_000);
+        t.go(PAGE - 1);
+        let at = t.move_by(5).unwrap();
+        assert_eq!(at, PageAt::After(Cursor { sort: format!("{:07}", PAGE - 1), id: (PAGE - 1).to_string() }));
+        t.apply(&at, Page { rows: rows(PAGE, PAGE), total: 1_000_000, marked_visible: 0 });
+        assert_eq!((t.first, t.selected), (PAGE, PAGE + 4));
+        assert_eq!(t.selected_row().unwrap().cells[0], (PAGE + 4).to_string());
+        // And back.
+        let at = t.go(PAGE - 3).unwrap();
+        assert!(matches!(at, PageAt::Before(_)));
+        t.apply(&at, Page { rows: rows(0, PAGE), total: 1_000_000, marked_visible: 0 });
+        assert_eq!((t.first, t.selected), (0, PAGE - 3));
+    }
+
+    #[test]
+    fn the_end_and_the_start_are_one_page_away() {
+        let mut t = loaded(1_000_000);
+        let at = t.go(i64::MAX).unwrap();
+        assert_eq!(at, PageAt::Last);
+        t.apply(&at, Page { rows: rows(1_000_000 - PAGE, PAGE), total: 1_000_000, marked_visible: 0 });
+        assert_eq!(t.position(), "1,000,000 / 1,000,000");
+        assert_eq!(t.first, 1_000_000 - PAGE);
+        assert_eq!(t.go(0), Some(PageAt::First));
+    }
+
+    #[test]
+    fn a_shrinking_list_keeps_the_selection_inside() {
+        let mut t = loaded(50);
+        t.go(49);
+        t.apply(&PageAt::First, Page { rows: rows(0, 10), total: 10, marked_visible: 0 });
+        assert_eq!(t.selected, 9);
+        t.apply(&PageAt::First, Page { rows: vec![], total: 0, marked_visible: 0 });
+        assert_eq!((t.selected, t.position().as_str()), (0, "0 / 0"));
+        assert_eq!(t.move_by(1), None);
+    }
+}

@@ -1,0 +1,297 @@
+//! Work the dashboard does off its loop: one poller per list (one query in flight; a newer
+//! request replaces a waiting one; results tagged with the request's generation so the app drops
+//! stale ones; reconnects with backoff 250 ms → 5 s) and one-shot service calls whose results
+//! come back as events. Nothing here touches the terminal.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::db::pool::Connector;
+use crate::domain::broker::NewStack;
+use crate::domain::execution::Verb;
+use crate::service::listing::{self, Entity, Page, PageAt, Query};
+use crate::service::{executions, stacks, Error, Services};
+
+/// Rows per page request.
+pub const PAGE_ROWS: i64 = 200;
+
+/// First and longest wait before trying a lost database again.
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The next wait after `previous`: doubled, at most [`BACKOFF_MAX`].
+pub fn next_backoff(previous: Option<Duration>) -> Duration {
+    previous.map(|d| (d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_FIRST)
+}
+
+/// A page the app wants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRequest {
+    pub entity: Entity,
+    pub generation: u64,
+    pub query: Query,
+    pub at: PageAt,
+}
+
+/// A one-shot service call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Executions { verb: Verb, ids: Vec<Uuid>, reason: Option<String> },
+    Generators,
+    CreateStack { stack: NewStack, generator: Uuid, dry_run: bool },
+}
+
+/// What the app asks of the workers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    Page(PageRequest),
+    /// A one-shot call; `id` comes back with its result.
+    Call {
+        id: u64,
+        command: Command,
+    },
+    /// Switch every session to read-only (or back).
+    ReadOnly(bool),
+    /// Remember the theme for the next start.
+    SaveTheme(String),
+}
+
+/// The result of a one-shot call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Done: a message for the toast.
+    Done(String),
+    Generators(Vec<stacks::Generator>),
+    Created {
+        id: Uuid,
+        dry_run: bool,
+    },
+    /// The service refused or failed; `field` names the form field when it is about one.
+    Failed {
+        message: String,
+        field: Option<String>,
+    },
+}
+
+/// What comes back to the app's loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Page {
+        entity: Entity,
+        generation: u64,
+        at: PageAt,
+        result: Result<Page, String>,
+        when: DateTime<Utc>,
+    },
+    Called {
+        id: u64,
+        outcome: Outcome,
+    },
+    /// The database could not be reached: since when, and the next try.
+    Lost {
+        since: DateTime<Utc>,
+        retry_in: Duration,
+        error: String,
+    },
+    /// The database answers again.
+    Connected,
+    ReadOnly {
+        on: bool,
+        error: Option<String>,
+    },
+}
+
+/// The running workers: send requests, receive replies on the channel given to [`Workers::start`].
+pub struct Workers {
+    services: Arc<RwLock<Services>>,
+    connector: Option<Connector>,
+    replies: mpsc::UnboundedSender<Reply>,
+    pollers: HashMap<Entity, watch::Sender<Option<PageRequest>>>,
+    state_file: Option<PathBuf>,
+}
+
+impl Workers {
+    pub fn start(
+        services: Services,
+        connector: Option<Connector>,
+        state_file: Option<PathBuf>,
+        replies: mpsc::UnboundedSender<Reply>,
+    ) -> Workers {
+        Workers { services: Arc::new(RwLock::new(services)), connector, replies, pollers: HashMap::new(), state_file }
+    }
+
+    fn services(&self) -> Services {
+        current(&self.services)
+    }
+
+    /// Hand a request over. Never waits.
+    pub fn send(&mut self, request: Request) {
+        match request {
+            Request::Page(page) => {
+                let entity = page.entity;
+                let sender = self.pollers.entry(entity).or_insert_with(|| {
+                    let (tx, rx) = watch::channel(None);
+                    tokio::spawn(poller(self.services.clone(), rx, self.replies.clone()));
+                    tx
+                });
+                // The newest request replaces one that has not started yet.
+                sender.send_replace(Some(page));
+            }
+            Request::Call { id, command } => {
+                let services = self.services();
+                let replies = self.replies.clone();
+                tokio::spawn(async move {
+                    let outcome = call(&services, command).await;
+                    let _ = replies.send(Reply::Called { id, outcome });
+                });
+            }
+            Request::ReadOnly(on) => {
+                let shared = self.services.clone();
+                let connector = self.connector.clone();
+                let replies = self.replies.clone();
+                tokio::spawn(async move {
+                    let error = match connector {
+                        None => Some("this connection cannot be reopened read-only".to_string()),
+                        Some(c) => match c.connect(on).await {
+                            Ok(pool) => {
+                                let old = match shared.write() {
+                                    Ok(mut s) => Some(std::mem::replace(&mut s.pool, pool)),
+                                    Err(_) => None,
+                                };
+                                if let Some(old) = old {
+                                    old.close().await;
+                                }
+                                None
+                            }
+                            Err(e) => Some(format!("could not reconnect: {e}")),
+                        },
+                    };
+                    if let Some(e) = &error {
+                        tracing::warn!(error = %e, on, "switching read-only mode failed");
+                    } else {
+                        tracing::info!(on, "read-only mode switched");
+                    }
+                    let _ = replies.send(Reply::ReadOnly { on, error });
+                });
+            }
+            Request::SaveTheme(name) => {
+                if let Some(path) = &self.state_file {
+                    if let Err(e) = crate::config::remember_theme(path, &name) {
+                        tracing::warn!(error = %e, path = %path.display(), "could not remember the theme");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn current(shared: &RwLock<Services>) -> Services {
+    match shared.read() {
+        Ok(s) => s.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+async fn call(services: &Services, command: Command) -> Outcome {
+    let failed = |e: Error| {
+        tracing::warn!(error = %e, "service call failed");
+        let field = match &e {
+            Error::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        Outcome::Failed { message: e.to_string(), field }
+    };
+    match command {
+        Command::Executions { verb, ids, reason } => {
+            match executions::act(services, verb, &ids, reason.as_deref()).await {
+                Ok(out) => Outcome::Done(out.summary(verb)),
+                Err(e) => failed(e),
+            }
+        }
+        Command::Generators => stacks::generators(services).await.map(Outcome::Generators).unwrap_or_else(failed),
+        Command::CreateStack { stack, generator, dry_run } => stacks::create(services, &stack, generator, dry_run)
+            .await
+            .map(|id| Outcome::Created { id, dry_run })
+            .unwrap_or_else(failed),
+    }
+}
+
+/// One list's poller: runs the newest request, one at a time; on a lost database it reports,
+/// waits (250 ms doubling to 5 s, or until a newer request) and tries again.
+async fn poller(
+    services: Arc<RwLock<Services>>,
+    mut requests: watch::Receiver<Option<PageRequest>>,
+    replies: mpsc::UnboundedSender<Reply>,
+) {
+    let mut backoff: Option<Duration> = None;
+    let mut lost_since: Option<DateTime<Utc>> = None;
+    while requests.changed().await.is_ok() {
+        let Some(mut request) = requests.borrow_and_update().clone() else { continue };
+        loop {
+            let pool = current(&services).pool;
+            let result = listing::page(&pool, request.entity, &request.query, &request.at, PAGE_ROWS).await;
+            let when = Utc::now();
+            match result {
+                Err(Error::Unavailable(error)) => {
+                    let wait = next_backoff(backoff);
+                    backoff = Some(wait);
+                    let since = *lost_since.get_or_insert(when);
+                    tracing::warn!(%error, retry_in = ?wait, "database unavailable");
+                    let _ = replies.send(Reply::Lost { since, retry_in: wait, error });
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        changed = requests.changed() => {
+                            if changed.is_err() {
+                                return;
+                            }
+                            if let Some(newer) = requests.borrow_and_update().clone() {
+                                request = newer;
+                            }
+                        }
+                    }
+                }
+                result => {
+                    if lost_since.take().is_some() {
+                        backoff = None;
+                        tracing::info!("database reachable again");
+                        let _ = replies.send(Reply::Connected);
+                    }
+                    if let Err(e) = &result {
+                        tracing::warn!(error = %e, entity = ?request.entity, "page query failed");
+                    }
+                    let _ = replies.send(Reply::Page {
+                        entity: request.entity,
+                        generation: request.generation,
+                        at: request.at.clone(),
+                        result: result.map_err(|e| e.to_string()),
+                        when,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_250ms_to_5s() {
+        let mut d = None;
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            let next = next_backoff(d);
+            seen.push(next.as_millis());
+            d = Some(next);
+        }
+        assert_eq!(seen, [250, 500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    }
+}
