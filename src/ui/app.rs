@@ -1208,11 +1208,7 @@ impl App {
         match &self.connection {
             Connection::Connected => spans.push(Span::styled("● connected", self.theme.ok)),
             Connection::Lost { since, retry_in, .. } => spans.push(Span::styled(
-                format!(
-                    "⟳ reconnecting, stale since {} (next try in {:.1}s)",
-                    self.clock(*since),
-                    retry_in.as_secs_f64()
-                ),
+                format!("⟳ reconnecting, stale since {} (retry {:.1}s)", self.clock(*since), retry_in.as_secs_f64()),
                 self.theme.warn,
             )),
         }
