@@ -161,7 +161,13 @@ pub fn is_user_facing(report: &Report) -> bool {
         || report.downcast_ref::<crate::import::InputError>().is_some()
         || report.downcast_ref::<crate::ui::tui::NotATerminal>().is_some()
         || report.downcast_ref::<KeymapError>().is_some()
+        || report.downcast_ref::<ReadOnlyRefusal>().is_some()
 }
+
+/// A command that writes was started in read-only mode.
+#[derive(Debug, thiserror::Error)]
+#[error("read-only mode (--readonly or readonly = true): `fleetdeck {0}` writes to the database; run it without read-only mode")]
+pub struct ReadOnlyRefusal(&'static str);
 
 /// The database's schema is not the one this fleetdeck needs.
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +193,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let _log_guard = crate::logging::init(&settings.log_file, &settings.log_level)?;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), command = ?cli.command, "fleetdeck starting");
 
+    if settings.readonly {
+        let writer = match &cli.command {
+            Some(Command::Migrate) => Some("migrate"),
+            Some(Command::Import(_)) => Some("import"),
+            Some(Command::Seed { .. }) => Some("seed"),
+            Some(Command::Simulate(_)) => Some("simulate"),
+            Some(Command::Demo(_)) => Some("demo"),
+            _ => None,
+        };
+        if let Some(verb) = writer {
+            return Err(ReadOnlyRefusal(verb).into());
+        }
+    }
     match cli.command {
         None => dashboard(&settings, cli.debug_panic).await,
         Some(Command::Migrate) => migrate_cmd(&settings).await,

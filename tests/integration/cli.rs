@@ -331,3 +331,24 @@ async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn read_only_mode_refuses_the_commands_that_write() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["--readonly", "migrate"][..], &["seed", "--demo", "--readonly"][..], &["--readonly", "simulate"][..]]
+    {
+        let out = run(fleetdeck(home.path()).args(args).env("DATABASE_URL", db.url())).await;
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("read-only mode") && stderr.contains("writes to the database"), "{stderr}");
+    }
+    let out = run(fleetdeck(home.path())
+        .args(["seed", "--demo"])
+        .env("DATABASE_URL", db.url())
+        .env("FLEETDECK_READONLY", "true"))
+    .await;
+    assert_eq!(out.status.code(), Some(1), "readonly = true from the environment too");
+    let hosts: i64 = sqlx::query_scalar("SELECT count(*) FROM edge.host").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(hosts, 0);
+}
