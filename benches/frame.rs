@@ -37,7 +37,7 @@ fn feed(app: &mut App) {
                     ],
                 })
                 .collect();
-            let page = Page { rows, total: 1_000_000, marked_visible: 0 };
+            let page = Page { rows, total: 1_000_000, ..Default::default() };
             app.on_reply(Reply::Page {
                 entity: p.entity,
                 generation: p.generation,

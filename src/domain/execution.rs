@@ -75,6 +75,25 @@ impl FromStr for ExecutionStatus {
     }
 }
 
+/// A duration for a table cell: `45s`, `2m05s`, `1h02m`, `3d04h`.
+pub fn format_duration(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{:02}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// The DURATION cell (`start|end` in Unix seconds, end empty while running) at `now`.
+pub fn duration_cell(cell: &str, now: f64) -> String {
+    let Some((start, end)) = cell.split_once('|') else { return String::new() };
+    let Ok(start) = start.parse::<f64>() else { return String::new() };
+    let end = end.parse::<f64>().unwrap_or(now);
+    format_duration(end - start)
+}
+
 /// The four things a user may do to an execution. The other transitions belong to the
 /// platform's workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +150,17 @@ impl Verb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance_and_tick_while_running() {
+        assert_eq!(format_duration(0.4), "0s");
+        assert_eq!(format_duration(125.0), "2m05s");
+        assert_eq!(format_duration(3720.0), "1h02m");
+        assert_eq!(format_duration(273_600.0), "3d04h");
+        assert_eq!(duration_cell("100|160", 1000.0), "1m00s");
+        assert_eq!(duration_cell("100|", 1000.0), "15m00s", "running: up to now");
+        assert_eq!(duration_cell("|", 1000.0), "");
+    }
 
     #[test]
     fn the_documented_paths_are_allowed() {

@@ -85,6 +85,8 @@ pub struct Page {
     pub rows: Vec<Row>,
     pub total: i64,
     pub marked_visible: i64,
+    /// Per value of the list's facet (status), the count under the other filters.
+    pub facets: Vec<(String, i64)>,
 }
 
 /// How to read a list: filter, sort column and direction, and the marked rows' ids.
@@ -94,18 +96,37 @@ pub struct Query {
     pub sort: usize,
     pub descending: bool,
     pub marked: Vec<String>,
+    /// `key=value` filters (`status=failed`), checked against the list's fields.
+    pub fields: Vec<(String, String)>,
 }
 
 impl Query {
     /// The list's natural order, unfiltered.
     pub fn new(entity: Entity) -> Query {
         let s = spec(entity);
-        Query { filter: Filter::None, sort: s.default_sort, descending: s.default_descending, marked: Vec::new() }
+        Query {
+            filter: Filter::None,
+            sort: s.default_sort,
+            descending: s.default_descending,
+            marked: Vec::new(),
+            fields: Vec::new(),
+        }
     }
+}
+
+/// How a column's cells are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// An execution status: coloured by the theme.
+    Status,
+    /// `start|end` as Unix seconds (end empty while running): drawn as a duration that ticks.
+    Duration,
 }
 
 struct Column {
     title: &'static str,
+    kind: Kind,
     /// The cell, as text.
     cell: &'static str,
     /// The sort key: never NULL, so that row comparisons work.
@@ -114,12 +135,30 @@ struct Column {
 }
 
 const fn col(title: &'static str, cell: &'static str, sort: &'static str, sort_type: &'static str) -> Column {
-    Column { title, cell, sort, sort_type }
+    Column { title, kind: Kind::Text, cell, sort, sort_type }
 }
 
 /// A text column whose cell is also its sort key.
 const fn text(title: &'static str, cell: &'static str) -> Column {
-    Column { title, cell, sort: cell, sort_type: "text" }
+    Column { title, kind: Kind::Text, cell, sort: cell, sort_type: "text" }
+}
+
+/// How a `key=value` field filter compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    /// Equal to the value.
+    Exact,
+    /// Contains the value, any case.
+    Contains,
+    /// The value is a duration: rows since that long ago.
+    Since,
+}
+
+/// A field filter a list accepts (`:exec status=failed`): name, SQL expression, comparison.
+struct FieldSpec {
+    name: &'static str,
+    expr: &'static str,
+    how: Match,
 }
 
 struct Labels {
@@ -141,6 +180,11 @@ struct Spec {
     /// The column the `/` filter searches.
     search: usize,
     labels: Option<Labels>,
+    /// `key=value` filters this list accepts.
+    fields: &'static [FieldSpec],
+    /// Counted per value in every page (the executions' status header), ignoring a filter on
+    /// that same field.
+    facet: Option<&'static str>,
 }
 
 fn spec(entity: Entity) -> Spec {
@@ -163,6 +207,8 @@ fn spec(entity: Entity) -> Spec {
             default_descending: false,
             search: 0,
             labels: None,
+            fields: &[],
+            facet: None,
         },
         Entity::Apps => Spec {
             columns: const {
@@ -182,6 +228,8 @@ fn spec(entity: Entity) -> Spec {
             default_descending: false,
             search: 0,
             labels: None,
+            fields: &[],
+            facet: None,
         },
         Entity::Solutions => Spec {
             columns: const {
@@ -202,6 +250,8 @@ fn spec(entity: Entity) -> Spec {
             default_descending: false,
             search: 0,
             labels: None,
+            fields: &[],
+            facet: None,
         },
         Entity::Instances => Spec {
             columns: const {
@@ -228,6 +278,8 @@ fn spec(entity: Entity) -> Spec {
             default_descending: false,
             search: 0,
             labels: None,
+            fields: &[],
+            facet: None,
         },
         Entity::Hosts => Spec {
             columns: const {
@@ -252,6 +304,8 @@ fn spec(entity: Entity) -> Spec {
             default_descending: false,
             search: 0,
             labels: None,
+            fields: &[],
+            facet: None,
         },
         Entity::Agents => Spec {
             columns: const {
@@ -278,6 +332,8 @@ fn spec(entity: Entity) -> Spec {
                 labels: ("broker.agent_labels", "agent_id"),
                 annotations: ("broker.agent_annotations", "agent_id"),
             }),
+            fields: &[],
+            facet: None,
         },
         Entity::Stacks => Spec {
             columns: const {
@@ -304,19 +360,38 @@ fn spec(entity: Entity) -> Spec {
                 labels: ("broker.stack_labels", "stack_id"),
                 annotations: ("broker.stack_annotations", "stack_id"),
             }),
+            fields: &[],
+            facet: None,
         },
         Entity::Executions => Spec {
             columns: const {
                 &[
-                    text("STATUS", "e.status"),
+                    Column {
+                        title: "STATUS",
+                        kind: Kind::Status,
+                        cell: "e.status",
+                        sort: "e.status",
+                        sort_type: "text",
+                    },
                     text("WORKFLOW", "w.name"),
                     text("AGENT", "a.name"),
+                    text("FRAMEWORK", "w.framework"),
+                    text("ORGANISATION", "coalesce(o.name, '')"),
                     col(
                         "STARTED",
                         "coalesce(to_char(e.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
                         "coalesce(e.started_at, '-infinity'::timestamptz)",
                         "timestamptz",
                     ),
+                    Column {
+                        title: "DURATION",
+                        kind: Kind::Duration,
+                        cell: "coalesce(extract(epoch FROM e.started_at)::text, '') || '|' || \
+                               coalesce(extract(epoch FROM coalesce(e.completed_at, \
+                                   CASE WHEN e.status = 'paused' THEN e.paused_at END))::text, '')",
+                        sort: "coalesce(extract(epoch FROM e.completed_at - e.started_at), -1)",
+                        sort_type: "double precision",
+                    },
                     col(
                         "RETRIES",
                         "coalesce(e.retry_count, 0) || '/' || coalesce(e.max_retries, 0)",
@@ -327,14 +402,24 @@ fn spec(entity: Entity) -> Spec {
                 ]
             },
             from: "platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
-                   JOIN platform.agents a ON a.id = e.agent_id",
+                   JOIN platform.agents a ON a.id = e.agent_id \
+                   LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
             live: "",
             id: "e.id",
             id_type: "uuid",
-            default_sort: 3,
+            default_sort: 5,
             default_descending: true,
             search: 1,
             labels: None,
+            fields: &[
+                FieldSpec { name: "status", expr: "e.status", how: Match::Exact },
+                FieldSpec { name: "agent", expr: "a.name", how: Match::Contains },
+                FieldSpec { name: "workflow", expr: "w.name", how: Match::Contains },
+                FieldSpec { name: "framework", expr: "w.framework", how: Match::Exact },
+                FieldSpec { name: "org", expr: "coalesce(o.name, '')", how: Match::Contains },
+                FieldSpec { name: "since", expr: "e.started_at", how: Match::Since },
+            ],
+            facet: Some("e.status"),
         },
     }
 }
@@ -344,14 +429,53 @@ pub fn columns(entity: Entity) -> Vec<&'static str> {
     spec(entity).columns.iter().map(|c| c.title).collect()
 }
 
+/// How each column is drawn.
+pub fn kinds(entity: Entity) -> Vec<Kind> {
+    spec(entity).columns.iter().map(|c| c.kind).collect()
+}
+
+/// The `key=value` filters a list accepts.
+pub fn field_names(entity: Entity) -> Vec<&'static str> {
+    spec(entity).fields.iter().map(|f| f.name).collect()
+}
+
+/// The values the status header counts, when the list has one.
+pub fn has_facet(entity: Entity) -> bool {
+    spec(entity).facet.is_some()
+}
+
 /// The column the `/` filter searches (and highlights).
 pub fn search_column(entity: Entity) -> usize {
     spec(entity).search
 }
 
 /// `WHERE …` for the live rows under the filter (always starts a WHERE clause).
-fn push_conditions(qb: &mut QueryBuilder<'_, Postgres>, s: &Spec, filter: &Filter) -> Result<()> {
+fn push_conditions(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    s: &Spec,
+    query: &Query,
+    skip_field: Option<&str>,
+) -> Result<()> {
+    let filter = &query.filter;
     qb.push(" WHERE true");
+    for (name, value) in &query.fields {
+        if Some(name.as_str()) == skip_field {
+            continue;
+        }
+        let field = check_field(s, name, value)?;
+        match field.how {
+            Match::Exact => {
+                qb.push(format!(" AND {} = ", field.expr)).push_bind(value.clone());
+            }
+            Match::Contains => {
+                qb.push(format!(" AND strpos(lower({}), lower(", field.expr)).push_bind(value.clone()).push(")) > 0");
+            }
+            Match::Since => {
+                let secs = since_seconds(value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
+                qb.push(format!(" AND {} >= now() - make_interval(secs => ", field.expr)).push_bind(secs).push(")");
+            }
+        }
+    }
     if !s.live.is_empty() {
         qb.push(" AND ").push(s.live);
     }
@@ -395,6 +519,47 @@ fn push_conditions(qb: &mut QueryBuilder<'_, Postgres>, s: &Spec, filter: &Filte
     Ok(())
 }
 
+fn check_field<'a>(s: &'a Spec, name: &str, value: &str) -> Result<&'a FieldSpec> {
+    let field = s.fields.iter().find(|f| f.name == name).ok_or_else(|| Error::Invalid {
+        field: name.to_string(),
+        reason: if s.fields.is_empty() {
+            "this list has no field filters".into()
+        } else {
+            format!("unknown filter (known: {})", s.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", "))
+        },
+    })?;
+    if value.is_empty() {
+        return Err(Error::Invalid { field: name.to_string(), reason: "the value is empty".into() });
+    }
+    if field.name == "status" && value.parse::<crate::domain::execution::ExecutionStatus>().is_err() {
+        let all: Vec<&str> = crate::domain::execution::ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        return Err(Error::Invalid {
+            field: name.to_string(),
+            reason: format!("{value:?} is not a status (one of {})", all.join(", ")),
+        });
+    }
+    Ok(field)
+}
+
+/// `90s`, `15m`, `2h`, `7d` → seconds.
+pub fn since_seconds(text: &str) -> std::result::Result<f64, String> {
+    humantime::parse_duration(text)
+        .map(|d| d.as_secs_f64())
+        .map_err(|_| format!("{text:?} is not a duration such as 15m, 2h or 7d"))
+}
+
+/// Check `key=value` filters for a list without running them: the first problem, naming the key.
+pub fn check_fields(entity: Entity, fields: &[(String, String)]) -> Result<()> {
+    let s = spec(entity);
+    for (name, value) in fields {
+        let f = check_field(&s, name, value)?;
+        if f.how == Match::Since {
+            since_seconds(value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
+        }
+    }
+    Ok(())
+}
+
 /// Read one page (at most `limit` rows, in display order), the total under the filter, and how
 /// many of `query.marked` pass the filter.
 pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
@@ -421,7 +586,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
         cells = cells.join(", "),
         from = s.from,
     ));
-    push_conditions(&mut qb, &s, &query.filter)?;
+    push_conditions(&mut qb, &s, query, None)?;
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
         qb.push(format!(" AND ({}, {}) {condition} (", column.sort, s.id))
             .push_bind(c.sort.clone())
@@ -442,16 +607,26 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
     }
 
     let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
-    push_conditions(&mut qb, &s, &query.filter)?;
+    push_conditions(&mut qb, &s, query, None)?;
     let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
 
     let marked_visible = if query.marked.is_empty() {
         0
     } else {
         let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
-        push_conditions(&mut qb, &s, &query.filter)?;
+        push_conditions(&mut qb, &s, query, None)?;
         qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
         qb.build_query_scalar().fetch_one(pool).await?
     };
-    Ok(Page { rows, total, marked_visible })
+    let facets = match s.facet {
+        None => Vec::new(),
+        Some(expr) => {
+            let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, count(*) FROM {}", s.from));
+            let skip = s.fields.iter().find(|f| f.expr == expr).map(|f| f.name);
+            push_conditions(&mut qb, &s, query, skip)?;
+            qb.push(" GROUP BY 1 ORDER BY 1");
+            qb.build_query_as::<(String, i64)>().fetch_all(pool).await?
+        }
+    };
+    Ok(Page { rows, total, marked_visible, facets })
 }

@@ -67,6 +67,8 @@ actions! {
     Resume = "resume": "resume the execution(s)",
     Cancel = "cancel": "cancel the execution(s) (confirm)",
     Retry = "retry": "retry the execution(s) (confirm)",
+    StatusNext = "status_next": "show only the next status of the header",
+    StatusPrev = "status_prev": "show only the previous status of the header",
     Submit = "submit": "submit the form",
     NextField = "next_field": "next field",
     PrevField = "prev_field": "previous field",

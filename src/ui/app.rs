@@ -2,7 +2,7 @@
 //! awaits, never does IO: what it wants done goes to `outbox` for the workers) and its drawing
 //! (reads state and nothing else).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
@@ -109,6 +109,8 @@ pub struct List {
     pub mark_anchor: Option<i64>,
     /// How many marked rows pass the current filter (from the last page).
     pub marked_visible: i64,
+    /// The status header's counts, from the last page.
+    pub facets: Vec<(String, i64)>,
     pub error: Option<String>,
 }
 
@@ -125,6 +127,7 @@ impl List {
             marks: BTreeSet::new(),
             mark_anchor: None,
             marked_visible: 0,
+            facets: Vec::new(),
             error: None,
         }
     }
@@ -215,6 +218,9 @@ enum Awaiting {
     StackForm,
 }
 
+/// A clickable spot of the status header: (row, first column, end column, status or all).
+type Spot = (u16, u16, u16, Option<String>);
+
 /// Everything the screen shows.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -249,6 +255,8 @@ pub struct App {
     calls: HashMap<u64, Awaiting>,
     /// The area the current table was drawn in, for mouse clicks.
     table_area: Cell<Rect>,
+    /// Where each count of the status header was drawn: (row, first column, end, status).
+    header_spots: RefCell<Vec<Spot>>,
 }
 
 impl App {
@@ -278,6 +286,7 @@ impl App {
             next_call: 0,
             calls: HashMap::new(),
             table_area: Cell::new(Rect::default()),
+            header_spots: RefCell::new(Vec::new()),
         }
     }
 
@@ -436,6 +445,7 @@ impl App {
                 match result {
                     Ok(page) => {
                         list.marked_visible = page.marked_visible;
+                        list.facets = page.facets.clone();
                         list.table.apply(&at, page);
                         list.refreshed = Some(when);
                         list.error = None;
@@ -795,7 +805,23 @@ impl App {
             _ => None,
         };
         if let Some(e) = entity {
-            return self.show(e);
+            // `:exec status=failed agent=x`: field filters; `:exec` alone shows everything.
+            let mut fields = Vec::new();
+            for word in arg.split_whitespace() {
+                match word.split_once('=') {
+                    Some((k, v)) => fields.push((k.to_string(), v.to_string())),
+                    None => return self.toast(format!(":{name} {word}: expected key=value"), true),
+                }
+            }
+            if let Err(e) = listing::check_fields(e, &fields) {
+                return self.toast(format!(":{name}: {e}"), true);
+            }
+            self.show(e);
+            if self.list().query.fields != fields {
+                self.list_mut().query.fields = fields;
+                self.requery();
+            }
+            return;
         }
         match name {
             "q" | "quit" => self.quit = true,
@@ -862,9 +888,9 @@ impl App {
         if list.marks.is_empty() {
             if let Some(row) = list.table.selected_row() {
                 let status = row.cells.first().and_then(|s| s.parse::<ExecutionStatus>().ok());
-                let (used, max) = row
-                    .cells
-                    .get(4)
+                let retries = list.table.columns.iter().position(|c| *c == "RETRIES");
+                let (used, max) = retries
+                    .and_then(|i| row.cells.get(i))
                     .and_then(|r| r.split_once('/'))
                     .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
                     .unwrap_or((0, 3));
@@ -937,6 +963,21 @@ impl App {
                     }
                     start += width + 1; // the divider
                 }
+            }
+            MouseEventKind::Down(MouseButton::Left)
+                if self
+                    .header_spots
+                    .borrow()
+                    .iter()
+                    .any(|(y, a, b, _)| *y == mouse.row && (*a..*b).contains(&mouse.column)) =>
+            {
+                let status = self
+                    .header_spots
+                    .borrow()
+                    .iter()
+                    .find(|(y, a, b, _)| *y == mouse.row && (*a..*b).contains(&mouse.column))
+                    .and_then(|(_, _, _, s)| s.clone());
+                self.set_status_field(status);
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 let t = self.table_area.get();
@@ -1023,6 +1064,17 @@ impl App {
                     self.call(Command::Generators, Awaiting::OpenStackForm);
                 }
             }
+            Action::StatusNext | Action::StatusPrev => {
+                if listing::has_facet(self.entity()) {
+                    let all: Vec<Option<&str>> =
+                        std::iter::once(None).chain(ExecutionStatus::ALL.iter().map(|s| Some(s.as_str()))).collect();
+                    let current = self.status_field();
+                    let i = all.iter().position(|s| s.map(str::to_string) == current).unwrap_or(0);
+                    let n = all.len();
+                    let next = if action == Action::StatusNext { (i + 1) % n } else { (i + n - 1) % n };
+                    self.set_status_field(all[next].map(str::to_string));
+                }
+            }
             Action::Pause => self.execution_verb(Verb::Pause),
             Action::Resume => self.execution_verb(Verb::Resume),
             Action::Cancel => self.execution_verb(Verb::Cancel),
@@ -1030,6 +1082,20 @@ impl App {
             // Form keys do nothing outside a form.
             Action::Submit | Action::NextField | Action::PrevField => {}
         }
+    }
+
+    /// The `status=` filter of the current list, if any.
+    fn status_field(&self) -> Option<String> {
+        self.list().query.fields.iter().find(|(k, _)| k == "status").map(|(_, v)| v.clone())
+    }
+
+    fn set_status_field(&mut self, status: Option<String>) {
+        let list = self.list_mut();
+        list.query.fields.retain(|(k, _)| k != "status");
+        if let Some(s) = status {
+            list.query.fields.insert(0, ("status".into(), s));
+        }
+        self.requery();
     }
 
     fn switch(&mut self, tab: Tab) {
@@ -1047,6 +1113,9 @@ impl App {
             self.detail = Detail::Closed;
         } else if !self.list().query.filter.is_none() {
             self.set_filter(String::new());
+        } else if !self.list().query.fields.is_empty() {
+            self.list_mut().query.fields.clear();
+            self.requery();
         } else if !self.list().marks.is_empty() {
             let list = self.list_mut();
             list.marks.clear();
@@ -1101,6 +1170,15 @@ impl App {
             Detail::Zoomed => (None, Some(area)),
         };
         let list = self.list();
+        self.header_spots.borrow_mut().clear();
+        let table_area = match table_area {
+            Some(t) if listing::has_facet(list.entity) && t.height > 4 => {
+                let [h, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(t);
+                self.draw_status_header(frame, h, list);
+                Some(rest)
+            }
+            other => other,
+        };
         if let Some(t) = table_area {
             self.table_area.set(t);
             let title = self.view_title();
@@ -1113,12 +1191,44 @@ impl App {
                 marks: &list.marks,
                 filter: &list.query.filter,
                 search_column: listing::search_column(list.entity),
+                kinds: &listing::kinds(list.entity),
+                now: self.now.timestamp_millis() as f64 / 1000.0,
             };
             table::draw(frame, t, &list.table, &decor, &self.theme);
         }
         if let Some(d) = detail_area {
             self.draw_detail(frame, d, list);
         }
+    }
+
+    /// The count per status under the other filters; the one shown is picked out. `f`/`F` or a
+    /// click select one.
+    fn draw_status_header(&self, frame: &mut Frame, area: Rect, list: &List) {
+        let selected = list.query.fields.iter().find(|(k, _)| k == "status").map(|(_, v)| v.as_str());
+        let count = |s: &str| list.facets.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+        let total: i64 = list.facets.iter().map(|(_, n)| n).sum();
+        let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
+            vec![(None, format!(" all {} ", table::thousands(total)), self.theme.text)];
+        for s in ExecutionStatus::ALL {
+            let name = s.as_str();
+            items.push((
+                Some(name.to_string()),
+                format!(" {name} {} ", table::thousands(count(name))),
+                self.theme.status(name),
+            ));
+        }
+        let mut spans = Vec::new();
+        let mut x = area.x;
+        let mut spots = self.header_spots.borrow_mut();
+        for (status, text, style) in items {
+            let width = text.chars().count() as u16;
+            let on = status.as_deref() == selected;
+            spots.push((area.y, x, x + width, status));
+            spans.push(Span::styled(text, if on { self.theme.row_selected } else { style }));
+            spans.push(Span::styled("│", self.theme.border));
+            x += width + 1;
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
     /// "Helm charts · Edge apps · …" with the current one picked out, for panes with several.
@@ -1149,6 +1259,10 @@ impl App {
                 format!(" filter /{} ", sanitize_cell(&list.filter_text, 60)),
                 self.theme.highlight,
             ));
+        }
+        if !list.query.fields.is_empty() {
+            let fields: Vec<String> = list.query.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            spans.push(Span::styled(format!(" where {} ", sanitize_cell(&fields.join(" "), 80)), self.theme.highlight));
         }
         if !list.marks.is_empty() {
             let hidden = list.marked_hidden();
@@ -1251,6 +1365,7 @@ impl App {
                     (Action::Resume, "resume"),
                     (Action::Cancel, "cancel"),
                     (Action::Retry, "retry"),
+                    (Action::StatusNext, "status"),
                 ]
             }
             Tab::Rollouts => vec![(Action::NewStack, "new stack")],

@@ -161,6 +161,19 @@ impl Theme {
         })
     }
 
+    /// The style of an execution status: running stands out, paused and waiting ones warn,
+    /// completed is good news, failed and timed out are errors, cancelled is muted.
+    pub fn status(&self, status: &str) -> Style {
+        match status {
+            "running" => self.title,
+            "paused" => self.warn,
+            "completed" => self.ok,
+            "failed" | "timeout" => self.error,
+            "cancelled" => self.muted,
+            _ => self.text,
+        }
+    }
+
     /// Load a built-in theme by name.
     pub fn built_in(name: &str) -> Result<Theme, ThemeError> {
         let text = BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| ThemeError {

@@ -44,7 +44,7 @@ async fn pages_walk_the_whole_list_both_ways_for_every_pane() {
     // Executions are newest first.
     let page =
         listing::page(&db.pool, Entity::Executions, &Query::new(Entity::Executions), &PageAt::First, 50).await.unwrap();
-    let started: Vec<&String> = page.rows.iter().map(|r| &r.cells[3]).collect();
+    let started: Vec<&String> = page.rows.iter().map(|r| &r.cells[5]).collect();
     let mut sorted = started.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(started, sorted);
@@ -159,4 +159,45 @@ async fn label_and_annotation_filters_and_marked_rows_hidden_by_a_filter() {
     assert_eq!(names(&listing::page(&db.pool, e, &q(dev), &PageAt::First, 10).await.unwrap()), ["api"]);
     let all = listing::page(&db.pool, e, &q(Filter::None), &PageAt::First, 10).await.unwrap();
     assert_eq!((all.total, all.marked_visible), (2, 2));
+}
+
+#[tokio::test]
+async fn execution_field_filters_and_the_status_counts() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 8, Utc::now(), |_| {}).await.unwrap();
+    let e = Entity::Executions;
+    let q = |fields: &[(&str, &str)]| Query {
+        fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..Query::new(e)
+    };
+    let all = listing::page(&db.pool, e, &q(&[]), &PageAt::First, 10).await.unwrap();
+    assert_eq!(all.facets.iter().map(|(_, n)| n).sum::<i64>(), all.total);
+    let failed_count = all.facets.iter().find(|(s, _)| s == "failed").map(|(_, n)| *n).unwrap();
+
+    let failed = listing::page(&db.pool, e, &q(&[("status", "failed")]), &PageAt::First, 1000).await.unwrap();
+    assert_eq!(failed.total, failed_count);
+    assert!(failed.rows.iter().all(|r| r.cells[0] == "failed"));
+    assert_eq!(failed.facets, all.facets, "the header counts ignore the status filter itself");
+
+    let agent = all.rows[0].cells[2].clone();
+    let by_agent =
+        listing::page(&db.pool, e, &q(&[("agent", &agent.to_uppercase())]), &PageAt::First, 1000).await.unwrap();
+    assert!(
+        by_agent.total > 0 && by_agent.rows.iter().all(|r| r.cells[2].contains(&agent)),
+        "case-insensitive contains"
+    );
+    let framework = listing::page(&db.pool, e, &q(&[("framework", "n8n")]), &PageAt::First, 1000).await.unwrap();
+    assert!(framework.rows.iter().all(|r| r.cells[3] == "n8n"));
+    let recent = listing::page(&db.pool, e, &q(&[("since", "1h")]), &PageAt::First, 10).await.unwrap();
+    assert!(recent.total < all.total);
+
+    for (k, v, says) in [
+        ("status", "broken", "not a status"),
+        ("colour", "red", "unknown filter (known: status, agent, workflow, framework, org, since)"),
+        ("since", "soon", "not a duration"),
+        ("agent", "", "the value is empty"),
+    ] {
+        let err = listing::page(&db.pool, e, &q(&[(k, v)]), &PageAt::First, 10).await.unwrap_err().to_string();
+        assert!(err.starts_with(k) && err.contains(says), "{err}");
+    }
 }

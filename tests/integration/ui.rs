@@ -492,3 +492,33 @@ fn the_tab_bar_in_every_built_in_theme() {
     let app = App::new(Theme::built_in("default").unwrap().without_colour(), Keymap::defaults(), "t".into());
     insta::assert_snapshot!("tab_bar_no_color", styled_row(&render_at(&app, 120, 40), 0));
 }
+
+#[tokio::test]
+async fn the_status_header_and_exec_filters_narrow_the_executions() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "exec status=failed framework=crewai");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!(app.tab, Tab::Executions);
+    assert!(app.list().table.rows.iter().all(|r| r.cells[0] == "failed" && r.cells[3] == "crewai"));
+    insta::assert_snapshot!("exec_fields", big(&app));
+    // f walks the header: all → queued → …; the framework filter stays.
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert!(app.list().query.fields.is_empty(), "esc clears the field filters");
+    press(&mut app, KeyCode::Char('f'));
+    pump(&mut app, &db).await;
+    assert!(app.list().table.rows.iter().all(|r| r.cells[0] == "queued"));
+    press(&mut app, KeyCode::Char('F'));
+    press(&mut app, KeyCode::Char('F'));
+    pump(&mut app, &db).await;
+    assert!(app.list().table.rows.iter().all(|r| r.cells[0] == "timeout"));
+    // A bad filter names the field and changes nothing.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "exec status=broken");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty());
+    assert!(format!("{}", big(&app)).contains("status: \"broken\" is not a status"));
+}

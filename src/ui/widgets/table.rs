@@ -9,9 +9,10 @@ use ratatui::Frame;
 
 use std::collections::BTreeSet;
 
+use crate::domain::execution::duration_cell;
 use crate::domain::filter::Filter;
 use crate::domain::text::sanitize_cell;
-use crate::service::listing::{Page, PageAt, Row};
+use crate::service::listing::{Kind, Page, PageAt, Row};
 use crate::ui::theme::Theme;
 
 /// Rows fetched per page.
@@ -158,6 +159,10 @@ pub struct Decor<'a> {
     /// Highlight what the filter matched in this column.
     pub filter: &'a Filter,
     pub search_column: usize,
+    /// How each column is drawn.
+    pub kinds: &'a [Kind],
+    /// For durations that tick, in Unix seconds.
+    pub now: f64,
 }
 
 /// Cells are cut to this many characters before drawing.
@@ -233,12 +238,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
             theme.text
         };
         let mark = Cell::from(if marked { "●" } else { " " });
-        let cells = r.cells.iter().enumerate().map(|(c, text)| {
-            let text = sanitize_cell(text, CELL_MAX);
-            if c == decor.search_column {
-                Cell::from(highlighted(text, decor.filter, theme))
-            } else {
-                Cell::from(text)
+        let cells = r.cells.iter().enumerate().map(|(c, text)| match decor.kinds.get(c) {
+            Some(Kind::Duration) => Cell::from(duration_cell(text, decor.now)),
+            Some(Kind::Status) if start + i != sel => {
+                Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
+            }
+            _ => {
+                let text = sanitize_cell(text, CELL_MAX);
+                if c == decor.search_column {
+                    Cell::from(highlighted(text, decor.filter, theme))
+                } else {
+                    Cell::from(text)
+                }
             }
         });
         TableRow::new(std::iter::once(mark).chain(cells)).style(style)
@@ -251,7 +262,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
             if i + 1 == n {
                 return Constraint::Fill(1);
             }
-            let widest = shown.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0);
+            let widest = if decor.kinds.get(i) == Some(&Kind::Duration) {
+                7
+            } else {
+                shown.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0)
+            };
             Constraint::Length((widest.max(state.columns[i].chars().count() + 2)).min(40) as u16)
         }))
         .collect();
@@ -280,7 +295,7 @@ mod tests {
 
     fn loaded(total: i64) -> TableState {
         let mut t = TableState::new(vec!["N"]);
-        t.apply(&PageAt::First, Page { rows: rows(0, PAGE.min(total)), total, marked_visible: 0 });
+        t.apply(&PageAt::First, Page { rows: rows(0, PAGE.min(total)), total, ..Default::default() });
         t
     }
 
@@ -307,13 +322,13 @@ mod tests {
         t.go(PAGE - 1);
         let at = t.move_by(5).unwrap();
         assert_eq!(at, PageAt::After(Cursor { sort: format!("{:07}", PAGE - 1), id: (PAGE - 1).to_string() }));
-        t.apply(&at, Page { rows: rows(PAGE, PAGE), total: 1_000_000, marked_visible: 0 });
+        t.apply(&at, Page { rows: rows(PAGE, PAGE), total: 1_000_000, ..Default::default() });
         assert_eq!((t.first, t.selected), (PAGE, PAGE + 4));
         assert_eq!(t.selected_row().unwrap().cells[0], (PAGE + 4).to_string());
         // And back.
         let at = t.go(PAGE - 3).unwrap();
         assert!(matches!(at, PageAt::Before(_)));
-        t.apply(&at, Page { rows: rows(0, PAGE), total: 1_000_000, marked_visible: 0 });
+        t.apply(&at, Page { rows: rows(0, PAGE), total: 1_000_000, ..Default::default() });
         assert_eq!((t.first, t.selected), (0, PAGE - 3));
     }
 
@@ -322,7 +337,7 @@ mod tests {
         let mut t = loaded(1_000_000);
         let at = t.go(i64::MAX).unwrap();
         assert_eq!(at, PageAt::Last);
-        t.apply(&at, Page { rows: rows(1_000_000 - PAGE, PAGE), total: 1_000_000, marked_visible: 0 });
+        t.apply(&at, Page { rows: rows(1_000_000 - PAGE, PAGE), total: 1_000_000, ..Default::default() });
         assert_eq!(t.position(), "1,000,000 / 1,000,000");
         assert_eq!(t.first, 1_000_000 - PAGE);
         assert_eq!(t.go(0), Some(PageAt::First));
@@ -332,9 +347,9 @@ mod tests {
     fn a_shrinking_list_keeps_the_selection_inside() {
         let mut t = loaded(50);
         t.go(49);
-        t.apply(&PageAt::First, Page { rows: rows(0, 10), total: 10, marked_visible: 0 });
+        t.apply(&PageAt::First, Page { rows: rows(0, 10), total: 10, ..Default::default() });
         assert_eq!(t.selected, 9);
-        t.apply(&PageAt::First, Page { rows: vec![], total: 0, marked_visible: 0 });
+        t.apply(&PageAt::First, Page { rows: vec![], total: 0, ..Default::default() });
         assert_eq!((t.selected, t.position().as_str()), (0, "0 / 0"));
         assert_eq!(t.move_by(1), None);
     }
