@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::{Report, Result};
 
 mod doctor;
+mod exec;
 mod import;
 
 use crate::config::{ConfigError, Overrides, Settings};
@@ -70,6 +71,9 @@ pub enum Command {
     /// Import published data: Helm repository indexes, cloud instance prices, Margo app descriptions
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Workflow executions: list, show, pause, resume, cancel, retry (exit 2 invalid, 3 conflict, 4 unavailable)
+    #[command(subcommand)]
+    Exec(exec::ExecCommand),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
     Seed {
         /// Generate the demo data set (the only kind there is)
@@ -211,6 +215,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Migrate) => migrate_cmd(&settings).await,
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
+        Some(Command::Exec(cmd)) => exec::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args).await,

@@ -21,6 +21,8 @@ pub enum RowOutcome {
     Lost { now: String },
     /// It is gone, or not visible to the acting user.
     Missing,
+    /// The acting user may not act on it: why.
+    Refused { reason: String },
 }
 
 /// The outcome of a verb over several rows, and a one-line summary for a toast.
@@ -36,8 +38,10 @@ impl BulkOutcome {
         let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
         let mut lost: BTreeMap<&str, usize> = BTreeMap::new();
         let mut missing = 0;
+        let mut refused: BTreeMap<&str, usize> = BTreeMap::new();
         for (_, o) in &self.rows {
             match o {
+                RowOutcome::Refused { reason } => *refused.entry(reason).or_default() += 1,
                 RowOutcome::Skipped { status, .. } => *skipped.entry(status).or_default() += 1,
                 RowOutcome::Lost { now } => *lost.entry(now).or_default() += 1,
                 RowOutcome::Missing => missing += 1,
@@ -58,6 +62,7 @@ impl BulkOutcome {
                 RowOutcome::Skipped { reason, .. } => reason.clone(),
                 RowOutcome::Lost { now } => format!("someone else changed it first (now {now})"),
                 RowOutcome::Missing => "the execution is gone or not visible to you".into(),
+                RowOutcome::Refused { reason } => reason.clone(),
             };
         }
         let mut parts = vec![format!("{done} {past}")];
@@ -70,6 +75,9 @@ impl BulkOutcome {
         }
         if missing > 0 {
             parts.push(format!("{missing} gone"));
+        }
+        if !refused.is_empty() {
+            parts.push(format!("{} refused: {}", refused.values().sum::<usize>(), join(&refused)));
         }
         parts.join(", ")
     }
@@ -87,6 +95,16 @@ pub async fn act(services: &Services, verb: Verb, ids: &[Uuid], reason: Option<&
         out.rows.push((*id, outcome));
     }
     Ok(out)
+}
+
+/// The retry of an execution, if it has one.
+async fn child_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id::text FROM platform.workflow_executions WHERE parent_execution_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>) -> Result<RowOutcome> {
@@ -114,12 +132,45 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
     };
     let status: ExecutionStatus =
         status_text.parse().map_err(|e| Error::Invalid { field: "status".into(), reason: format!("{e:?}") })?;
+    if let Some(user) = services.actor.user_id {
+        // SEMANTICS.md: owners, admins and members of an agent's organisation may act on its
+        // executions; viewers may only read.
+        let viewer_of: Option<String> = sqlx::query_scalar(
+            "SELECT o.name FROM platform.workflow_executions e JOIN platform.agents a ON a.id = e.agent_id \
+             JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id \
+             JOIN platform.organization_members m ON m.organization_id = o.id AND m.user_id = $2 \
+             WHERE e.id = $1 AND m.role = 'viewer'",
+        )
+        .bind(id)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(org) = viewer_of {
+            let why = format!("not allowed: viewers of {org} may only read executions");
+            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+            tx.commit().await?;
+            return Ok(RowOutcome::Refused { reason: why });
+        }
+    }
     if let Some(why) = verb.refusal(status, retry_count, max_retries) {
         audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
         tx.commit().await?;
         return Ok(RowOutcome::Skipped { status: status_text, reason: why });
     }
     let allowed: Vec<&str> = verb.applies_to().iter().map(|s| s.as_str()).collect();
+    if verb == Verb::Retry {
+        // One retry per execution: concurrent retries wait for each other on the row.
+        sqlx::query("SELECT 1 FROM platform.workflow_executions WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(child) = child_of(&mut tx, id).await? {
+            let why = format!("already retried as {}", short(&child));
+            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+            tx.commit().await?;
+            return Ok(RowOutcome::Skipped { status: status_text, reason: why });
+        }
+    }
     let done: Option<String> = match verb {
         Verb::Retry => {
             sqlx::query_scalar(
@@ -130,7 +181,8 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
                     max_retries, execution_data \
              FROM platform.workflow_executions \
              WHERE id = $1 AND status = ANY($2) AND coalesce(retry_count, 0) < coalesce(max_retries, 3) \
-             RETURNING id::text",
+             AND NOT EXISTS (SELECT 1 FROM platform.workflow_executions c WHERE c.parent_execution_id = $1) \
+                 RETURNING id::text",
             )
             .bind(id)
             .bind(&allowed)
@@ -175,4 +227,74 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             Ok(RowOutcome::Lost { now })
         }
     }
+}
+
+/// Everything about one execution, for `exec show` and the detail view.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct Detail {
+    pub id: Uuid,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub workflow_id: Uuid,
+    pub workflow: String,
+    pub agent_id: Uuid,
+    pub agent: String,
+    pub framework: String,
+    pub organisation: Option<String>,
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub paused_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resumed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub retry_count: i32,
+    pub max_retries: i32,
+    pub correlation_id: Uuid,
+    pub parent_execution_id: Option<Uuid>,
+    pub error_message: Option<String>,
+    pub error_code: Option<String>,
+    pub execution_data: Option<serde_json::Value>,
+    pub execution_logs: Option<serde_json::Value>,
+    pub resource_usage: Option<serde_json::Value>,
+    pub performance_metrics: Option<serde_json::Value>,
+    /// The retries of this execution: (id, status).
+    #[sqlx(skip)]
+    pub children: Vec<(Uuid, String)>,
+    /// The parent's status, when there is a parent.
+    #[sqlx(skip)]
+    pub parent_status: Option<String>,
+}
+
+/// One execution, with its parent's status and its children (the retry chain).
+pub async fn detail(services: &Services, id: Uuid) -> Result<Detail> {
+    let mut d: Detail = sqlx::query_as(
+        "SELECT e.id, e.status, e.status_message, e.workflow_id, w.name AS workflow, e.agent_id, a.name AS agent, \
+                w.framework, o.name AS organisation, e.started_at, e.completed_at, e.paused_at, e.resumed_at, \
+                e.created_at, e.updated_at, coalesce(e.retry_count, 0) AS retry_count, \
+                coalesce(e.max_retries, 3) AS max_retries, e.correlation_id, e.parent_execution_id, \
+                e.error_message, e.error_code, e.execution_data, e.execution_logs, e.resource_usage, \
+                e.performance_metrics \
+         FROM platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
+         JOIN platform.agents a ON a.id = e.agent_id \
+         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id \
+         WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&services.pool)
+    .await?
+    .ok_or_else(|| Error::NotFound { what: format!("execution {id}") })?;
+    d.children = sqlx::query_as(
+        "SELECT id, status FROM platform.workflow_executions WHERE parent_execution_id = $1 \
+         ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(&services.pool)
+    .await?;
+    if let Some(parent) = d.parent_execution_id {
+        d.parent_status = sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
+            .bind(parent)
+            .fetch_optional(&services.pool)
+            .await?;
+    }
+    Ok(d)
 }

@@ -352,3 +352,69 @@ async fn read_only_mode_refuses_the_commands_that_write() {
     let hosts: i64 = sqlx::query_scalar("SELECT count(*) FROM edge.host").fetch_one(&db.pool).await.unwrap();
     assert_eq!(hosts, 0);
 }
+
+/// `fleetdeck exec …`: output for people and for scripts, and the exit codes scripts rely on.
+#[tokio::test]
+async fn exec_verbs_print_and_exit_with_their_codes() {
+    let db = TestDb::new().await;
+    let owner = user(&db.pool, "sre@example.com").await;
+    let agent = crate::fixtures::agent(&db.pool, "billing-agent", "user", owner).await;
+    let workflow = crate::fixtures::workflow(&db.pool, agent).await;
+    let running = crate::fixtures::execution(&db.pool, workflow, agent, "running").await;
+    let done = crate::fixtures::execution(&db.pool, workflow, agent, "completed").await;
+    let home = tempfile::tempdir().unwrap();
+    let exec = |args: Vec<String>| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("exec").args(args).env("DATABASE_URL", db.url());
+        cmd
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    let out = run(&mut exec(s(&["list", "--status", "running", "--output", "json"]))).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["id"], running.to_string());
+    assert_eq!(rows[0]["agent"], "billing-agent");
+    let out = run(&mut exec(s(&["list"]))).await;
+    let (stdout, _) = text(&out);
+    assert!(stdout.starts_with("ID") && stdout.contains("STATUS") && stdout.lines().count() == 3, "{stdout}");
+
+    let out = run(&mut exec(vec!["show".into(), done.to_string(), "--output".into(), "json".into()])).await;
+    let detail: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!((detail["status"].as_str(), detail["workflow"].as_str()), (Some("completed"), Some("wf")));
+
+    // Done: 0, the change printed on stdout.
+    let out = run(&mut exec(vec!["pause".into(), running.to_string()])).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).0.contains("running → paused"));
+    // Not allowed in this state, unknown id, bad id, bad filter: 2, the reason on stderr.
+    for args in [
+        vec!["pause".to_string(), done.to_string()],
+        vec!["cancel".to_string(), uuid::Uuid::new_v4().to_string()],
+        vec!["resume".to_string(), "nope".to_string()],
+        vec!["list".to_string(), "--status".to_string(), "stuck".to_string()],
+        vec!["show".to_string(), uuid::Uuid::new_v4().to_string()],
+    ] {
+        let out = run(&mut exec(args.clone())).await;
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stdout.is_empty() && stderr.starts_with("fleetdeck: "), "{args:?}: {stderr}");
+    }
+    let out = run(&mut exec(vec!["pause".into(), done.to_string()])).await;
+    assert!(text(&out).1.contains("cannot pause a completed execution (only running)"));
+    // Several: each reported, the worst code wins, a summary on stderr.
+    let out =
+        run(&mut exec(vec!["cancel".into(), running.to_string(), done.to_string(), "--reason".into(), "x".into()]))
+            .await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout.contains("paused → cancelled") && stderr.contains("1 cancelled, 1 skipped: completed"), "{stderr}");
+
+    // The database is not there: 4.
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["exec", "list"]).env("DATABASE_URL", "postgres://nobody@127.0.0.1:9/none");
+    let out = run(&mut cmd).await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out).1);
+}

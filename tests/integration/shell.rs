@@ -296,3 +296,177 @@ async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
     sqlx::query(&format!("DROP OWNED BY {role}")).execute(&db.pool).await.unwrap();
     sqlx::query(&format!("DROP ROLE {role}")).execute(&db.pool).await.unwrap();
 }
+
+/// Acting as a platform user: only their executions are listed, and a viewer's verbs are refused
+/// with the reason (and audited).
+#[tokio::test]
+async fn as_a_user_only_visible_executions_are_listed_and_viewers_may_not_act() {
+    let db = TestDb::new().await;
+    let member = fixtures::user(&db.pool, "member@acme.example").await;
+    let viewer = fixtures::user(&db.pool, "viewer@acme.example").await;
+    let stranger = fixtures::user(&db.pool, "other@globex.example").await;
+    let org = fixtures::organization(&db.pool, "acme").await;
+    fixtures::member(&db.pool, org, member, "member").await;
+    fixtures::member(&db.pool, org, viewer, "viewer").await;
+    let agent = fixtures::agent(&db.pool, "acme-agent", "organization", org).await;
+    let workflow = fixtures::workflow(&db.pool, agent).await;
+    let id = fixtures::execution(&db.pool, workflow, agent, "running").await;
+    let theirs = fixtures::agent(&db.pool, "own-agent", "user", stranger).await;
+    let w2 = fixtures::workflow(&db.pool, theirs).await;
+    fixtures::execution(&db.pool, w2, theirs, "running").await;
+
+    let viewer_s = Services::new(db.pool_as(viewer).await, Actor::user("viewer@acme.example", viewer));
+    let page = fleetdeck::service::listing::page(
+        &viewer_s.pool,
+        Entity::Executions,
+        &Query::new(Entity::Executions),
+        &PageAt::First,
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.total, 1, "only the organisation's execution");
+    let out = executions::act(&viewer_s, Verb::Pause, &[id], None).await.unwrap();
+    assert_eq!(out.summary(Verb::Pause), "not allowed: viewers of acme may only read executions");
+    assert_eq!(status(&db, id).await, "running");
+    let member_s = Services::new(db.pool_as(member).await, Actor::user("member@acme.example", member));
+    let out = executions::act(&member_s, Verb::Pause, &[id], None).await.unwrap();
+    assert_eq!(out.summary(Verb::Pause), "paused");
+    let audit: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor, outcome FROM fleetdeck.audit_log WHERE target_id = $1 ORDER BY id")
+            .bind(id.to_string())
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audit,
+        [
+            ("viewer@acme.example".to_string(), "refused".to_string()),
+            ("member@acme.example".to_string(), "ok".to_string())
+        ]
+    );
+}
+
+/// Eight tasks fire random verbs at the same 1,000 executions while they race each other: every
+/// execution ends in a state the machine allows, every audit row of an action that happened
+/// matches a real change, and every verb that did not happen was reported as skipped or lost.
+#[tokio::test]
+async fn concurrent_verbs_leave_only_reachable_states_and_a_true_audit_log() {
+    use rand::{Rng, SeedableRng};
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let statuses = ["queued", "pending", "running", "paused", "failed", "timeout", "completed", "cancelled"];
+    let mut ids = Vec::new();
+    for i in 0..1000 {
+        ids.push(fixtures::execution(&db.pool, w, a, statuses[i % statuses.len()]).await);
+    }
+    let before: std::collections::HashMap<Uuid, String> =
+        sqlx::query_as("SELECT id, status FROM platform.workflow_executions")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let mut tasks = Vec::new();
+    for t in 0..8u64 {
+        let s = Services::new(db.pool.clone(), Actor { label: format!("task{t}"), user_id: None });
+        let ids = ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(t);
+            let mut results = Vec::new();
+            for _ in 0..150 {
+                let verb = [Verb::Pause, Verb::Resume, Verb::Cancel, Verb::Retry][rng.random_range(0..4)];
+                let id = ids[rng.random_range(0..ids.len())];
+                let out = executions::act(&s, verb, &[id], None).await.unwrap();
+                results.push((verb, out.rows[0].1.clone()));
+            }
+            results
+        }));
+    }
+    let mut done = 0;
+    let mut not_done = 0;
+    for t in tasks {
+        for (_, outcome) in t.await.unwrap() {
+            match outcome {
+                RowOutcome::Done { .. } => done += 1,
+                RowOutcome::Skipped { .. } | RowOutcome::Lost { .. } => not_done += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(done + not_done, 1200);
+    // Every execution's final status is reachable from where it started.
+    let after: Vec<(Uuid, String, Option<Uuid>)> =
+        sqlx::query_as("SELECT id, status, parent_execution_id FROM platform.workflow_executions")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    for (id, st, parent) in &after {
+        match before.get(id) {
+            Some(from) => {
+                let from: fleetdeck::domain::execution::ExecutionStatus = from.parse().unwrap();
+                let to: fleetdeck::domain::execution::ExecutionStatus = st.parse().unwrap();
+                let reachable = reachable(from, to);
+                assert!(reachable, "{id}: {from} → {to}");
+            }
+            None => assert!(st == "queued" && parent.is_some(), "a retry is a new queued child"),
+        }
+    }
+    // The audit log: one "ok" row per change that happened, one refused/conflict row per verb that did not.
+    let (ok, other): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE outcome = 'ok'), count(*) FILTER (WHERE outcome <> 'ok') FROM fleetdeck.audit_log",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((ok, other), (done, not_done));
+    // Each ok row of a status change names a from → to the machine allows.
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT verb, from_state, to_state FROM fleetdeck.audit_log WHERE outcome = 'ok' AND verb <> 'retry'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for (verb, from, to) in rows {
+        let from: fleetdeck::domain::execution::ExecutionStatus = from.parse().unwrap();
+        let to: fleetdeck::domain::execution::ExecutionStatus = to.parse().unwrap();
+        assert!(from.can_become(to), "{verb}: {from} → {to}");
+    }
+    let children: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions WHERE parent_execution_id IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let retried: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM fleetdeck.audit_log WHERE verb = 'retry' AND outcome = 'ok'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(children, retried, "every retry audited created exactly one child");
+    let twice: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT parent_execution_id FROM platform.workflow_executions \
+         WHERE parent_execution_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1) x",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(twice, 0, "no execution was retried twice, even by racing tasks");
+}
+
+/// Can `to` be reached from `from` by the state machine's transitions (zero or more)?
+fn reachable(
+    from: fleetdeck::domain::execution::ExecutionStatus,
+    to: fleetdeck::domain::execution::ExecutionStatus,
+) -> bool {
+    let mut seen = vec![from];
+    let mut i = 0;
+    while i < seen.len() {
+        for next in seen[i].successors() {
+            if !seen.contains(&next) {
+                seen.push(next);
+            }
+        }
+        i += 1;
+    }
+    seen.contains(&to)
+}

@@ -1,0 +1,269 @@
+//! `fleetdeck exec …`: workflow executions for scripts, on the same service functions as the
+//! Executions pane. Exit codes: 0 done, 2 invalid (unknown id, verb not allowed in this state,
+//! bad filter), 3 changed concurrently, 4 database unavailable; messages on stderr.
+
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use color_eyre::eyre::Result;
+use uuid::Uuid;
+
+use super::{require_current_schema, services};
+use crate::config::Settings;
+use crate::db::{Database, DbError, MigratePolicy};
+use crate::domain::execution::{duration_cell, Verb};
+use crate::service::executions::{self, RowOutcome};
+use crate::service::listing::{self, Entity, PageAt, Query};
+use crate::service::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExecCommand {
+    /// List executions, newest first
+    List {
+        /// Only this status (queued, pending, running, paused, completed, failed, cancelled, timeout)
+        #[arg(long)]
+        status: Option<String>,
+        /// Only agents whose name contains this (any case)
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only workflows whose name contains this (any case)
+        #[arg(long)]
+        workflow: Option<String>,
+        /// At most this many rows
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Every field of one execution, its retry chain included
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Pause running executions
+    Pause(VerbArgs),
+    /// Resume paused executions
+    Resume(VerbArgs),
+    /// Cancel executions that are not final
+    Cancel(VerbArgs),
+    /// Retry failed or timed-out executions (each retry queues a new execution)
+    Retry(VerbArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerbArgs {
+    /// Execution ids
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// Why (recorded in the audit log)
+    #[arg(long)]
+    reason: Option<String>,
+}
+
+const INVALID: u8 = 2;
+const CONFLICT: u8 = 3;
+const UNAVAILABLE: u8 = 4;
+
+fn code_of(e: &Error) -> u8 {
+    match e {
+        Error::Unavailable(_) => UNAVAILABLE,
+        Error::Conflict { .. } => CONFLICT,
+        Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => UNAVAILABLE,
+        Error::Database(_) => 1,
+        _ => INVALID,
+    }
+}
+
+/// Write to standard output; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("fleetdeck: writing the output failed: {e}");
+        }
+    }
+}
+
+fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("fleetdeck: {message}");
+    ExitCode::from(code)
+}
+
+fn parse_ids(ids: &[String]) -> std::result::Result<Vec<Uuid>, String> {
+    ids.iter().map(|s| s.parse::<Uuid>().map_err(|_| format!("{s:?} is not an execution id (a UUID)"))).collect()
+}
+
+pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
+    // Check what needs no database first.
+    let ids = match &cmd {
+        ExecCommand::Pause(a) | ExecCommand::Resume(a) | ExecCommand::Cancel(a) | ExecCommand::Retry(a) => {
+            match parse_ids(&a.ids) {
+                Ok(ids) => ids,
+                Err(e) => return Ok(fail(INVALID, e)),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let db = match Database::open(settings, MigratePolicy::Require).await {
+        Ok(db) => db,
+        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(fail(UNAVAILABLE, e)),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = async {
+        require_current_schema(&db).await?;
+        let services = services(&db, settings).await?;
+        let code = match cmd {
+            ExecCommand::List { status, agent, workflow, limit, output } => {
+                let mut fields = Vec::new();
+                for (k, v) in [("status", status), ("agent", agent), ("workflow", workflow)] {
+                    if let Some(v) = v {
+                        fields.push((k.to_string(), v));
+                    }
+                }
+                let query = Query { fields, ..Query::new(Entity::Executions) };
+                match listing::page(&services.pool, Entity::Executions, &query, &PageAt::First, limit.max(0)).await {
+                    Ok(page) => {
+                        print_list(&page, output);
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
+            }
+            ExecCommand::Show { id, output } => match parse_ids(&[id]) {
+                Err(e) => fail(INVALID, e),
+                Ok(ids) => match executions::detail(&services, ids[0]).await {
+                    Ok(d) => {
+                        print_detail(&d, output)?;
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                },
+            },
+            ExecCommand::Pause(a) => act(&services, Verb::Pause, &ids, a.reason).await,
+            ExecCommand::Resume(a) => act(&services, Verb::Resume, &ids, a.reason).await,
+            ExecCommand::Cancel(a) => act(&services, Verb::Cancel, &ids, a.reason).await,
+            ExecCommand::Retry(a) => act(&services, Verb::Retry, &ids, a.reason).await,
+        };
+        services.pool.close().await;
+        Ok::<_, color_eyre::eyre::Report>(code)
+    }
+    .await;
+    db.close().await?;
+    outcome
+}
+
+async fn act(services: &crate::service::Services, verb: Verb, ids: &[Uuid], reason: Option<String>) -> ExitCode {
+    let out = match executions::act(services, verb, ids, reason.as_deref()).await {
+        Ok(out) => out,
+        Err(e) => return fail(code_of(&e), e),
+    };
+    let mut code = 0;
+    for (id, row) in &out.rows {
+        let (line, c) = match row {
+            RowOutcome::Done { from, to } if verb == Verb::Retry => (format!("{id}: retried as {to} (was {from})"), 0),
+            RowOutcome::Done { from, to } => (format!("{id}: {from} → {to}"), 0),
+            RowOutcome::Skipped { reason, .. } => (format!("{id}: {reason}"), INVALID),
+            RowOutcome::Refused { reason } => (format!("{id}: {reason}"), INVALID),
+            RowOutcome::Missing => (format!("{id}: no such execution (or not visible to you)"), INVALID),
+            RowOutcome::Lost { now } => (format!("{id}: changed by someone else first (now {now})"), CONFLICT),
+        };
+        if c == 0 {
+            emit(&format!("{line}\n"));
+        } else {
+            eprintln!("fleetdeck: {line}");
+        }
+        code = code.max(c);
+    }
+    if ids.len() > 1 {
+        eprintln!("{}", out.summary(verb));
+    }
+    ExitCode::from(code)
+}
+
+fn print_list(page: &listing::Page, output: Output) {
+    let columns = listing::columns(Entity::Executions);
+    let kinds = listing::kinds(Entity::Executions);
+    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    let cell = |i: usize, text: &str| -> String {
+        let text = crate::domain::text::sanitize_cell(text, 200);
+        if kinds.get(i) == Some(&listing::Kind::Duration) {
+            duration_cell(&text, now)
+        } else {
+            text
+        }
+    };
+    match output {
+        Output::Json => {
+            let rows: Vec<serde_json::Value> = page
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut obj = serde_json::Map::new();
+                    obj.insert("id".into(), r.cursor.id.clone().into());
+                    for (i, (c, v)) in columns.iter().zip(&r.cells).enumerate() {
+                        obj.insert(c.to_lowercase(), cell(i, v).into());
+                    }
+                    serde_json::Value::Object(obj)
+                })
+                .collect();
+            emit(&format!("{}\n", serde_json::Value::Array(rows)));
+        }
+        Output::Table => {
+            let mut table: Vec<Vec<String>> =
+                vec![std::iter::once("ID".to_string()).chain(columns.iter().map(|c| c.to_string())).collect()];
+            for r in &page.rows {
+                table.push(
+                    std::iter::once(r.cursor.id.clone())
+                        .chain(r.cells.iter().enumerate().map(|(i, v)| cell(i, v)))
+                        .collect(),
+                );
+            }
+            let widths: Vec<usize> = (0..table[0].len())
+                .map(|i| table.iter().map(|row| row.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
+                .collect();
+            let mut text = String::new();
+            for row in table {
+                let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                text.push_str(line.join("  ").trim_end());
+                text.push('\n');
+            }
+            emit(&text);
+            eprintln!("{} of {} executions", page.rows.len(), page.total);
+        }
+    }
+}
+
+fn print_detail(d: &executions::Detail, output: Output) -> Result<()> {
+    if output == Output::Json {
+        emit(&format!("{}\n", serde_json::to_string_pretty(d)?));
+        return Ok(());
+    }
+    let value = serde_json::to_value(d)?;
+    let Some(obj) = value.as_object() else { return Ok(()) };
+    let width = obj.keys().map(|k| k.len()).max().unwrap_or(0);
+    let mut result = String::new();
+    for (k, v) in obj {
+        let text = match v {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(a) if a.is_empty() => String::new(),
+            other if other.is_object() || other.is_array() => {
+                let pretty = serde_json::to_string_pretty(other)?;
+                format!("\n{}", pretty.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n"))
+            }
+            other => other.to_string(),
+        };
+        let text: Vec<String> = text.lines().map(|l| crate::domain::text::sanitize_cell(l, 10_000)).collect();
+        result.push_str(&format!("{k:<width$}  {}\n", text.join("\n")));
+    }
+    emit(&result);
+    Ok(())
+}
