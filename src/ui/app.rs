@@ -104,6 +104,8 @@ pub struct List {
     /// The newest request's generation; replies with another are stale and dropped.
     pub generation: u64,
     pub pending: bool,
+    /// Another client changed the list while a read was in flight: read again when it lands.
+    pub dirty: bool,
     pub refreshed: Option<DateTime<Utc>>,
     pub marks: BTreeSet<String>,
     pub mark_anchor: Option<i64>,
@@ -123,6 +125,7 @@ impl List {
             filter_text: String::new(),
             generation: 0,
             pending: false,
+            dirty: false,
             refreshed: None,
             marks: BTreeSet::new(),
             mark_anchor: None,
@@ -472,6 +475,29 @@ impl App {
                 Some(e) => self.toast(format!("read-only mode: {e}"), true),
             },
             Reply::Called { id, outcome } => self.on_called(id, outcome),
+            Reply::Changed(entity) => {
+                let current = self.entity();
+                let Some(list) = self.lists.get_mut(&entity) else { return };
+                if !list.table.loaded {
+                    return;
+                }
+                if list.pending {
+                    list.dirty = true;
+                } else if entity == current {
+                    self.refresh();
+                } else {
+                    // Read again when it is shown.
+                    list.refreshed = None;
+                }
+            }
+        }
+        // A change noticed while a read was in flight: read again now.
+        let current = self.entity();
+        if let Some(list) = self.lists.get_mut(&current) {
+            if list.dirty && !list.pending {
+                list.dirty = false;
+                self.refresh();
+            }
         }
     }
 

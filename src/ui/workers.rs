@@ -105,6 +105,71 @@ pub enum Reply {
         on: bool,
         error: Option<String>,
     },
+    /// Another client changed a list (a NOTIFY on `fleetdeck_changes`).
+    Changed(Entity),
+}
+
+/// The channel migration 11's triggers notify.
+pub const CHANGES_CHANNEL: &str = "fleetdeck_changes";
+
+/// The list a notification's payload names.
+pub fn changed_entity(payload: &str) -> Option<Entity> {
+    match payload {
+        "executions" => Some(Entity::Executions),
+        "hosts" => Some(Entity::Hosts),
+        "agents" => Some(Entity::Agents),
+        "stacks" => Some(Entity::Stacks),
+        _ => None,
+    }
+}
+
+/// Listen for change notifications and pass them on; reconnect with backoff when the database
+/// goes away. Ends when the app stops listening.
+async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
+    let mut backoff = None;
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                let wait = next_backoff(backoff);
+                backoff = Some(wait);
+                tracing::debug!(error = %e, ?wait, "change listener cannot connect");
+                tokio::time::sleep(wait).await;
+                if replies.is_closed() {
+                    return;
+                }
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+            let wait = next_backoff(backoff);
+            backoff = Some(wait);
+            tracing::warn!(error = %e, "cannot LISTEN for changes");
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        backoff = None;
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    if let Some(entity) = changed_entity(n.payload()) {
+                        if replies.send(Reply::Changed(entity)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                // The connection was lost: listen again on a new one.
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "change listener lost its connection");
+                    break;
+                }
+            }
+        }
+        if replies.is_closed() {
+            return;
+        }
+    }
 }
 
 /// The running workers: send requests, receive replies on the channel given to [`Workers::start`].
@@ -114,6 +179,13 @@ pub struct Workers {
     replies: mpsc::UnboundedSender<Reply>,
     pollers: HashMap<Entity, watch::Sender<Option<PageRequest>>>,
     state_file: Option<PathBuf>,
+    listening: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.listening.abort();
+    }
 }
 
 impl Workers {
@@ -123,7 +195,15 @@ impl Workers {
         state_file: Option<PathBuf>,
         replies: mpsc::UnboundedSender<Reply>,
     ) -> Workers {
-        Workers { services: Arc::new(RwLock::new(services)), connector, replies, pollers: HashMap::new(), state_file }
+        let listening = tokio::spawn(listener(services.pool.clone(), replies.clone()));
+        Workers {
+            services: Arc::new(RwLock::new(services)),
+            connector,
+            replies,
+            pollers: HashMap::new(),
+            state_file,
+            listening,
+        }
     }
 
     fn services(&self) -> Services {

@@ -470,3 +470,32 @@ fn reachable(
     }
     seen.contains(&to)
 }
+
+/// A change by another client wakes the dashboard at once (LISTEN/NOTIFY), without waiting for
+/// the next poll.
+#[tokio::test]
+async fn changes_by_another_client_are_notified() {
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let id = fixtures::execution(&db.pool, w, a, "running").await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _workers = Workers::start(s, None, None, tx);
+    // The listener connects in the background: change until it hears.
+    let start = std::time::Instant::now();
+    loop {
+        sqlx::query("UPDATE platform.workflow_executions SET status_message = now()::text WHERE id = $1")
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        match tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+            Ok(Some(Reply::Changed(entity))) => {
+                assert_eq!(entity, Entity::Executions);
+                break;
+            }
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => assert!(start.elapsed() < Duration::from_secs(15), "no notification"),
+        }
+    }
+}

@@ -522,3 +522,38 @@ async fn the_status_header_and_exec_filters_narrow_the_executions() {
     assert!(app.outbox.is_empty());
     assert!(format!("{}", big(&app)).contains("status: \"broken\" is not a status"));
 }
+
+/// Another client queues an execution: it appears at the top, and the selected row stays
+/// selected on the same line of the screen.
+#[tokio::test]
+async fn a_change_by_another_client_keeps_the_selection_and_the_view() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let selected = app.list().table.selected_row().unwrap().cursor.id.clone();
+    let line_of = |app: &App, id: &str| {
+        let screen = format!("{}", render_at(app, 200, 40));
+        let short = &app.list().table.rows.iter().find(|r| r.cursor.id == id).unwrap().cells[8];
+        screen.lines().position(|l| l.contains(short.as_str())).unwrap()
+    };
+    let before = line_of(&app, &selected);
+    let total = app.list().table.total;
+    sqlx::query(
+        "INSERT INTO platform.workflow_executions (workflow_id, agent_id, status, correlation_id, started_at) \
+         SELECT workflow_id, agent_id, 'queued', gen_random_uuid(), now() + interval '1 day' \
+         FROM platform.workflow_executions LIMIT 1",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    app.on_reply(Reply::Changed(Entity::Executions));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.total, total + 1);
+    assert_eq!(app.list().table.rows[0].cells[0], "queued", "the new execution is on top");
+    assert_eq!(app.list().table.selected_row().unwrap().cursor.id, selected, "the selection stays on its row");
+    assert_eq!(line_of(&app, &selected), before, "on the same line of the screen");
+}

@@ -32,6 +32,9 @@ pub struct TableState {
     target: Option<i64>,
     /// Has any page arrived yet?
     pub loaded: bool,
+    /// The first row on screen (absolute), kept from frame to frame so that the view only
+    /// scrolls when the selection leaves it, and rows arriving above keep their place.
+    pub top: std::cell::Cell<i64>,
 }
 
 /// Format a count with thousands separators: 1,000,000.
@@ -112,6 +115,7 @@ impl TableState {
         let n = page.rows.len() as i64;
         // A refresh keeps the selection on the same row when it is still there.
         let keep = if self.target.is_none() { self.selected_row().map(|r| r.cursor.id.clone()) } else { None };
+        let was = self.selected;
         self.total = page.total;
         self.first = match at {
             PageAt::First => 0,
@@ -123,6 +127,10 @@ impl TableState {
         self.rows = page.rows;
         self.loaded = true;
         let kept = keep.and_then(|id| self.rows.iter().position(|r| r.cursor.id == id)).map(|i| self.first + i as i64);
+        if let Some(k) = kept {
+            // Rows that arrived above the selection push the view down with it.
+            self.top.set(self.top.get() + (k - was));
+        }
         let want = self.target.take().or(kept).unwrap_or(self.selected);
         self.selected = if self.total == 0 {
             0
@@ -198,10 +206,20 @@ fn highlighted<'a>(text: String, filter: &Filter, theme: &Theme) -> Line<'a> {
 /// The rows of the held page that fit in `height` lines with the selection in view:
 /// (first index into `rows`, count).
 pub fn window(state: &TableState, height: i64) -> (usize, usize) {
-    let sel = state.selected - state.first;
-    let len = state.rows.len() as i64;
-    let start = (sel - height / 2).clamp(0, (len - height).max(0));
-    let end = (start + height).min(len);
+    let height = height.max(1);
+    let sel = state.selected;
+    let mut top = state.top.get();
+    if sel < top {
+        top = sel;
+    }
+    if sel >= top + height {
+        top = sel - height + 1;
+    }
+    let end_held = state.first + state.rows.len() as i64;
+    top = top.min((end_held - height).max(state.first)).max(state.first);
+    state.top.set(top);
+    let start = top - state.first;
+    let end = (top + height).min(end_held) - state.first;
     (start as usize, (end - start).max(0) as usize)
 }
 
