@@ -94,6 +94,48 @@ pub fn duration_cell(cell: &str, now: f64) -> String {
     format_duration(end - start)
 }
 
+/// One line of an execution's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub ts: Option<String>,
+    pub level: Option<String>,
+    pub message: String,
+}
+
+/// execution_logs as lines: an array of `{ts, level, message}` objects (other keys shown as
+/// JSON after the message) or of plain strings; anything else is shown as its JSON text.
+pub fn parse_logs(value: Option<&serde_json::Value>) -> Vec<LogLine> {
+    use serde_json::Value;
+    let Some(value) = value else { return Vec::new() };
+    let items: Vec<&Value> = match value {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            Value::String(s) => LogLine { ts: None, level: None, message: s.clone() },
+            Value::Object(o) => {
+                let text = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                let message = text("message").or_else(|| text("msg")).unwrap_or_default();
+                let rest: serde_json::Map<String, Value> = o
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "ts" | "timestamp" | "level" | "message" | "msg"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let message = if rest.is_empty() {
+                    message
+                } else {
+                    format!("{message} {}", Value::Object(rest)).trim().to_string()
+                };
+                LogLine { ts: text("ts").or_else(|| text("timestamp")), level: text("level"), message }
+            }
+            other => LogLine { ts: None, level: None, message: other.to_string() },
+        })
+        .collect()
+}
+
 /// The four things a user may do to an execution. The other transitions belong to the
 /// platform's workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +192,24 @@ impl Verb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logs_are_read_from_objects_strings_or_anything() {
+        let v = serde_json::json!([
+            {"ts": "2026-11-23T12:00:00Z", "level": "info", "message": "assigned"},
+            {"level": "error", "msg": "boom", "code": 7},
+            "plain"
+        ]);
+        let lines = parse_logs(Some(&v));
+        assert_eq!(
+            lines[0],
+            LogLine { ts: Some("2026-11-23T12:00:00Z".into()), level: Some("info".into()), message: "assigned".into() }
+        );
+        assert_eq!(lines[1].message, "boom {\"code\":7}");
+        assert_eq!(lines[2].message, "plain");
+        assert_eq!(parse_logs(Some(&serde_json::json!({"a": 1})))[0].message, "{\"a\":1}");
+        assert!(parse_logs(None).is_empty());
+    }
 
     #[test]
     fn durations_read_at_a_glance_and_tick_while_running() {

@@ -16,6 +16,7 @@ use tui_textarea::TextArea;
 use uuid::Uuid;
 
 use super::action::Action;
+use super::exec_detail::ExecDetail;
 use super::keymap::{Keymap, Section};
 use super::theme::Theme;
 use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
@@ -164,6 +165,8 @@ pub struct Prompt {
 pub enum PromptKind {
     Command,
     Filter,
+    /// Search the execution's log.
+    Search,
 }
 
 impl Prompt {
@@ -219,6 +222,8 @@ enum Awaiting {
     /// Generators for the new-stack form.
     OpenStackForm,
     StackForm,
+    /// The execution detail of this id.
+    Detail(Uuid),
 }
 
 /// A clickable spot of the status header: (row, first column, end column, status or all).
@@ -241,6 +246,8 @@ pub struct App {
     pub keymap: Keymap,
     pub mode: Mode,
     pub detail: Detail,
+    /// The Executions pane's detail.
+    pub exec_detail: ExecDetail,
     pub readonly: bool,
     pub connection: Connection,
     pub toasts: VecDeque<Toast>,
@@ -276,6 +283,7 @@ impl App {
             keymap,
             mode: Mode::Normal,
             detail: Detail::Closed,
+            exec_detail: ExecDetail::new(),
             readonly: false,
             connection: Connection::Connected,
             toasts: VecDeque::new(),
@@ -433,10 +441,16 @@ impl App {
                 self.request(PageAt::First);
             }
         }
+        self.sync_detail();
     }
 
     /// A worker answered.
     pub fn on_reply(&mut self, reply: Reply) {
+        self.reply(reply);
+        self.sync_detail();
+    }
+
+    fn reply(&mut self, reply: Reply) {
         match reply {
             Reply::Page { entity, generation, at, result, when } => {
                 let Some(list) = self.lists.get_mut(&entity) else { return };
@@ -452,6 +466,9 @@ impl App {
                         list.table.apply(&at, page);
                         list.refreshed = Some(when);
                         list.error = None;
+                        if entity == Entity::Executions {
+                            self.exec_detail.stale = true;
+                        }
                     }
                     Err(e) => {
                         list.refreshed = Some(when);
@@ -549,6 +566,19 @@ impl App {
                 }
                 _ => self.toast(message, true),
             },
+            (Awaiting::Detail(id), Outcome::ExecutionDetail(d)) => {
+                if self.exec_detail.id() == Some(id) {
+                    self.exec_detail.loading = false;
+                    self.exec_detail.error = None;
+                    self.exec_detail.data = Some(*d);
+                }
+            }
+            (Awaiting::Detail(id), Outcome::Failed { message, .. }) => {
+                if self.exec_detail.id() == Some(id) {
+                    self.exec_detail.loading = false;
+                    self.exec_detail.error = Some(message);
+                }
+            }
             (_, Outcome::Done(message)) => {
                 self.toast(message, false);
                 self.refresh();
@@ -589,6 +619,11 @@ impl App {
 
     /// A key: to the form, modal or prompt when one is open, else through the keymap.
     pub fn on_key(&mut self, key: KeyEvent) {
+        self.key(key);
+        self.sync_detail();
+    }
+
+    fn key(&mut self, key: KeyEvent) {
         let section = self.tab.section();
         match &mut self.mode {
             Mode::Form(_) => return self.form_key(key),
@@ -602,6 +637,17 @@ impl App {
             }
             return;
         }
+        if self.detail == Detail::Zoomed && self.entity() == Entity::Executions {
+            if let Some(action) = self.keymap.action(Section::Detail, &key, false) {
+                self.detail_action(action);
+                self.sync_detail();
+                return;
+            }
+            if let Some(action) = self.keymap.action(section, &key, false) {
+                self.update(action);
+            }
+            return;
+        }
         match self.keymap.action(section, &key, true) {
             Some(action) => self.update(action),
             None => {
@@ -612,6 +658,56 @@ impl App {
                     }
                 }
             }
+        }
+    }
+
+    /// A key of the zoomed execution detail.
+    fn detail_action(&mut self, action: Action) {
+        let page = i32::from(self.table_area.get().height.saturating_sub(2).max(1));
+        let d = &mut self.exec_detail;
+        match action {
+            Action::Down => d.scroll_by(1),
+            Action::Up => d.scroll_by(-1),
+            Action::PageDown => d.scroll_by(page),
+            Action::PageUp => d.scroll_by(-page),
+            Action::Top => d.scroll_by(-i32::from(u16::MAX)),
+            Action::Bottom => d.scroll_to_end(),
+            Action::Follow => d.follow = !d.follow,
+            Action::Wrap => d.wrap = !d.wrap,
+            Action::Timestamps => d.timestamps = !d.timestamps,
+            Action::Search => {
+                let text = d.search.clone().unwrap_or_default();
+                self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Search, &text)));
+            }
+            Action::ChainNext | Action::ChainPrev => {
+                let n = d.chain_entries().len().max(1);
+                d.chain = if action == Action::ChainNext { (d.chain + 1) % n } else { (d.chain + n - 1) % n };
+            }
+            Action::OpenChain => {
+                d.open_chain();
+            }
+            other => self.update(other),
+        }
+    }
+
+    /// Keep the execution detail on what it should show, and read it when needed.
+    fn sync_detail(&mut self) {
+        if self.entity() != Entity::Executions || self.detail == Detail::Closed {
+            return;
+        }
+        if self.detail == Detail::Split {
+            let selected = self.list().table.selected_row().and_then(|r| r.cursor.id.parse::<Uuid>().ok());
+            if let Some(id) = selected {
+                self.exec_detail.show(id);
+            }
+        }
+        let Some(id) = self.exec_detail.id() else { return };
+        let d = &self.exec_detail;
+        let shown = d.data.as_ref().map(|x| x.id);
+        if !d.loading && (shown != Some(id) || d.stale) {
+            self.exec_detail.loading = true;
+            self.exec_detail.stale = false;
+            self.call(Command::ExecutionDetail(id), Awaiting::Detail(id));
         }
     }
 
@@ -722,8 +818,10 @@ impl App {
             KeyCode::Esc => {
                 let kind = prompt.kind;
                 self.mode = Mode::Normal;
-                if kind == PromptKind::Filter {
-                    self.set_filter(String::new());
+                match kind {
+                    PromptKind::Filter => self.set_filter(String::new()),
+                    PromptKind::Search => self.exec_detail.search = None,
+                    PromptKind::Command => {}
                 }
             }
             KeyCode::Enter => {
@@ -733,8 +831,10 @@ impl App {
                     return;
                 }
                 self.mode = Mode::Normal;
-                if kind == PromptKind::Command {
-                    self.run_command(text.trim());
+                match kind {
+                    PromptKind::Command => self.run_command(text.trim()),
+                    PromptKind::Search => self.exec_detail.find(&text),
+                    PromptKind::Filter => {}
                 }
             }
             KeyCode::Tab if prompt.kind == PromptKind::Command => {
@@ -972,6 +1072,11 @@ impl App {
 
     /// A click on a tab's title switches to it; a click on a row selects it; the wheel scrolls.
     pub fn on_mouse(&mut self, mouse: MouseEvent, area: Rect) {
+        self.mouse(mouse, area);
+        self.sync_detail();
+    }
+
+    fn mouse(&mut self, mouse: MouseEvent, area: Rect) {
         if !matches!(self.mode, Mode::Normal) {
             return;
         }
@@ -1105,8 +1210,17 @@ impl App {
             Action::Resume => self.execution_verb(Verb::Resume),
             Action::Cancel => self.execution_verb(Verb::Cancel),
             Action::Retry => self.execution_verb(Verb::Retry),
-            // Form keys do nothing outside a form.
-            Action::Submit | Action::NextField | Action::PrevField => {}
+            // Form and detail keys do nothing elsewhere.
+            Action::Submit
+            | Action::NextField
+            | Action::PrevField
+            | Action::Follow
+            | Action::Wrap
+            | Action::Timestamps
+            | Action::Search
+            | Action::ChainNext
+            | Action::ChainPrev
+            | Action::OpenChain => {}
         }
     }
 
@@ -1133,6 +1247,8 @@ impl App {
     fn back(&mut self) {
         if self.help {
             self.help = false;
+        } else if self.detail == Detail::Zoomed && self.entity() == Entity::Executions && self.exec_detail.back() {
+            // Back along the retry chain.
         } else if self.detail == Detail::Zoomed {
             self.detail = Detail::Split;
         } else if self.detail == Detail::Split {
@@ -1223,7 +1339,12 @@ impl App {
             table::draw(frame, t, &list.table, &decor, &self.theme);
         }
         if let Some(d) = detail_area {
-            self.draw_detail(frame, d, list);
+            if list.entity == Entity::Executions {
+                let now = self.now.timestamp_millis() as f64 / 1000.0;
+                self.exec_detail.draw(frame, d, &self.theme, now, self.detail == Detail::Zoomed);
+            } else {
+                self.draw_detail(frame, d, list);
+            }
         }
     }
 
@@ -1438,6 +1559,7 @@ impl App {
         let (sigil, hint) = match prompt.kind {
             PromptKind::Command => (":", "tab completes, ↑/↓ history, enter runs, esc cancels"),
             PromptKind::Filter => ("/", "fuzzy; !inverse =exact -l key=value; enter keeps, esc clears"),
+            PromptKind::Search => ("/", "search the log; enter finds, esc clears"),
         };
         frame.render_widget(Clear, line);
         let [s, input, h] = Layout::horizontal([
@@ -1522,7 +1644,11 @@ impl App {
             lines
         };
         let left = column(&[Section::Global]);
-        let right = column(&[Section::Table, self.tab.section()]);
+        let right = if self.tab == Tab::Executions {
+            column(&[Section::Table, self.tab.section(), Section::Detail])
+        } else {
+            column(&[Section::Table, self.tab.section()])
+        };
         let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
         let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
         let [popup] = Layout::horizontal([Constraint::Length(area.width.min(118))]).flex(Flex::Center).areas(popup);

@@ -22,10 +22,12 @@ pub enum Section {
     Executions,
     /// Forms and confirmations (instead of the other sections while one is open).
     Form,
+    /// A zoomed execution detail (before the global keys while it is open).
+    Detail,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Global,
         Section::Table,
         Section::Marketplace,
@@ -33,6 +35,7 @@ impl Section {
         Section::Rollouts,
         Section::Executions,
         Section::Form,
+        Section::Detail,
     ];
     pub const PANES: [Section; 4] = [Section::Marketplace, Section::Fleet, Section::Rollouts, Section::Executions];
 
@@ -45,6 +48,7 @@ impl Section {
             Section::Rollouts => "rollouts",
             Section::Executions => "executions",
             Section::Form => "form",
+            Section::Detail => "detail",
         }
     }
 }
@@ -267,7 +271,7 @@ impl Keymap {
         // In every pane the global, table and pane keys are live together: no key may mean two things.
         // In a form only the form's keys are live.
         let groups = Section::PANES.map(|pane| vec![Section::Global, Section::Table, pane]);
-        for group in groups.iter().cloned().chain([vec![Section::Form]]) {
+        for group in groups.iter().cloned().chain([vec![Section::Form], vec![Section::Detail]]) {
             let mut seen: std::collections::HashMap<Key, (Section, Action)> = std::collections::HashMap::new();
             for ((section, action), keys) in &bindings {
                 if !group.contains(section) {

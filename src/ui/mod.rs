@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod app;
+pub mod exec_detail;
 pub mod keymap;
 pub mod theme;
 pub mod tui;

@@ -69,6 +69,11 @@ macro_rules! slots {
                 Ok(Theme { $($slot: slot(stringify!($slot))?,)* })
             }
 
+            /// Every slot unstyled (for text whose styles do not matter).
+            pub fn plain() -> Theme {
+                Theme { $($slot: Style::default(),)* }
+            }
+
             fn map(&self, f: impl Fn(&str, Style) -> Style) -> Theme {
                 Theme { $($slot: f(stringify!($slot), self.$slot),)* }
             }

@@ -44,6 +44,7 @@ pub struct PageRequest {
 pub enum Command {
     Executions { verb: Verb, ids: Vec<Uuid>, reason: Option<String> },
     Generators,
+    ExecutionDetail(Uuid),
     CreateStack { stack: NewStack, generator: Uuid, dry_run: bool },
 }
 
@@ -68,6 +69,7 @@ pub enum Outcome {
     /// Done: a message for the toast.
     Done(String),
     Generators(Vec<stacks::Generator>),
+    ExecutionDetail(Box<executions::Detail>),
     Created {
         id: Uuid,
         dry_run: bool,
@@ -295,6 +297,9 @@ async fn call(services: &Services, command: Command) -> Outcome {
             }
         }
         Command::Generators => stacks::generators(services).await.map(Outcome::Generators).unwrap_or_else(failed),
+        Command::ExecutionDetail(id) => {
+            executions::detail(services, id).await.map(|d| Outcome::ExecutionDetail(Box::new(d))).unwrap_or_else(failed)
+        }
         Command::CreateStack { stack, generator, dry_run } => stacks::create(services, &stack, generator, dry_run)
             .await
             .map(|id| Outcome::Created { id, dry_run })

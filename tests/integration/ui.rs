@@ -557,3 +557,95 @@ async fn a_change_by_another_client_keeps_the_selection_and_the_view() {
     assert_eq!(app.list().table.selected_row().unwrap().cursor.id, selected, "the selection stays on its row");
     assert_eq!(line_of(&app, &selected), before, "on the same line of the screen");
 }
+
+/// The execution detail: every field, the log with its toggles and search, and the retry chain
+/// walked with ] and Enter, Esc back.
+#[tokio::test]
+async fn the_execution_detail_shows_everything_and_walks_the_retry_chain() {
+    let db = demo_db().await;
+    // A failed execution with a log, data and a retry.
+    let (parent, child): (uuid::Uuid, uuid::Uuid) = {
+        let parent: uuid::Uuid = sqlx::query_scalar(
+            "UPDATE platform.workflow_executions SET \
+                 execution_logs = '[{\"ts\": \"2026-11-23T11:00:00Z\", \"level\": \"info\", \"message\": \"started\"}, \
+                                    {\"ts\": \"2026-11-23T11:00:05Z\", \"level\": \"error\", \"message\": \"upstream 503\"}]', \
+                 execution_data = '{\"input\": {\"batch\": 42}}', error_code = 'UPSTREAM_5XX', \
+                 error_message = 'upstream returned 503', started_at = '2026-11-23 13:00:00+00', \
+                 completed_at = '2026-11-23 13:00:05+00' \
+             WHERE id = (SELECT id FROM platform.workflow_executions e WHERE status = 'failed' \
+                 AND coalesce(retry_count, 0) < coalesce(max_retries, 3) AND NOT EXISTS \
+                 (SELECT 1 FROM platform.workflow_executions c WHERE c.parent_execution_id = e.id) ORDER BY id LIMIT 1) \
+             RETURNING id",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+        let out = fleetdeck::service::executions::act(&s, fleetdeck::domain::execution::Verb::Retry, &[parent], None)
+            .await
+            .unwrap();
+        let fleetdeck::service::executions::RowOutcome::Done { to, .. } = &out.rows[0].1 else { panic!() };
+        sqlx::query(
+            "UPDATE platform.workflow_executions SET started_at = '2026-11-23 12:30:00+00' WHERE id = $1::uuid",
+        )
+        .bind(to)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        (parent, to.parse().unwrap())
+    };
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.selected_row().unwrap().cursor.id, parent.to_string(), "newest first");
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('z'));
+    answer_calls(&mut app, &db).await;
+    insta::assert_snapshot!("exec_detail_zoomed", big(&app));
+    let screen = format!("{}", big(&app));
+    for text in ["UPSTREAM_5XX upstream returned 503", "\"batch\": 42", "↓ retry", "duration      5s"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
+    // The log is at the end.
+    press(&mut app, KeyCode::Char('G'));
+    let screen = format!("{}", big(&app));
+    for text in ["2026-11-23T11:00:05Z error upstream 503", "log: 2 lines"] {
+        assert!(screen.contains(text), "{text}: {screen}");
+    }
+    // Timestamps off, then a search highlights the line.
+    press(&mut app, KeyCode::Char('t'));
+    assert!(!format!("{}", big(&app)).contains("2026-11-23T11:00:05Z"));
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "503");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.exec_detail.search.as_deref(), Some("503"));
+    // The retry chain: Enter opens the retry, Esc comes back.
+    press(&mut app, KeyCode::Char('g'));
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.exec_detail.data.as_ref().unwrap().id, child);
+    assert!(format!("{}", big(&app)).contains("↑ parent"));
+    press(&mut app, KeyCode::Esc);
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.exec_detail.data.as_ref().unwrap().id, parent);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, Detail::Split);
+}
+
+/// Answer one-shot calls the way the workers would (the execution detail).
+async fn answer_calls(app: &mut App, db: &TestDb) {
+    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    for _ in 0..5 {
+        let requests = pump(app, db).await;
+        if requests.is_empty() {
+            return;
+        }
+        for r in requests {
+            if let Request::Call { id, command: Command::ExecutionDetail(eid) } = r {
+                let d = fleetdeck::service::executions::detail(&s, eid).await.unwrap();
+                app.on_reply(Reply::Called { id, outcome: Outcome::ExecutionDetail(Box::new(d)) });
+            }
+        }
+    }
+}
