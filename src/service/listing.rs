@@ -87,6 +87,8 @@ pub struct Page {
     pub marked_visible: i64,
     /// Per value of the list's facet (status), the count under the other filters.
     pub facets: Vec<(String, i64)>,
+    /// The database's clock when the total was counted: where the next delta read starts.
+    pub seen_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How to read a list: filter, sort column and direction, and the marked rows' ids.
@@ -185,6 +187,8 @@ struct Spec {
     /// Counted per value in every page (the executions' status header), ignoring a filter on
     /// that same field.
     facet: Option<&'static str>,
+    /// When a row last changed (for delta reads), if the list has it.
+    changed: Option<&'static str>,
 }
 
 fn spec(entity: Entity) -> Spec {
@@ -209,6 +213,7 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: &[],
             facet: None,
+            changed: None,
         },
         Entity::Apps => Spec {
             columns: const {
@@ -230,6 +235,7 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: &[],
             facet: None,
+            changed: None,
         },
         Entity::Solutions => Spec {
             columns: const {
@@ -252,6 +258,7 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: &[],
             facet: None,
+            changed: None,
         },
         Entity::Instances => Spec {
             columns: const {
@@ -280,6 +287,7 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: &[],
             facet: None,
+            changed: None,
         },
         Entity::Hosts => Spec {
             columns: const {
@@ -306,6 +314,7 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: &[],
             facet: None,
+            changed: Some("h.updated_at"),
         },
         Entity::Agents => Spec {
             columns: const {
@@ -334,6 +343,7 @@ fn spec(entity: Entity) -> Spec {
             }),
             fields: &[],
             facet: None,
+            changed: Some("ag.updated_at"),
         },
         Entity::Stacks => Spec {
             columns: const {
@@ -362,6 +372,7 @@ fn spec(entity: Entity) -> Spec {
             }),
             fields: &[],
             facet: None,
+            changed: Some("st.updated_at"),
         },
         Entity::Executions => Spec {
             columns: const {
@@ -420,6 +431,7 @@ fn spec(entity: Entity) -> Spec {
                 FieldSpec { name: "since", expr: "e.started_at", how: Match::Since },
             ],
             facet: Some("e.status"),
+            changed: Some("e.updated_at"),
         },
     }
 }
@@ -606,9 +618,9 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
         rows.reverse();
     }
 
-    let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
+    let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*), now() FROM {}", s.from));
     push_conditions(&mut qb, &s, query, None)?;
-    let total: i64 = qb.build_query_scalar().fetch_one(pool).await?;
+    let (total, seen_at): (i64, chrono::DateTime<chrono::Utc>) = qb.build_query_as().fetch_one(pool).await?;
 
     let marked_visible = if query.marked.is_empty() {
         0
@@ -628,5 +640,90 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
             qb.build_query_as::<(String, i64)>().fetch_all(pool).await?
         }
     };
-    Ok(Page { rows, total, marked_visible, facets })
+    Ok(Page { rows, total, marked_visible, facets, seen_at: Some(seen_at) })
+}
+
+/// The rows a table holds, for a delta read: its first and last row, and whether it starts at
+/// the top of the list (then new rows before it count too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub first: Cursor,
+    pub last: Cursor,
+    pub at_top: bool,
+}
+
+/// What changed in a window of a list since a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Delta {
+    /// Rows of the window (or above it, when it is at the top) changed since then, in no order.
+    pub rows: Vec<Row>,
+    /// The database's clock when it was read: the next delta's `since`.
+    pub seen_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// False when the list cannot be read by delta (no change time): read the page instead.
+    pub supported: bool,
+}
+
+/// Can the list be read by delta?
+pub fn has_delta(entity: Entity) -> bool {
+    spec(entity).changed.is_some()
+}
+
+/// The rows of the window `first ..= last` (cursors, in display order) that changed after
+/// `since - overlap`, under the query's filters; with `at_top`, also the rows before `first`
+/// (new rows arriving on top). At most `limit` rows. Uses the index on the change time, so it
+/// costs what changed, not what the list holds.
+pub async fn delta(
+    pool: &PgPool,
+    entity: Entity,
+    query: &Query,
+    window: &Window,
+    since: chrono::DateTime<chrono::Utc>,
+    overlap: std::time::Duration,
+    limit: i64,
+) -> Result<Delta> {
+    let s = spec(entity);
+    let Some(changed) = s.changed else { return Ok(Delta::default()) };
+    let column = s.columns.get(query.sort).ok_or_else(|| Error::Invalid {
+        field: "sort".into(),
+        reason: format!("no column {} (the list has {})", query.sort, s.columns.len()),
+    })?;
+    let (from_op, to_op) = if query.descending { ("<=", ">=") } else { (">=", "<=") };
+    let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
+    let mut qb = QueryBuilder::<Postgres>::new(format!(
+        "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[], now() FROM {from}",
+        sort = column.sort,
+        id = s.id,
+        cells = cells.join(", "),
+        from = s.from,
+    ));
+    push_conditions(&mut qb, &s, query, None)?;
+    let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
+    qb.push(format!(" AND {changed} > ")).push_bind(since);
+    // Inside the window (or anywhere before its end, when it is at the top).
+    if !window.at_top {
+        qb.push(format!(" AND ({}, {}) {from_op} (", column.sort, s.id))
+            .push_bind(window.first.sort.clone())
+            .push(format!("::{}, ", column.sort_type))
+            .push_bind(window.first.id.clone())
+            .push(format!("::{})", s.id_type));
+    }
+    qb.push(format!(" AND ({}, {}) {to_op} (", column.sort, s.id))
+        .push_bind(window.last.sort.clone())
+        .push(format!("::{}, ", column.sort_type))
+        .push_bind(window.last.id.clone())
+        .push(format!("::{})", s.id_type));
+    qb.push(" LIMIT ").push_bind(limit);
+    let found = qb
+        .build_query_as::<(Option<String>, String, Vec<String>, chrono::DateTime<chrono::Utc>)>()
+        .fetch_all(pool)
+        .await?;
+    let seen_at = match found.first() {
+        Some((_, _, _, t)) => Some(*t),
+        None => Some(sqlx::query_scalar("SELECT now()").fetch_one(pool).await?),
+    };
+    let rows = found
+        .into_iter()
+        .map(|(sort, id, cells, _)| Row { cursor: Cursor { sort: sort.unwrap_or_default(), id }, cells })
+        .collect();
+    Ok(Delta { rows, seen_at, supported: true })
 }

@@ -21,7 +21,7 @@ use super::keymap::{Keymap, Section};
 use super::theme::Theme;
 use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
 use super::widgets::table::{self, Decor, TableState};
-use super::workers::{Command, Outcome, PageRequest, Reply, Request};
+use super::workers::{Command, DeltaRequest, Outcome, PageRequest, Reply, Request};
 use crate::domain::broker::StackDraft;
 use crate::domain::execution::{ExecutionStatus, Verb};
 use crate::domain::filter::Filter;
@@ -78,6 +78,10 @@ impl Tab {
     }
 }
 
+/// A whole read of the list on screen (page, total, counts) at least this often; delta reads
+/// between.
+pub const FULL_EVERY: Duration = Duration::from_secs(30);
+
 /// The commands of `:` mode: name, argument hint, what it does.
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("exec", "", "Executions"),
@@ -107,6 +111,10 @@ pub struct List {
     pub pending: bool,
     /// Another client changed the list while a read was in flight: read again when it lands.
     pub dirty: bool,
+    /// The database's clock at the last read: where the next delta read starts.
+    pub seen_at: Option<DateTime<Utc>>,
+    /// When the page, total and counts were last read whole.
+    pub full_at: Option<DateTime<Utc>>,
     pub refreshed: Option<DateTime<Utc>>,
     pub marks: BTreeSet<String>,
     pub mark_anchor: Option<i64>,
@@ -127,6 +135,8 @@ impl List {
             generation: 0,
             pending: false,
             dirty: false,
+            seen_at: None,
+            full_at: None,
             refreshed: None,
             marks: BTreeSet::new(),
             mark_anchor: None,
@@ -384,6 +394,25 @@ impl App {
         self.request(at);
     }
 
+    /// Read what changed: a delta of the rows held when the list allows it and the last whole
+    /// read is recent, else the page, total and counts again.
+    fn poll(&mut self) {
+        let now = self.now;
+        let list = self.list();
+        let recent = list.full_at.is_some_and(|t| (now - t).to_std().map(|d| d < FULL_EVERY).unwrap_or(false));
+        let delta = match (listing::has_delta(list.entity) && recent, list.seen_at, list.table.window()) {
+            (true, Some(since), Some(window)) => Some((since, window)),
+            _ => None,
+        };
+        let Some((since, window)) = delta else { return self.refresh() };
+        let list = self.list_mut();
+        list.generation += 1;
+        list.pending = true;
+        let request =
+            DeltaRequest { entity: list.entity, generation: list.generation, query: list.query.clone(), window, since };
+        self.outbox.push(Request::Delta(request));
+    }
+
     /// The query changed: start again from the top.
     fn requery(&mut self) {
         let list = self.list_mut();
@@ -436,7 +465,7 @@ impl App {
         let list = self.list();
         if !list.pending && (!list.table.loaded || due) {
             if list.table.loaded {
-                self.refresh();
+                self.poll();
             } else {
                 self.request(PageAt::First);
             }
@@ -463,11 +492,65 @@ impl App {
                     Ok(page) => {
                         list.marked_visible = page.marked_visible;
                         list.facets = page.facets.clone();
+                        list.seen_at = page.seen_at;
+                        list.full_at = Some(when);
                         list.table.apply(&at, page);
                         list.refreshed = Some(when);
                         list.error = None;
                         if entity == Entity::Executions {
                             self.exec_detail.stale = true;
+                        }
+                    }
+                    Err(e) => {
+                        list.refreshed = Some(when);
+                        list.error = Some(e.clone());
+                        self.toast(e, true);
+                    }
+                }
+            }
+            Reply::Delta { entity, generation, result, when } => {
+                let current = self.entity();
+                let Some(list) = self.lists.get_mut(&entity) else { return };
+                if generation != list.generation {
+                    return;
+                }
+                list.pending = false;
+                match result {
+                    Ok(delta) => {
+                        let facet = listing::has_facet(entity);
+                        match list.table.apply_delta(delta.rows) {
+                            Some(updates) => {
+                                if facet {
+                                    // The status header follows the rows it can see change.
+                                    for (old, new) in &updates {
+                                        if let (Some(o), Some(n)) = (old.first(), new.first()) {
+                                            if o != n {
+                                                for (k, c) in list.facets.iter_mut() {
+                                                    if k == o {
+                                                        *c -= 1;
+                                                    } else if k == n {
+                                                        *c += 1;
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                                list.seen_at = delta.seen_at.or(list.seen_at);
+                                list.refreshed = Some(when);
+                                list.error = None;
+                                if entity == Entity::Executions && !updates.is_empty() {
+                                    self.exec_detail.stale = true;
+                                }
+                            }
+                            // New rows, or rows that moved: read the page whole.
+                            None => {
+                                if entity == current {
+                                    self.refresh();
+                                } else {
+                                    list.refreshed = None;
+                                }
+                            }
                         }
                     }
                     Err(e) => {
@@ -501,7 +584,7 @@ impl App {
                 if list.pending {
                     list.dirty = true;
                 } else if entity == current {
-                    self.refresh();
+                    self.poll();
                 } else {
                     // Read again when it is shown.
                     list.refreshed = None;
@@ -513,7 +596,7 @@ impl App {
         if let Some(list) = self.lists.get_mut(&current) {
             if list.dirty && !list.pending {
                 list.dirty = false;
-                self.refresh();
+                self.poll();
             }
         }
     }

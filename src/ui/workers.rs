@@ -39,6 +39,36 @@ pub struct PageRequest {
     pub at: PageAt,
 }
 
+/// The rows that changed in the window a table holds, since the database's `since`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeltaRequest {
+    pub entity: Entity,
+    pub generation: u64,
+    pub query: Query,
+    pub window: listing::Window,
+    pub since: DateTime<Utc>,
+}
+
+/// How far back a delta read looks before its `since`: changes committed late by long
+/// transactions are not missed.
+pub const DELTA_OVERLAP: Duration = Duration::from_secs(2);
+
+/// What a poller reads.
+#[derive(Debug, Clone, PartialEq)]
+enum Poll {
+    Page(PageRequest),
+    Delta(DeltaRequest),
+}
+
+impl Poll {
+    fn entity(&self) -> Entity {
+        match self {
+            Poll::Page(p) => p.entity,
+            Poll::Delta(d) => d.entity,
+        }
+    }
+}
+
 /// A one-shot service call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -52,6 +82,8 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     Page(PageRequest),
+    /// What changed in the rows held (cheaper than a page; the page is read when rows arrive).
+    Delta(DeltaRequest),
     /// A one-shot call; `id` comes back with its result.
     Call {
         id: u64,
@@ -89,6 +121,12 @@ pub enum Reply {
         generation: u64,
         at: PageAt,
         result: Result<Page, String>,
+        when: DateTime<Utc>,
+    },
+    Delta {
+        entity: Entity,
+        generation: u64,
+        result: Result<listing::Delta, String>,
         when: DateTime<Utc>,
     },
     Called {
@@ -179,7 +217,7 @@ pub struct Workers {
     services: Arc<RwLock<Services>>,
     connector: Option<Connector>,
     replies: mpsc::UnboundedSender<Reply>,
-    pollers: HashMap<Entity, watch::Sender<Option<PageRequest>>>,
+    pollers: HashMap<Entity, watch::Sender<Option<Poll>>>,
     state_file: Option<PathBuf>,
     listening: tokio::task::JoinHandle<()>,
 }
@@ -212,19 +250,21 @@ impl Workers {
         current(&self.services)
     }
 
+    fn poll(&mut self, poll: Poll) {
+        let sender = self.pollers.entry(poll.entity()).or_insert_with(|| {
+            let (tx, rx) = watch::channel(None);
+            tokio::spawn(poller(self.services.clone(), rx, self.replies.clone()));
+            tx
+        });
+        // The newest request replaces one that has not started yet.
+        sender.send_replace(Some(poll));
+    }
+
     /// Hand a request over. Never waits.
     pub fn send(&mut self, request: Request) {
         match request {
-            Request::Page(page) => {
-                let entity = page.entity;
-                let sender = self.pollers.entry(entity).or_insert_with(|| {
-                    let (tx, rx) = watch::channel(None);
-                    tokio::spawn(poller(self.services.clone(), rx, self.replies.clone()));
-                    tx
-                });
-                // The newest request replaces one that has not started yet.
-                sender.send_replace(Some(page));
-            }
+            Request::Page(page) => self.poll(Poll::Page(page)),
+            Request::Delta(delta) => self.poll(Poll::Delta(delta)),
             Request::Call { id, command } => {
                 let services = self.services();
                 let replies = self.replies.clone();
@@ -307,11 +347,17 @@ async fn call(services: &Services, command: Command) -> Outcome {
     }
 }
 
+/// What a poller read.
+enum Answer {
+    Page(Page),
+    Delta(listing::Delta),
+}
+
 /// One list's poller: runs the newest request, one at a time; on a lost database it reports,
 /// waits (250 ms doubling to 5 s, or until a newer request) and tries again.
 async fn poller(
     services: Arc<RwLock<Services>>,
-    mut requests: watch::Receiver<Option<PageRequest>>,
+    mut requests: watch::Receiver<Option<Poll>>,
     replies: mpsc::UnboundedSender<Reply>,
 ) {
     let mut backoff: Option<Duration> = None;
@@ -320,7 +366,12 @@ async fn poller(
         let Some(mut request) = requests.borrow_and_update().clone() else { continue };
         loop {
             let pool = current(&services).pool;
-            let result = listing::page(&pool, request.entity, &request.query, &request.at, PAGE_ROWS).await;
+            let result = match &request {
+                Poll::Page(p) => listing::page(&pool, p.entity, &p.query, &p.at, PAGE_ROWS).await.map(Answer::Page),
+                Poll::Delta(d) => listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, 1_000)
+                    .await
+                    .map(Answer::Delta),
+            };
             let when = Utc::now();
             match result {
                 Err(Error::Unavailable(error)) => {
@@ -348,15 +399,32 @@ async fn poller(
                         let _ = replies.send(Reply::Connected);
                     }
                     if let Err(e) = &result {
-                        tracing::warn!(error = %e, entity = ?request.entity, "page query failed");
+                        tracing::warn!(error = %e, entity = ?request.entity(), "list query failed");
                     }
-                    let _ = replies.send(Reply::Page {
-                        entity: request.entity,
-                        generation: request.generation,
-                        at: request.at.clone(),
-                        result: result.map_err(|e| e.to_string()),
-                        when,
-                    });
+                    let reply = match request {
+                        Poll::Page(p) => Reply::Page {
+                            entity: p.entity,
+                            generation: p.generation,
+                            at: p.at,
+                            result: match result {
+                                Ok(Answer::Page(page)) => Ok(page),
+                                Ok(Answer::Delta(_)) => Err("a page was asked for".into()),
+                                Err(e) => Err(e.to_string()),
+                            },
+                            when,
+                        },
+                        Poll::Delta(d) => Reply::Delta {
+                            entity: d.entity,
+                            generation: d.generation,
+                            result: match result {
+                                Ok(Answer::Delta(delta)) => Ok(delta),
+                                Ok(Answer::Page(_)) => Err("a delta was asked for".into()),
+                                Err(e) => Err(e.to_string()),
+                            },
+                            when,
+                        },
+                    };
+                    let _ = replies.send(reply);
                     break;
                 }
             }

@@ -201,3 +201,47 @@ async fn execution_field_filters_and_the_status_counts() {
         assert!(err.starts_with(k) && err.contains(says), "{err}");
     }
 }
+
+#[tokio::test]
+async fn a_delta_reads_only_what_changed_in_the_window() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 9, Utc::now(), |_| {}).await.unwrap();
+    let e = Entity::Executions;
+    let q = Query::new(e);
+    let page = listing::page(&db.pool, e, &q, &PageAt::First, 50).await.unwrap();
+    let since = page.seen_at.unwrap();
+    let window =
+        listing::Window { first: page.rows[0].cursor.clone(), last: page.rows[49].cursor.clone(), at_top: true };
+    // Nothing changed yet (the overlap is zero here).
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
+    assert!(d.rows.is_empty() && d.supported);
+    // A row inside the window and one far outside it change.
+    let inside = &page.rows[10].cursor.id;
+    let outside: String = sqlx::query_scalar(
+        "SELECT id::text FROM platform.workflow_executions ORDER BY coalesce(started_at, '-infinity') LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    for id in [inside, &outside] {
+        sqlx::query("UPDATE platform.workflow_executions SET status_message = 'changed' WHERE id = $1::uuid")
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
+    let ids: Vec<&String> = d.rows.iter().map(|r| &r.cursor.id).collect();
+    assert_eq!(ids, [inside], "only the change inside the window");
+    assert!(d.seen_at.unwrap() >= since);
+    // Lists without a change time say so.
+    let p = Query::new(Entity::Packages);
+    let pkgs = listing::page(&db.pool, Entity::Packages, &p, &PageAt::First, 5).await.unwrap();
+    let w = listing::Window { first: pkgs.rows[0].cursor.clone(), last: pkgs.rows[4].cursor.clone(), at_top: true };
+    assert!(
+        !listing::delta(&db.pool, Entity::Packages, &p, &w, since, std::time::Duration::ZERO, 10)
+            .await
+            .unwrap()
+            .supported
+    );
+}

@@ -81,6 +81,20 @@ async fn pump(app: &mut App, db: &TestDb) -> Vec<Request> {
                         when: now(),
                     });
                 }
+                Request::Delta(d) => {
+                    let result = listing::delta(
+                        &db.pool,
+                        d.entity,
+                        &d.query,
+                        &d.window,
+                        d.since,
+                        fleetdeck::ui::workers::DELTA_OVERLAP,
+                        1_000,
+                    )
+                    .await
+                    .map_err(|e| e.to_string());
+                    app.on_reply(Reply::Delta { entity: d.entity, generation: d.generation, result, when: now() });
+                }
                 r => other.push(r),
             }
         }
@@ -648,4 +662,25 @@ async fn answer_calls(app: &mut App, db: &TestDb) {
             }
         }
     }
+}
+
+/// A status change by another client on a row on screen arrives by delta: the row and the status
+/// header change in place, without reading the page.
+#[tokio::test]
+async fn a_status_change_on_screen_arrives_by_delta() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let row = app.list().table.rows.iter().position(|r| r.cells[0] == "running").unwrap();
+    let id: uuid::Uuid = app.list().table.rows[row].cursor.id.parse().unwrap();
+    let count = |app: &App, s: &str| app.list().facets.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+    let (running, paused) = (count(&app, "running"), count(&app, "paused"));
+    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    fleetdeck::service::executions::act(&s, fleetdeck::domain::execution::Verb::Pause, &[id], None).await.unwrap();
+    app.on_reply(Reply::Changed(Entity::Executions));
+    assert!(matches!(app.outbox.as_slice(), [Request::Delta(_)]), "{:?}", app.outbox);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.rows[row].cells[0], "paused");
+    assert_eq!((count(&app, "running"), count(&app, "paused")), (running - 1, paused + 1));
 }

@@ -139,6 +139,36 @@ impl TableState {
         };
     }
 
+    /// The rows held as a window for a delta read.
+    pub fn window(&self) -> Option<crate::service::listing::Window> {
+        Some(crate::service::listing::Window {
+            first: self.rows.first()?.cursor.clone(),
+            last: self.rows.last()?.cursor.clone(),
+            at_top: self.first == 0,
+        })
+    }
+
+    /// Changed rows from a delta read: each held row with the same id and sort key takes the new
+    /// cells, in place. Returns the rows whose cells changed as (old, new) — or None when a row
+    /// is new or moved (its sort key changed), and the page must be read again.
+    pub fn apply_delta(&mut self, changed: Vec<Row>) -> Option<Vec<(Vec<String>, Vec<String>)>> {
+        let mut updates = Vec::new();
+        for row in &changed {
+            match self.rows.iter().find(|r| r.cursor.id == row.cursor.id) {
+                Some(held) if held.cursor.sort == row.cursor.sort => {}
+                _ => return None,
+            }
+        }
+        for row in changed {
+            if let Some(held) = self.rows.iter_mut().find(|r| r.cursor.id == row.cursor.id) {
+                if held.cells != row.cells {
+                    updates.push((std::mem::replace(&mut held.cells, row.cells), held.cells.clone()));
+                }
+            }
+        }
+        Some(updates)
+    }
+
     /// "1,234 / 1,000,000" (1-based), or "0 / 0".
     pub fn position(&self) -> String {
         if self.total == 0 {
@@ -359,6 +389,22 @@ mod tests {
         assert_eq!(t.position(), "1,000,000 / 1,000,000");
         assert_eq!(t.first, 1_000_000 - PAGE);
         assert_eq!(t.go(0), Some(PageAt::First));
+    }
+
+    #[test]
+    fn a_delta_changes_rows_in_place_or_asks_for_the_page() {
+        let mut t = loaded(1_000);
+        let mut changed = rows(5, 1);
+        changed[0].cells = vec!["new".into()];
+        let updates = t.apply_delta(changed).unwrap();
+        assert_eq!(updates, vec![(vec!["5".to_string()], vec!["new".to_string()])]);
+        assert_eq!(t.rows[5].cells, vec!["new".to_string()]);
+        assert_eq!(t.apply_delta(rows(5, 1)).map(|u| u.len()), Some(1), "back to the old cells");
+        assert_eq!(t.apply_delta(rows(999, 1)), None, "a row not held: read the page");
+        let mut moved = rows(7, 1);
+        moved[0].cursor.sort = "later".into();
+        assert_eq!(t.apply_delta(moved), None, "a row whose sort key changed: read the page");
+        assert_eq!(t.apply_delta(Vec::new()), Some(Vec::new()));
     }
 
     #[test]
