@@ -189,6 +189,9 @@ struct Spec {
     facet: Option<&'static str>,
     /// When a row last changed (for delta reads), if the list has it.
     changed: Option<&'static str>,
+    /// The main table alone and the aliases of the joined ones: counting needs the joins only
+    /// when a condition uses a joined table.
+    base: Option<(&'static str, &'static [&'static str])>,
 }
 
 fn spec(entity: Entity) -> Spec {
@@ -214,6 +217,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: None,
+            base: None,
         },
         Entity::Apps => Spec {
             columns: const {
@@ -236,6 +240,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: None,
+            base: None,
         },
         Entity::Solutions => Spec {
             columns: const {
@@ -259,6 +264,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: None,
+            base: None,
         },
         Entity::Instances => Spec {
             columns: const {
@@ -288,6 +294,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: None,
+            base: None,
         },
         Entity::Hosts => Spec {
             columns: const {
@@ -315,6 +322,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: Some("h.updated_at"),
+            base: None,
         },
         Entity::Agents => Spec {
             columns: const {
@@ -344,6 +352,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: Some("ag.updated_at"),
+            base: None,
         },
         Entity::Stacks => Spec {
             columns: const {
@@ -373,6 +382,7 @@ fn spec(entity: Entity) -> Spec {
             fields: &[],
             facet: None,
             changed: Some("st.updated_at"),
+            base: None,
         },
         Entity::Executions => Spec {
             columns: const {
@@ -432,6 +442,7 @@ fn spec(entity: Entity) -> Spec {
             ],
             facet: Some("e.status"),
             changed: Some("e.updated_at"),
+            base: Some(("platform.workflow_executions e", &["w", "a", "o"])),
         },
     }
 }
@@ -572,6 +583,28 @@ pub fn check_fields(entity: Entity, fields: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+/// Does `expr` use one of these table aliases (`w.name` uses `w`)?
+fn uses_alias(expr: &str, aliases: &[&str]) -> bool {
+    aliases.iter().any(|a| {
+        expr.match_indices(&format!("{a}.")).any(|(i, _)| {
+            i == 0 || !expr[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    })
+}
+
+/// What to count over for `query`: the main table alone when no condition needs a join.
+fn count_from(s: &Spec, query: &Query) -> &'static str {
+    let Some((base, aliases)) = s.base else { return s.from };
+    let filter_joins = !query.filter.is_none() && uses_alias(s.columns[s.search].cell, aliases);
+    let field_joins =
+        query.fields.iter().any(|(name, _)| s.fields.iter().any(|f| f.name == name && uses_alias(f.expr, aliases)));
+    if filter_joins || field_joins {
+        s.from
+    } else {
+        base
+    }
+}
+
 /// Read one page (at most `limit` rows, in display order), the total under the filter, and how
 /// many of `query.marked` pass the filter.
 pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
@@ -607,39 +640,59 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
             .push(format!("::{})", s.id_type));
     }
     qb.push(format!(" ORDER BY {} {direction}, {} {direction} LIMIT ", column.sort, s.id)).push_bind(limit);
-    let mut rows: Vec<Row> = qb
-        .build_query_as::<(Option<String>, String, Vec<String>)>()
-        .fetch_all(pool)
-        .await?
+    let rows = async {
+        qb.build_query_as::<(Option<String>, String, Vec<String>)>().fetch_all(pool).await.map_err(Error::from)
+    };
+    let counted = count_from(&s, query);
+    // The total and the status counts run beside the page, each on its own connection. With a
+    // status header the total is its sum (or the count of the status shown).
+    let totals = async {
+        match s.facet {
+            None => {
+                let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*), now() FROM {counted}"));
+                push_conditions(&mut qb, &s, query, None)?;
+                let (total, seen_at): (i64, chrono::DateTime<chrono::Utc>) =
+                    qb.build_query_as().fetch_one(pool).await?;
+                Ok::<_, Error>((total, Vec::new(), seen_at))
+            }
+            Some(expr) => {
+                let mut qb =
+                    QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, count(*), now() FROM {counted}"));
+                let skip = s.fields.iter().find(|f| f.expr == expr).map(|f| f.name);
+                push_conditions(&mut qb, &s, query, skip)?;
+                qb.push(" GROUP BY 1 ORDER BY 1");
+                let found = qb.build_query_as::<(String, i64, chrono::DateTime<chrono::Utc>)>().fetch_all(pool).await?;
+                let seen_at = match found.first() {
+                    Some((_, _, t)) => *t,
+                    None => sqlx::query_scalar("SELECT now()").fetch_one(pool).await?,
+                };
+                let facets: Vec<(String, i64)> = found.into_iter().map(|(k, n, _)| (k, n)).collect();
+                let shown = skip.and_then(|name| query.fields.iter().find(|(k, _)| k == name)).map(|(_, v)| v);
+                let total = match shown {
+                    Some(v) => facets.iter().find(|(k, _)| k == v).map(|(_, n)| *n).unwrap_or(0),
+                    None => facets.iter().map(|(_, n)| n).sum(),
+                };
+                Ok((total, facets, seen_at))
+            }
+        }
+    };
+    let marked = async {
+        if query.marked.is_empty() {
+            return Ok(0);
+        }
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
+        push_conditions(&mut qb, &s, query, None)?;
+        qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
+        Ok::<i64, Error>(qb.build_query_scalar().fetch_one(pool).await?)
+    };
+    let (found, (total, facets, seen_at), marked_visible) = tokio::try_join!(rows, totals, marked)?;
+    let mut rows: Vec<Row> = found
         .into_iter()
         .map(|(sort, id, cells)| Row { cursor: Cursor { sort: sort.unwrap_or_default(), id }, cells })
         .collect();
     if reversed {
         rows.reverse();
     }
-
-    let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*), now() FROM {}", s.from));
-    push_conditions(&mut qb, &s, query, None)?;
-    let (total, seen_at): (i64, chrono::DateTime<chrono::Utc>) = qb.build_query_as().fetch_one(pool).await?;
-
-    let marked_visible = if query.marked.is_empty() {
-        0
-    } else {
-        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
-        push_conditions(&mut qb, &s, query, None)?;
-        qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
-        qb.build_query_scalar().fetch_one(pool).await?
-    };
-    let facets = match s.facet {
-        None => Vec::new(),
-        Some(expr) => {
-            let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, count(*) FROM {}", s.from));
-            let skip = s.fields.iter().find(|f| f.expr == expr).map(|f| f.name);
-            push_conditions(&mut qb, &s, query, skip)?;
-            qb.push(" GROUP BY 1 ORDER BY 1");
-            qb.build_query_as::<(String, i64)>().fetch_all(pool).await?
-        }
-    };
     Ok(Page { rows, total, marked_visible, facets, seen_at: Some(seen_at) })
 }
 
@@ -726,4 +779,39 @@ pub async fn delta(
         .map(|(sort, id, cells, _)| Row { cursor: Cursor { sort: sort.unwrap_or_default(), id }, cells })
         .collect();
     Ok(Delta { rows, seen_at, supported: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_are_found_only_as_table_prefixes() {
+        assert!(uses_alias("w.name", &["w", "a"]));
+        assert!(uses_alias("coalesce(o.name, '')", &["o"]));
+        assert!(!uses_alias("e.status", &["w", "a", "o"]));
+        assert!(!uses_alias("e.data.x", &["a"]), "data. is not the alias a");
+        assert!(!uses_alias("e.started_at", &["a"]));
+    }
+
+    #[test]
+    fn counting_joins_only_when_a_condition_needs_it() {
+        let s = spec(Entity::Executions);
+        let q = |fields: &[(&str, &str)], filter: Filter| Query {
+            filter,
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Query::new(Entity::Executions)
+        };
+        assert_eq!(count_from(&s, &q(&[], Filter::None)), "platform.workflow_executions e");
+        assert_eq!(
+            count_from(&s, &q(&[("status", "failed"), ("since", "1h")], Filter::None)),
+            "platform.workflow_executions e"
+        );
+        assert_eq!(count_from(&s, &q(&[("agent", "x")], Filter::None)), s.from);
+        assert_eq!(
+            count_from(&s, &q(&[], Filter::Fuzzy("web".into()))),
+            s.from,
+            "the filter searches the workflow name"
+        );
+    }
 }

@@ -666,6 +666,11 @@ impl App {
                 self.toast(message, false);
                 self.refresh();
             }
+            (Awaiting::Toast, Outcome::Failed { message, .. }) => {
+                // A verb that did not apply everywhere, or lost a race: show the rows as they are.
+                self.toast(message, true);
+                self.refresh();
+            }
             (_, Outcome::Failed { message, .. }) => self.toast(message, true),
             (_, other) => tracing::warn!(?other, "unexpected answer"),
         }

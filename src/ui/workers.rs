@@ -320,6 +320,17 @@ fn current(shared: &RwLock<Services>) -> Services {
     }
 }
 
+/// A verb's result for the toast: good news when every row moved, else a warning that says
+/// what did not (skipped, refused, lost races with the winning state).
+pub fn executions_outcome(verb: Verb, out: &executions::BulkOutcome) -> Outcome {
+    let all_done = out.rows.iter().all(|(_, r)| matches!(r, executions::RowOutcome::Done { .. }));
+    if all_done {
+        Outcome::Done(out.summary(verb))
+    } else {
+        Outcome::Failed { message: out.summary(verb), field: None }
+    }
+}
+
 async fn call(services: &Services, command: Command) -> Outcome {
     let failed = |e: Error| {
         tracing::warn!(error = %e, "service call failed");
@@ -332,7 +343,7 @@ async fn call(services: &Services, command: Command) -> Outcome {
     match command {
         Command::Executions { verb, ids, reason } => {
             match executions::act(services, verb, &ids, reason.as_deref()).await {
-                Ok(out) => Outcome::Done(out.summary(verb)),
+                Ok(out) => executions_outcome(verb, &out),
                 Err(e) => failed(e),
             }
         }

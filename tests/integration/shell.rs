@@ -499,3 +499,58 @@ async fn changes_by_another_client_are_notified() {
         }
     }
 }
+
+/// Every verb against every status: the four verbs do exactly what SEMANTICS.md allows and say
+/// why for the rest.
+#[tokio::test]
+async fn every_verb_against_every_status() {
+    use fleetdeck::domain::execution::ExecutionStatus;
+    let db = TestDb::new().await;
+    let (w, a) = executions_fixture(&db).await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let allowed: &[(Verb, &str, &str)] = &[
+        (Verb::Pause, "running", "paused"),
+        (Verb::Resume, "paused", "running"),
+        (Verb::Cancel, "queued", "cancelled"),
+        (Verb::Cancel, "pending", "cancelled"),
+        (Verb::Cancel, "running", "cancelled"),
+        (Verb::Cancel, "paused", "cancelled"),
+        (Verb::Retry, "failed", "failed"),
+        (Verb::Retry, "timeout", "timeout"),
+    ];
+    let mut checked = 0;
+    for verb in [Verb::Pause, Verb::Resume, Verb::Cancel, Verb::Retry] {
+        for from in ExecutionStatus::ALL {
+            let id = fixtures::execution(&db.pool, w, a, from.as_str()).await;
+            let out = executions::act(&s, verb, &[id], None).await.unwrap();
+            let now = status(&db, id).await;
+            match allowed.iter().find(|(v, f, _)| *v == verb && *f == from.as_str()) {
+                Some((_, _, to)) => {
+                    assert!(matches!(out.rows[0].1, RowOutcome::Done { .. }), "{verb:?} {from}: {out:?}");
+                    assert_eq!(now, *to, "{verb:?} {from}");
+                    if verb == Verb::Retry {
+                        let children: i64 = sqlx::query_scalar(
+                            "SELECT count(*) FROM platform.workflow_executions WHERE parent_execution_id = $1 AND status = 'queued'",
+                        )
+                        .bind(id)
+                        .fetch_one(&db.pool)
+                        .await
+                        .unwrap();
+                        assert_eq!(children, 1, "{verb:?} {from}: one queued retry");
+                    }
+                }
+                None => {
+                    assert!(matches!(out.rows[0].1, RowOutcome::Skipped { .. }), "{verb:?} {from}: {out:?}");
+                    assert_eq!(now, from.as_str(), "{verb:?} {from}: unchanged");
+                    assert!(
+                        out.summary(verb).starts_with(&format!("cannot {} a {from} execution (only ", verb.as_str())),
+                        "{}",
+                        out.summary(verb)
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 32);
+}

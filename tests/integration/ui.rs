@@ -599,14 +599,18 @@ async fn the_execution_detail_shows_everything_and_walks_the_retry_chain() {
             .await
             .unwrap();
         let fleetdeck::service::executions::RowOutcome::Done { to, .. } = &out.rows[0].1 else { panic!() };
-        sqlx::query(
-            "UPDATE platform.workflow_executions SET started_at = '2026-11-23 12:30:00+00' WHERE id = $1::uuid",
-        )
-        .bind(to)
-        .execute(&db.pool)
-        .await
-        .unwrap();
-        (parent, to.parse().unwrap())
+        // Fixed ids and times for the snapshot (updated_at is kept by a trigger, off for this).
+        let child: uuid::Uuid = "00000000-0000-4000-8000-00000000c41d".parse().unwrap();
+        for sql in [
+            "ALTER TABLE platform.workflow_executions DISABLE TRIGGER workflow_executions_updated_at",
+            "UPDATE platform.workflow_executions SET id = $2, started_at = '2026-11-23 12:30:00+00', \
+             updated_at = '2026-11-23 12:30:00+00' WHERE id = $1::uuid",
+            "UPDATE platform.workflow_executions SET updated_at = '2026-11-23 13:00:05+00' WHERE id = $3",
+            "ALTER TABLE platform.workflow_executions ENABLE TRIGGER workflow_executions_updated_at",
+        ] {
+            sqlx::query(sql).bind(to).bind(child).bind(parent).execute(&db.pool).await.unwrap();
+        }
+        (parent, child)
     };
     let mut app = loaded(&db).await;
     press(&mut app, KeyCode::Char('4'));
@@ -656,9 +660,17 @@ async fn answer_calls(app: &mut App, db: &TestDb) {
             return;
         }
         for r in requests {
-            if let Request::Call { id, command: Command::ExecutionDetail(eid) } = r {
-                let d = fleetdeck::service::executions::detail(&s, eid).await.unwrap();
-                app.on_reply(Reply::Called { id, outcome: Outcome::ExecutionDetail(Box::new(d)) });
+            match r {
+                Request::Call { id, command: Command::ExecutionDetail(eid) } => {
+                    let d = fleetdeck::service::executions::detail(&s, eid).await.unwrap();
+                    app.on_reply(Reply::Called { id, outcome: Outcome::ExecutionDetail(Box::new(d)) });
+                }
+                Request::Call { id, command: Command::Executions { verb, ids, reason } } => {
+                    let out = fleetdeck::service::executions::act(&s, verb, &ids, reason.as_deref()).await.unwrap();
+                    let outcome = fleetdeck::ui::workers::executions_outcome(verb, &out);
+                    app.on_reply(Reply::Called { id, outcome });
+                }
+                other => panic!("{other:?}"),
             }
         }
     }
@@ -683,4 +695,137 @@ async fn a_status_change_on_screen_arrives_by_delta() {
     pump(&mut app, &db).await;
     assert_eq!(app.list().table.rows[row].cells[0], "paused");
     assert_eq!((count(&app, "running"), count(&app, "paused")), (running - 1, paused + 1));
+}
+
+/// Select the first row with this status on the Executions list (reading pages as needed).
+async fn select_status(app: &mut App, db: &TestDb, status: &str) -> String {
+    let row = app.list().table.rows.iter().position(|r| r.cells[0] == status).expect("a row with the status");
+    press(app, KeyCode::Char('g'));
+    pump(app, db).await;
+    for _ in 0..row {
+        press(app, KeyCode::Char('j'));
+    }
+    pump(app, db).await;
+    app.list().table.selected_row().unwrap().cursor.id.clone()
+}
+
+/// The verbs by key on the real database: pause and resume at once, cancel and retry after
+/// confirming; the row shows the new state (snapshots before and after a pause).
+#[tokio::test]
+async fn verbs_by_key_change_the_rows() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let id = select_status(&mut app, &db, "running").await;
+    insta::assert_snapshot!("verb_pause_before", big(&app));
+    press(&mut app, KeyCode::Char('p'));
+    answer_calls(&mut app, &db).await;
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.selected_row().unwrap().cursor.id, id);
+    assert_eq!(app.list().table.selected_row().unwrap().cells[0], "paused");
+    insta::assert_snapshot!("verb_pause_after", big(&app));
+    press(&mut app, KeyCode::Char('r'));
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.list().table.selected_row().unwrap().cells[0], "running");
+    // Cancel: confirm (tab to the button, enter).
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.list().table.selected_row().unwrap().cells[0], "cancelled");
+    // Retry a failed one: a queued retry appears.
+    let total = app.list().table.total;
+    let failed = select_status(&mut app, &db, "failed").await;
+    press(&mut app, KeyCode::Char('R'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    pump(&mut app, &db).await;
+    let children: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions WHERE parent_execution_id = $1::uuid")
+            .bind(&failed)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(children, 1);
+    assert!(format!("{}", big(&app)).contains("retried as"));
+    app.on_reply(Reply::Changed(Entity::Executions));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().table.total, total + 1);
+}
+
+/// Another client cancels the execution while our pause waits: the toast says who won and the
+/// row shows it.
+#[tokio::test]
+async fn a_lost_race_is_shown_in_the_ui() {
+    use sqlx::Connection;
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let id = select_status(&mut app, &db, "running").await;
+    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query(
+        "UPDATE platform.workflow_executions SET status = 'cancelled', completed_at = now() WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    press(&mut app, KeyCode::Char('p'));
+    let [Request::Call { id: call, command: Command::Executions { verb, ids, .. } }] = app.outbox.as_slice() else {
+        panic!("{:?}", app.outbox)
+    };
+    let (call, verb, ids) = (*call, *verb, ids.clone());
+    app.outbox.clear();
+    let pool = db.pool.clone();
+    let pause = tokio::spawn(async move {
+        let s = fleetdeck::service::Services::new(pool, fleetdeck::service::Actor::operator());
+        let out = fleetdeck::service::executions::act(&s, verb, &ids, None).await.unwrap();
+        fleetdeck::ui::workers::executions_outcome(verb, &out)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+    let outcome = pause.await.unwrap();
+    app.on_reply(Reply::Called { id: call, outcome });
+    pump(&mut app, &db).await;
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("✗ someone else changed it first (now cancelled)"), "{screen}");
+    assert_eq!(app.list().table.selected_row().unwrap().cells[0], "cancelled");
+}
+
+/// Marked rows: the verb goes to each, applies where it may and the toast counts the rest.
+#[tokio::test]
+async fn a_verb_over_marked_rows_reports_partial_results() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let mut wanted = vec!["running", "completed", "completed"];
+    let rows: Vec<(usize, String)> =
+        app.list().table.rows.iter().enumerate().map(|(i, r)| (i, r.cells[0].clone())).collect();
+    let mut marked = 0;
+    for (i, status) in rows {
+        if let Some(k) = wanted.iter().position(|w| *w == status) {
+            wanted.remove(k);
+            press(&mut app, KeyCode::Char('g'));
+            for _ in 0..i {
+                press(&mut app, KeyCode::Char('j'));
+            }
+            press(&mut app, KeyCode::Char(' '));
+            marked += 1;
+        }
+    }
+    pump(&mut app, &db).await;
+    assert_eq!((marked, app.list().marks.len()), (3, 3));
+    press(&mut app, KeyCode::Char('p'));
+    let Some(Request::Call { command: Command::Executions { ids, .. }, .. }) = app.outbox.first() else {
+        panic!("{:?}", app.outbox)
+    };
+    assert_eq!(ids.len(), 3, "the verb goes to the marked rows");
+    answer_calls(&mut app, &db).await;
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("1 paused, 2 skipped: completed"), "{screen}");
 }

@@ -1,0 +1,93 @@
+//! The Executions list at 1,000,000 rows: the first page (with the total and the status
+//! counts, what opening the pane reads), the last page (G), the next page (scrolling), and one
+//! poll after 1% of all executions changed — read by delta versus re-reading the page, total and
+//! counts.
+//!
+//! Run: cargo bench --bench executions
+//! The first run creates fleetdeck's own server in a separate data directory (as root
+//! /var/lib/fleetdeck/bench-large, else $TMPDIR/fleetdeck-bench-large; FLEETDECK_BENCH_DATA_DIR
+//! overrides) and seeds the large demo into it (about 70 s); later runs reuse it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use fleetdeck::config::{Overrides, Settings};
+use fleetdeck::db::{Database, MigratePolicy};
+use fleetdeck::import::demo::{self, Scale};
+use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
+use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
+
+fn data_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("FLEETDECK_BENCH_DATA_DIR") {
+        return dir.into();
+    }
+    if nix::unistd::geteuid().is_root() {
+        "/var/lib/fleetdeck/bench-large".into()
+    } else {
+        std::env::temp_dir().join("fleetdeck-bench-large")
+    }
+}
+
+fn executions(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k == "DATABASE_URL").collect();
+    env.insert("FLEETDECK_DATABASE__DATA_DIR".into(), data_dir().display().to_string());
+    let settings = Settings::load_with(&Overrides::default(), &env, None).expect("settings");
+    let db = rt.block_on(Database::open(&settings, MigratePolicy::Apply)).expect("database");
+    let pool = db.pool.clone();
+    if rt.block_on(demo::is_empty(&pool)).expect("query") {
+        eprintln!("seeding the large demo into {} (about 70 s)…", data_dir().display());
+        rt.block_on(demo::seed(&pool, Scale::Large, 1, chrono::Utc::now(), |_| {})).expect("seed");
+    }
+    let total: i64 = rt
+        .block_on(sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions").fetch_one(&pool))
+        .expect("count");
+    eprintln!("{total} executions");
+
+    let e = Entity::Executions;
+    let q = Query::new(e);
+    let first = rt.block_on(listing::page(&pool, e, &q, &PageAt::First, PAGE_ROWS)).expect("page");
+    let mut g = c.benchmark_group("executions at 1,000,000");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    g.bench_function("open: first page + total + status counts", |b| {
+        b.iter(|| rt.block_on(listing::page(&pool, e, &q, &PageAt::First, PAGE_ROWS)).expect("page"))
+    });
+    g.bench_function("G: last page + total + status counts", |b| {
+        b.iter(|| rt.block_on(listing::page(&pool, e, &q, &PageAt::Last, PAGE_ROWS)).expect("page"))
+    });
+    let last = first.rows.last().expect("rows").cursor.clone();
+    g.bench_function("scroll: next page + total + status counts", |b| {
+        b.iter(|| rt.block_on(listing::page(&pool, e, &q, &PageAt::After(last.clone()), PAGE_ROWS)).expect("page"))
+    });
+
+    // 1% of all executions change (their message), some of them on screen.
+    let since = first.seen_at.expect("clock");
+    rt.block_on(
+        sqlx::query(
+            "UPDATE platform.workflow_executions SET status_message = 'bench ' || now()::text \
+             WHERE id IN (SELECT id FROM platform.workflow_executions TABLESAMPLE BERNOULLI (1))",
+        )
+        .execute(&pool),
+    )
+    .expect("update 1%");
+    let window = Window {
+        first: first.rows[0].cursor.clone(),
+        last: first.rows.last().expect("rows").cursor.clone(),
+        at_top: true,
+    };
+    let changed = rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta");
+    eprintln!("delta after 1% changed: {} rows of the window", changed.rows.len());
+    g.bench_function("poll after 1% changed: delta of the window", |b| {
+        b.iter(|| rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta"))
+    });
+    let from = PageAt::From(first.rows[0].cursor.clone());
+    g.bench_function("poll after 1% changed: page + total + status counts again", |b| {
+        b.iter(|| rt.block_on(listing::page(&pool, e, &q, &from, PAGE_ROWS)).expect("page"))
+    });
+    g.finish();
+    rt.block_on(db.close()).expect("close");
+}
+
+criterion_group!(benches, executions);
+criterion_main!(benches);
