@@ -418,3 +418,46 @@ async fn exec_verbs_print_and_exit_with_their_codes() {
     let out = run(&mut cmd).await;
     assert_eq!(out.status.code(), Some(4), "{}", text(&out).1);
 }
+
+/// Someone else changes the execution while `exec pause` waits for it: exit 3, the winner named.
+#[tokio::test]
+async fn exec_reports_a_lost_race_with_exit_3() {
+    use sqlx::Connection;
+    let db = TestDb::new().await;
+    let owner = user(&db.pool, "sre@example.com").await;
+    let agent = crate::fixtures::agent(&db.pool, "a", "user", owner).await;
+    let workflow = crate::fixtures::workflow(&db.pool, agent).await;
+    let id = crate::fixtures::execution(&db.pool, workflow, agent, "running").await;
+    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("UPDATE platform.workflow_executions SET status = 'cancelled' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["exec", "pause", &id.to_string()]).env("DATABASE_URL", db.url());
+    let pause = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    // Let the pause read "running" and wait on the row, then let the cancel win.
+    let waiting = async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), waiting).await.expect("the pause waits on the row");
+    tx.commit().await.unwrap();
+    let out = pause.await.unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("changed by someone else first (now cancelled)"), "{stderr}");
+}
