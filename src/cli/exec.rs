@@ -67,11 +67,11 @@ pub struct VerbArgs {
     reason: Option<String>,
 }
 
-const INVALID: u8 = 2;
-const CONFLICT: u8 = 3;
-const UNAVAILABLE: u8 = 4;
+pub(super) const INVALID: u8 = 2;
+pub(super) const CONFLICT: u8 = 3;
+pub(super) const UNAVAILABLE: u8 = 4;
 
-fn code_of(e: &Error) -> u8 {
+pub(super) fn code_of(e: &Error) -> u8 {
     match e {
         Error::Unavailable(_) => UNAVAILABLE,
         Error::Conflict { .. } => CONFLICT,
@@ -92,13 +92,13 @@ fn emit(text: &str) {
     }
 }
 
-fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+pub(super) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("fleetdeck: {message}");
     ExitCode::from(code)
 }
 
-fn parse_ids(ids: &[String]) -> std::result::Result<Vec<Uuid>, String> {
-    ids.iter().map(|s| s.parse::<Uuid>().map_err(|_| format!("{s:?} is not an execution id (a UUID)"))).collect()
+pub(super) fn parse_ids(ids: &[String]) -> std::result::Result<Vec<Uuid>, String> {
+    ids.iter().map(|s| s.parse::<Uuid>().map_err(|_| format!("{s:?} is not an id (a UUID)"))).collect()
 }
 
 pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
@@ -165,14 +165,20 @@ async fn act(services: &crate::service::Services, verb: Verb, ids: &[Uuid], reas
         Ok(out) => out,
         Err(e) => return fail(code_of(&e), e),
     };
+    report(&out, "execution", verb == Verb::Retry, &out.summary(verb))
+}
+
+/// Print each row's outcome (done on stdout, the rest on stderr) and a summary for several
+/// rows; the exit code is the worst row's: 0 done, 2 not allowed or unknown, 3 lost race.
+pub(super) fn report(out: &executions::BulkOutcome, what: &str, retry: bool, summary: &str) -> ExitCode {
     let mut code = 0;
     for (id, row) in &out.rows {
         let (line, c) = match row {
-            RowOutcome::Done { from, to } if verb == Verb::Retry => (format!("{id}: retried as {to} (was {from})"), 0),
+            RowOutcome::Done { from, to } if retry => (format!("{id}: retried as {to} (was {from})"), 0),
             RowOutcome::Done { from, to } => (format!("{id}: {from} → {to}"), 0),
             RowOutcome::Skipped { reason, .. } => (format!("{id}: {reason}"), INVALID),
             RowOutcome::Refused { reason } => (format!("{id}: {reason}"), INVALID),
-            RowOutcome::Missing => (format!("{id}: no such execution (or not visible to you)"), INVALID),
+            RowOutcome::Missing => (format!("{id}: no such {what} (or not visible to you)"), INVALID),
             RowOutcome::Lost { now } => (format!("{id}: changed by someone else first (now {now})"), CONFLICT),
         };
         if c == 0 {
@@ -182,8 +188,8 @@ async fn act(services: &crate::service::Services, verb: Verb, ids: &[Uuid], reas
         }
         code = code.max(c);
     }
-    if ids.len() > 1 {
-        eprintln!("{}", out.summary(verb));
+    if out.rows.len() > 1 {
+        eprintln!("{summary}");
     }
     ExitCode::from(code)
 }

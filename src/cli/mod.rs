@@ -11,6 +11,7 @@ use color_eyre::eyre::{Report, Result};
 
 mod doctor;
 mod exec;
+mod fleet;
 mod import;
 
 use crate::config::{ConfigError, Overrides, Settings};
@@ -74,6 +75,9 @@ pub enum Command {
     /// Workflow executions: list, show, pause, resume, cancel, retry (exit 2 invalid, 3 conflict, 4 unavailable)
     #[command(subcommand)]
     Exec(exec::ExecCommand),
+    /// Cluster agents and hosts: activate, deactivate, maintenance (exit codes as exec)
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
     Seed {
         /// Generate the demo data set (the only kind there is)
@@ -216,6 +220,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
         Some(Command::Exec(cmd)) => exec::run(&settings, cmd).await,
+        Some(Command::Fleet(cmd)) => fleet::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args).await,

@@ -4,5 +4,6 @@ pub mod broker;
 pub mod cloud;
 pub mod execution;
 pub mod filter;
+pub mod health;
 pub mod marketplace;
 pub mod text;

@@ -34,6 +34,23 @@ pub struct BulkOutcome {
 impl BulkOutcome {
     /// "7 paused, 2 skipped: completed, 1 lost the race: now cancelled".
     pub fn summary(&self, verb: Verb) -> String {
+        let past = match verb {
+            Verb::Pause => "paused",
+            Verb::Resume => "resumed",
+            Verb::Cancel => "cancelled",
+            Verb::Retry => "retried",
+        };
+        if verb == Verb::Retry && self.rows.len() == 1 {
+            if let RowOutcome::Done { to, .. } = &self.rows[0].1 {
+                return format!("retried as {}", short(to));
+            }
+        }
+        self.summary_as(past, "execution")
+    }
+
+    /// The summary for any verb: `past` is what a done row became ("deactivated"), `what` names
+    /// the rows ("agent").
+    pub fn summary_as(&self, past: &str, what: &str) -> String {
         let done = self.rows.iter().filter(|(_, o)| matches!(o, RowOutcome::Done { .. })).count();
         let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
         let mut lost: BTreeMap<&str, usize> = BTreeMap::new();
@@ -48,20 +65,13 @@ impl BulkOutcome {
                 RowOutcome::Done { .. } => {}
             }
         }
-        let past = match verb {
-            Verb::Pause => "paused",
-            Verb::Resume => "resumed",
-            Verb::Cancel => "cancelled",
-            Verb::Retry => "retried",
-        };
         // One row: say exactly why.
         if self.rows.len() == 1 {
             return match &self.rows[0].1 {
-                RowOutcome::Done { to, .. } if verb == Verb::Retry => format!("retried as {}", short(to)),
                 RowOutcome::Done { .. } => past.to_string(),
                 RowOutcome::Skipped { reason, .. } => reason.clone(),
                 RowOutcome::Lost { now } => format!("someone else changed it first (now {now})"),
-                RowOutcome::Missing => "the execution is gone or not visible to you".into(),
+                RowOutcome::Missing => format!("the {what} is gone or not visible to you"),
                 RowOutcome::Refused { reason } => reason.clone(),
             };
         }

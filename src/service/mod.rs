@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bulk;
 pub mod executions;
+pub mod fleet;
 pub mod identity;
 pub mod imports;
 pub mod listing;

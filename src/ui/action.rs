@@ -63,6 +63,8 @@ actions! {
     Open = "open": "open the detail split",
     Zoom = "zoom": "zoom the detail",
     NewStack = "new_stack": "new stack (form)",
+    Activate = "activate": "activate the agent(s) or host(s)",
+    Deactivate = "deactivate": "deactivate the agent(s); hosts: maintenance (confirm)",
     Pause = "pause": "pause the execution(s)",
     Resume = "resume": "resume the execution(s)",
     Cancel = "cancel": "cancel the execution(s) (confirm)",

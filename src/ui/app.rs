@@ -209,6 +209,7 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     Executions { verb: Verb, ids: Vec<Uuid> },
+    Fleet { entity: Entity, active: bool, ids: Vec<Uuid> },
 }
 
 /// The connection as the status bar shows it.
@@ -893,9 +894,16 @@ impl App {
             }
             ConfirmKey::Confirmed => {
                 let reason = confirm.reason();
-                let Pending::Executions { verb, ids } = pending.clone();
+                let pending = pending.clone();
                 self.mode = Mode::Normal;
-                self.call(Command::Executions { verb, ids, reason }, Awaiting::Toast);
+                match pending {
+                    Pending::Executions { verb, ids } => {
+                        self.call(Command::Executions { verb, ids, reason }, Awaiting::Toast)
+                    }
+                    Pending::Fleet { entity, active, ids } => {
+                        self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast)
+                    }
+                }
             }
         }
     }
@@ -1133,6 +1141,42 @@ impl App {
         }
     }
 
+    /// Activate or deactivate the selected or marked agents or hosts; deactivating asks first.
+    fn fleet_verb(&mut self, active: bool) {
+        let entity = self.entity();
+        if !matches!(entity, Entity::Agents | Entity::Hosts) {
+            return;
+        }
+        let verb = match (entity, active) {
+            (_, true) => "activate",
+            (Entity::Hosts, false) => "maintenance",
+            _ => "deactivate",
+        };
+        if self.readonly {
+            return self.toast(format!("read-only mode: {verb} is disabled (:readonly turns it off)"), true);
+        }
+        let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
+        if ids.is_empty() {
+            return self.toast("nothing selected".into(), true);
+        }
+        if active {
+            return self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast);
+        }
+        let what = match (entity, ids.len()) {
+            (Entity::Hosts, 1) => "1 host".to_string(),
+            (Entity::Hosts, n) => format!("{n} marked hosts"),
+            (_, 1) => "1 agent".to_string(),
+            (_, n) => format!("{n} marked agents"),
+        };
+        let (title, question, label) = if entity == Entity::Hosts {
+            ("Maintenance", format!("Take {what} into maintenance (Inactive)?"), "Set Inactive")
+        } else {
+            ("Deactivate", format!("Deactivate {what}? An inactive agent fetches no deployment objects."), "Deactivate")
+        };
+        self.mode =
+            Mode::Confirm(Box::new(Confirm::new(title, question, label)), Pending::Fleet { entity, active, ids });
+    }
+
     fn mark(&mut self) {
         let list = self.list_mut();
         let Some(id) = list.table.selected_row().map(|r| r.cursor.id.clone()) else { return };
@@ -1294,6 +1338,8 @@ impl App {
                     self.set_status_field(all[next].map(str::to_string));
                 }
             }
+            Action::Activate => self.fleet_verb(true),
+            Action::Deactivate => self.fleet_verb(false),
             Action::Pause => self.execution_verb(Verb::Pause),
             Action::Resume => self.execution_verb(Verb::Resume),
             Action::Cancel => self.execution_verb(Verb::Cancel),
@@ -1604,7 +1650,12 @@ impl App {
                 ]
             }
             Tab::Rollouts => vec![(Action::NewStack, "new stack")],
-            Tab::Marketplace | Tab::Fleet => vec![(Action::NextView, "next list")],
+            Tab::Fleet => vec![
+                (Action::NextView, "next list"),
+                (Action::Activate, "activate"),
+                (Action::Deactivate, "deactivate"),
+            ],
+            Tab::Marketplace => vec![(Action::NextView, "next list")],
         });
         hints.extend([
             (Action::Mark, "mark"),

@@ -72,10 +72,24 @@ impl Poll {
 /// A one-shot service call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    Executions { verb: Verb, ids: Vec<Uuid>, reason: Option<String> },
+    Executions {
+        verb: Verb,
+        ids: Vec<Uuid>,
+        reason: Option<String>,
+    },
     Generators,
     ExecutionDetail(Uuid),
-    CreateStack { stack: NewStack, generator: Uuid, dry_run: bool },
+    /// Activate (or deactivate) cluster agents or hosts.
+    Fleet {
+        entity: Entity,
+        active: bool,
+        ids: Vec<Uuid>,
+    },
+    CreateStack {
+        stack: NewStack,
+        generator: Uuid,
+        dry_run: bool,
+    },
 }
 
 /// What the app asks of the workers.
@@ -344,6 +358,32 @@ async fn call(services: &Services, command: Command) -> Outcome {
         Command::Executions { verb, ids, reason } => {
             match executions::act(services, verb, &ids, reason.as_deref()).await {
                 Ok(out) => executions_outcome(verb, &out),
+                Err(e) => failed(e),
+            }
+        }
+        Command::Fleet { entity, active, ids } => {
+            use crate::service::fleet::{self, AgentStatus, HostStatus};
+            let (result, past, what) = match (entity, active) {
+                (Entity::Hosts, true) => {
+                    (fleet::set_host_status(services, &ids, HostStatus::Active).await, "activated", "host")
+                }
+                (Entity::Hosts, false) => {
+                    (fleet::set_host_status(services, &ids, HostStatus::Inactive).await, "in maintenance", "host")
+                }
+                (_, true) => (fleet::set_agent_status(services, &ids, AgentStatus::Active).await, "activated", "agent"),
+                (_, false) => {
+                    (fleet::set_agent_status(services, &ids, AgentStatus::Inactive).await, "deactivated", "agent")
+                }
+            };
+            match result {
+                Ok(out) => {
+                    let summary = out.summary_as(past, what);
+                    if out.rows.iter().all(|(_, r)| matches!(r, executions::RowOutcome::Done { .. })) {
+                        Outcome::Done(summary)
+                    } else {
+                        Outcome::Failed { message: summary, field: None }
+                    }
+                }
                 Err(e) => failed(e),
             }
         }

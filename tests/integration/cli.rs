@@ -461,3 +461,33 @@ async fn exec_reports_a_lost_race_with_exit_3() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("changed by someone else first (now cancelled)"), "{stderr}");
 }
+
+#[tokio::test]
+async fn fleet_agent_activate_and_deactivate_from_the_command_line() {
+    let db = TestDb::new().await;
+    let a = crate::fixtures::cluster_agent(&db.pool, "edge-1", "prod-eu").await;
+    let home = tempfile::tempdir().unwrap();
+    let fleet = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("fleet").args(args).env("DATABASE_URL", db.url());
+        cmd
+    };
+    let id = a.to_string();
+    let out = run(&mut fleet(&["agent", "activate", &id])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(text(&out).0.contains("INACTIVE → ACTIVE"));
+    let out = run(&mut fleet(&["agent", "activate", &id])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("already ACTIVE"));
+    let out = run(&mut fleet(&["agent", "deactivate", &id])).await;
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&mut fleet(&["agent", "deactivate", "x"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("\"x\" is not an id"));
+    let out = run(&mut fleet(&["agent", "activate", &uuid::Uuid::new_v4().to_string()])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("no such agent"));
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1").bind(a).fetch_one(&db.pool).await.unwrap();
+    assert_eq!(status, "INACTIVE");
+}

@@ -554,3 +554,70 @@ async fn every_verb_against_every_status() {
     }
     assert_eq!(checked, 32);
 }
+
+/// Agents and hosts: activate, deactivate, maintenance — guarded, audited, no-ops refused,
+/// deleted rows gone, a lost race reported.
+#[tokio::test]
+async fn fleet_actions_are_guarded_and_audited() {
+    use fleetdeck::service::fleet::{self, AgentStatus, HostStatus};
+    let db = TestDb::new().await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let a = fixtures::cluster_agent(&db.pool, "a1", "prod-eu").await;
+    let gone = fixtures::cluster_agent(&db.pool, "a2", "prod-eu").await;
+    sqlx::query("UPDATE broker.agents SET deleted_at = now() WHERE id = $1")
+        .bind(gone)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+
+    let out = fleet::set_agent_status(&s, &[a], AgentStatus::Active).await.unwrap();
+    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "INACTIVE".into(), to: "ACTIVE".into() });
+    let out = fleet::set_agent_status(&s, &[a, gone], AgentStatus::Active).await.unwrap();
+    assert_eq!(out.summary_as("activated", "agent"), "0 activated, 1 skipped: ACTIVE, 1 gone");
+    assert_eq!(out.rows[0].1, RowOutcome::Skipped { status: "ACTIVE".into(), reason: "already ACTIVE".into() });
+
+    // A race: someone deactivates while our deactivate waits on the row.
+    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("UPDATE broker.agents SET status = 'INACTIVE' WHERE id = $1").bind(a).execute(&mut *tx).await.unwrap();
+    let s2 = s.clone();
+    let ours = tokio::spawn(async move { fleet::set_agent_status(&s2, &[a], AgentStatus::Inactive).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.commit().await.unwrap();
+    let out = ours.await.unwrap();
+    assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "INACTIVE".into() });
+
+    // Hosts.
+    let site: Uuid = sqlx::query_scalar("INSERT INTO edge.site (site_id) VALUES ('s1') RETURNING id")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let host: Uuid = sqlx::query_scalar(
+        "INSERT INTO edge.host (host_id, site_id, hostname, status) VALUES ('h1', $1, 'h1', 'Active') RETURNING id",
+    )
+    .bind(site)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let out = fleet::set_host_status(&s, &[host], HostStatus::Inactive).await.unwrap();
+    assert_eq!(out.summary_as("in maintenance", "host"), "in maintenance");
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM edge.host WHERE id = $1").bind(host).fetch_one(&db.pool).await.unwrap();
+    assert_eq!(status, "Inactive");
+
+    let audit: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT target_table, verb, outcome FROM fleetdeck.audit_log ORDER BY id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let audit: Vec<(&str, &str, &str)> = audit.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+    assert_eq!(
+        audit,
+        [
+            ("broker.agents", "activate", "ok"),
+            ("broker.agents", "activate", "refused"),
+            ("broker.agents", "deactivate", "conflict"),
+            ("edge.host", "maintenance", "ok"),
+        ]
+    );
+}

@@ -670,6 +670,26 @@ async fn answer_calls(app: &mut App, db: &TestDb) {
                     let outcome = fleetdeck::ui::workers::executions_outcome(verb, &out);
                     app.on_reply(Reply::Called { id, outcome });
                 }
+                Request::Call { id, command: Command::Fleet { entity, active, ids } } => {
+                    use fleetdeck::service::fleet::{self, AgentStatus, HostStatus};
+                    let out = match (entity, active) {
+                        (Entity::Hosts, a) => {
+                            fleet::set_host_status(&s, &ids, if a { HostStatus::Active } else { HostStatus::Inactive })
+                                .await
+                        }
+                        (_, a) => {
+                            fleet::set_agent_status(
+                                &s,
+                                &ids,
+                                if a { AgentStatus::Active } else { AgentStatus::Inactive },
+                            )
+                            .await
+                        }
+                    }
+                    .unwrap();
+                    let past = if active { "activated" } else { "deactivated" };
+                    app.on_reply(Reply::Called { id, outcome: Outcome::Done(out.summary_as(past, "agent")) });
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -828,4 +848,46 @@ async fn a_verb_over_marked_rows_reports_partial_results() {
     answer_calls(&mut app, &db).await;
     let screen = format!("{}", big(&app));
     assert!(screen.contains("1 paused, 2 skipped: completed"), "{screen}");
+}
+
+/// Fleet: `a` activates the selected agent at once, `d` asks first; read-only refuses both.
+#[tokio::test]
+async fn agents_are_activated_and_deactivated_by_key() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "agents");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let row = app.list().table.rows.iter().position(|r| r.cells[2] == "INACTIVE").expect("an inactive agent");
+    for _ in 0..row {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let id = app.list().table.selected_row().unwrap().cursor.id.clone();
+    press(&mut app, KeyCode::Char('a'));
+    answer_calls(&mut app, &db).await;
+    let status = |db: &TestDb, id: String| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status FROM broker.agents WHERE id = $1::uuid")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status(&db, id.clone()).await, "ACTIVE");
+    press(&mut app, KeyCode::Char('d'));
+    assert!(matches!(app.mode, Mode::Confirm(..)), "deactivating asks first");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(status(&db, id.clone()).await, "ACTIVE");
+    press(&mut app, KeyCode::Char('d'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert_eq!(status(&db, id.clone()).await, "INACTIVE");
+    let mut app = app.with_readonly(true);
+    press(&mut app, KeyCode::Char('a'));
+    assert!(app.outbox.is_empty());
+    assert!(format!("{}", big(&app)).contains("read-only mode: activate is disabled"));
 }
