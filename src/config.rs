@@ -68,6 +68,8 @@ pub struct Settings {
     pub readonly: bool,
     /// How often the dashboard re-reads the list on screen.
     pub refresh_interval: Duration,
+    /// Where healthy ends and stale and offline begin.
+    pub health: crate::domain::health::Thresholds,
     pub database: DatabaseSettings,
     pub file: FileSource,
     /// The user's key bindings (`[keys.SECTION] action = ["key", …]`), checked by the keymap.
@@ -94,9 +96,17 @@ struct RawSettings {
     log_level: String,
     readonly: bool,
     refresh_interval: String,
+    health: RawHealth,
     database: RawDatabase,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    heartbeat_interval: String,
+    offline_after: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,6 +322,17 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
     if refresh_interval < Duration::from_millis(100) {
         return Err(invalid(cfg, "refresh_interval", &raw.refresh_interval, "must be at least 100ms"));
     }
+    let health = crate::domain::health::Thresholds {
+        heartbeat_interval: duration(cfg, "health.heartbeat_interval", &raw.health.heartbeat_interval)?,
+        offline_after: duration(cfg, "health.offline_after", &raw.health.offline_after)?,
+    };
+    if let Err(e) = health.check() {
+        let key =
+            if health.heartbeat_interval.is_zero() { "health.heartbeat_interval" } else { "health.offline_after" };
+        let shown =
+            if key == "health.heartbeat_interval" { &raw.health.heartbeat_interval } else { &raw.health.offline_after };
+        return Err(invalid(cfg, key, shown, &e));
+    }
     let db = raw.database;
     let statement_timeout = duration(cfg, "database.statement_timeout", &db.statement_timeout)?;
     if statement_timeout.is_zero() {
@@ -366,6 +387,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
         log_level: raw.log_level,
         readonly: raw.readonly,
         refresh_interval,
+        health,
         database: DatabaseSettings {
             url: optional(db.url),
             statement_timeout,
@@ -441,6 +463,26 @@ mod tests {
         let flags = Overrides { user: Some("flag@example.com".into()), ..Default::default() };
         let s = load(&env, Some(file), flags).unwrap();
         assert_eq!(s.user.as_deref(), Some("flag@example.com"));
+    }
+
+    #[test]
+    fn health_thresholds_are_configurable_and_checked() {
+        let s = load(&[], None, Overrides::default()).unwrap();
+        assert_eq!(s.health, crate::domain::health::Thresholds::default());
+        let s = load(
+            &[("FLEETDECK_HEALTH__HEARTBEAT_INTERVAL", "10s")],
+            Some("[health]\noffline_after = \"2m\"\n"),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.health.heartbeat_interval, Duration::from_secs(10));
+        assert_eq!(s.health.offline_after, Duration::from_secs(120));
+        let msg = load(&[], Some("[health]\noffline_after = \"45s\"\n"), Overrides::default()).unwrap_err().to_string();
+        assert!(msg.contains("`health.offline_after` = \"45s\""), "{msg}");
+        assert!(msg.contains("longer than two heartbeat intervals"), "{msg}");
+        let msg =
+            load(&[], Some("[health]\nheartbeat_interval = \"0s\"\n"), Overrides::default()).unwrap_err().to_string();
+        assert!(msg.contains("`health.heartbeat_interval`"), "{msg}");
     }
 
     #[test]

@@ -316,6 +316,7 @@ async fn run_dashboard(db: &Database, settings: &Settings, target: String, debug
         .with_actor(&services.actor.label)
         .with_readonly(settings.readonly)
         .with_refresh(settings.refresh_interval)
+        .with_thresholds(settings.health)
         .with_offset(*chrono::Local::now().offset());
     let wiring = crate::ui::tui::Wiring { workers, replies: rx };
     let ui = crate::ui::tui::run_with(app, Some(wiring), debug).await;

@@ -97,9 +97,51 @@ impl Thresholds {
     }
 }
 
+/// A moment in Unix seconds (as lists carry it) as a time.
+fn moment(secs: &str) -> Option<DateTime<Utc>> {
+    let secs: f64 = secs.trim().parse().ok()?;
+    if !secs.is_finite() {
+        return None;
+    }
+    DateTime::<Utc>::from_timestamp_millis((secs * 1000.0) as i64)
+}
+
+/// A HEALTH cell (`active|heartbeat`: 1 or 0, Unix seconds or empty) at `now`.
+pub fn health_cell(cell: &str, now: DateTime<Utc>, t: &Thresholds) -> Option<Health> {
+    let (active, heartbeat) = cell.split_once('|')?;
+    Some(t.classify(active == "1", moment(heartbeat), now))
+}
+
+/// An age cell (Unix seconds, or empty for never) at `now`: "12s", "4m05s", "never".
+pub fn age_cell(cell: &str, now: DateTime<Utc>) -> String {
+    match moment(cell) {
+        None => "never".to_string(),
+        Some(at) => {
+            let secs = (now - at).num_milliseconds().max(0) as f64 / 1000.0;
+            crate::domain::execution::format_duration(secs)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_tick_with_the_clock() {
+        let t = Thresholds::default();
+        let now = now();
+        let hb = (now.timestamp() - 59).to_string();
+        assert_eq!(health_cell(&format!("1|{hb}"), now, &t), Some(Health::Healthy));
+        assert_eq!(health_cell(&format!("1|{hb}"), now + chrono::Duration::seconds(1), &t), Some(Health::Stale));
+        assert_eq!(health_cell(&format!("0|{hb}"), now, &t), Some(Health::Offline));
+        assert_eq!(health_cell("1|", now, &t), Some(Health::Offline), "never heard from");
+        assert_eq!(health_cell("garbage", now, &t), None);
+        assert_eq!(age_cell(&hb, now), "59s");
+        assert_eq!(age_cell(&hb, now + chrono::Duration::seconds(66)), "2m05s");
+        assert_eq!(age_cell("", now), "never");
+        assert_eq!(age_cell("1000000.5", now), "0s", "a fraction of a second");
+    }
 
     fn at(secs: i64) -> Option<DateTime<Utc>> {
         Some(DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(1_000_000 - secs))

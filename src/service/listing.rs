@@ -6,6 +6,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::{Error, Result};
 use crate::domain::filter::{subsequence_pattern, Filter};
+use crate::domain::health::Thresholds;
 
 /// What a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,18 +17,24 @@ pub enum Entity {
     Instances,
     Hosts,
     Agents,
+    Orchestrators,
+    Sites,
+    Clusters,
     Stacks,
     Executions,
 }
 
 impl Entity {
-    pub const ALL: [Entity; 8] = [
+    pub const ALL: [Entity; 11] = [
         Entity::Packages,
         Entity::Apps,
         Entity::Solutions,
         Entity::Instances,
         Entity::Hosts,
         Entity::Agents,
+        Entity::Orchestrators,
+        Entity::Sites,
+        Entity::Clusters,
         Entity::Stacks,
         Entity::Executions,
     ];
@@ -41,6 +48,9 @@ impl Entity {
             Entity::Instances => "Compute offers",
             Entity::Hosts => "Hosts",
             Entity::Agents => "Cluster agents",
+            Entity::Orchestrators => "Orchestrators",
+            Entity::Sites => "Sites",
+            Entity::Clusters => "Clusters",
             Entity::Stacks => "Stacks",
             Entity::Executions => "Executions",
         }
@@ -100,6 +110,11 @@ pub struct Query {
     pub marked: Vec<String>,
     /// `key=value` filters (`status=failed`), checked against the list's fields.
     pub fields: Vec<(String, String)>,
+    /// Where healthy ends and stale and offline begin (the `health=` filter and health counts).
+    pub health: Thresholds,
+    /// The clock health is judged by: the dashboard's (so that counts, filters and the cells it
+    /// draws agree), or the database's when None.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Query {
@@ -112,6 +127,8 @@ impl Query {
             descending: s.default_descending,
             marked: Vec::new(),
             fields: Vec::new(),
+            health: Thresholds::default(),
+            at: None,
         }
     }
 }
@@ -124,6 +141,11 @@ pub enum Kind {
     Status,
     /// `start|end` as Unix seconds (end empty while running): drawn as a duration that ticks.
     Duration,
+    /// `active|heartbeat` (1 or 0, Unix seconds or empty): drawn as healthy, stale or offline by
+    /// the thresholds, as the clock ticks.
+    Health,
+    /// A moment as Unix seconds (or empty): drawn as its age, ticking ("12s", "5m", "never").
+    Age,
 }
 
 struct Column {
@@ -131,7 +153,8 @@ struct Column {
     kind: Kind,
     /// The cell, as text.
     cell: &'static str,
-    /// The sort key: never NULL, so that row comparisons work.
+    /// The sort key: never NULL, so that row comparisons work; empty when the column cannot be
+    /// sorted on.
     sort: &'static str,
     sort_type: &'static str,
 }
@@ -154,6 +177,8 @@ enum Match {
     Contains,
     /// The value is a duration: rows since that long ago.
     Since,
+    /// healthy, stale or offline, from an "is active" condition and a heartbeat column.
+    Health { active: &'static str, heartbeat: &'static str },
 }
 
 /// A field filter a list accepts (`:exec status=failed`): name, SQL expression, comparison.
@@ -161,6 +186,45 @@ struct FieldSpec {
     name: &'static str,
     expr: &'static str,
     how: Match,
+    /// The values it accepts (any case; the canonical spelling is used), or any when empty.
+    values: &'static [&'static str],
+}
+
+const fn field(name: &'static str, expr: &'static str, how: Match) -> FieldSpec {
+    FieldSpec { name, expr, how, values: &[] }
+}
+
+const HEALTH_VALUES: &[&str] = &["healthy", "stale", "offline"];
+
+const fn health(active: &'static str, heartbeat: &'static str) -> FieldSpec {
+    FieldSpec { name: "health", expr: "", how: Match::Health { active, heartbeat }, values: HEALTH_VALUES }
+}
+
+/// `{stale}` and `{offline}` in a list's SQL are the query's thresholds in seconds, `{now}` its
+/// clock (numbers and a timestamp the program formats: nothing a user typed).
+fn clocked(sql: &str, q: &Query) -> String {
+    if !sql.contains('{') {
+        return sql.to_string();
+    }
+    let now = match q.at {
+        Some(at) => format!("'{}'::timestamptz", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        None => "now()".to_string(),
+    };
+    sql.replace("{stale}", &q.health.stale_after().as_secs().to_string())
+        .replace("{offline}", &q.health.offline_after.as_secs().to_string())
+        .replace("{now}", &now)
+}
+
+/// The condition for one health value (index-friendly ranges of the heartbeat).
+fn health_condition(active: &str, heartbeat: &str, value: &str) -> String {
+    match value {
+        "healthy" => format!("({active} AND {heartbeat} > {{now}} - interval '{{stale}} seconds')"),
+        "stale" => format!(
+            "({active} AND {heartbeat} <= {{now}} - interval '{{stale}} seconds' \
+             AND {heartbeat} > {{now}} - interval '{{offline}} seconds')"
+        ),
+        _ => format!("NOT coalesce({active} AND {heartbeat} > {{now}} - interval '{{offline}} seconds', false)"),
+    }
 }
 
 struct Labels {
@@ -193,6 +257,23 @@ struct Spec {
     /// when a condition uses a joined table.
     base: Option<(&'static str, &'static [&'static str])>,
 }
+
+/// A host's health cell: `active|heartbeat seconds`.
+const HOST_HEALTH_CELL: &str =
+    "(CASE WHEN h.status = 'Active' THEN '1' ELSE '0' END) || '|' || coalesce(extract(epoch FROM h.last_heartbeat)::text, '')";
+const AGENT_HEALTH_CELL: &str = "(CASE WHEN ag.status = 'ACTIVE' THEN '1' ELSE '0' END) || '|' || \
+     coalesce(extract(epoch FROM ag.last_heartbeat)::text, '')";
+/// The `type` of each peripheral or interface in a host's metadata, comma-separated.
+const HOST_PERIPHERALS: &str = "coalesce((SELECT string_agg(coalesce(p->>'type', '?') \
+     || coalesce(' ' || (p->>'model'), ''), ', ') FROM jsonb_array_elements(CASE WHEN \
+     jsonb_typeof(h.metadata->'peripherals') = 'array' THEN h.metadata->'peripherals' ELSE '[]' END) p), '')";
+const HOST_INTERFACES: &str = "coalesce((SELECT string_agg(coalesce(i->>'type', '?'), ', ') \
+     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(h.metadata->'interfaces') = 'array' \
+     THEN h.metadata->'interfaces' ELSE '[]' END) i), '')";
+/// An agent's labels, then its annotations as key=value.
+const AGENT_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
+     SELECT 0 AS k, l.label AS x FROM broker.agent_labels l WHERE l.agent_id = ag.id \
+     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.agent_annotations a WHERE a.agent_id = ag.id) y), '')";
 
 fn spec(entity: Entity) -> Spec {
     match entity {
@@ -303,26 +384,59 @@ fn spec(entity: Entity) -> Spec {
                     text("IP", "coalesce(h.ip_address, '')"),
                     text("SITE", "s.site_id"),
                     text("STATUS", "coalesce(h.status, '')"),
+                    Column {
+                        title: "HEALTH",
+                        kind: Kind::Health,
+                        cell: HOST_HEALTH_CELL,
+                        sort: "CASE WHEN h.status = 'Active' THEN coalesce(h.last_heartbeat, '-infinity') \
+                               ELSE '-infinity' END",
+                        sort_type: "timestamptz",
+                    },
+                    Column {
+                        title: "HEARTBEAT",
+                        kind: Kind::Age,
+                        cell: "coalesce(extract(epoch FROM h.last_heartbeat)::text, '')",
+                        sort: "coalesce(h.last_heartbeat, '-infinity'::timestamptz)",
+                        sort_type: "timestamptz",
+                    },
+                    text("ARCH", "coalesce(h.metadata->>'architecture', '')"),
                     col(
-                        "LAST HEARTBEAT",
-                        "coalesce(to_char(h.last_heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never')",
-                        "coalesce(h.last_heartbeat, '-infinity'::timestamptz)",
-                        "timestamptz",
+                        "CORES",
+                        "coalesce(h.metadata->>'cores', '')",
+                        "CASE WHEN h.metadata->>'cores' ~ '^[0-9]+(\\.[0-9]+)?$' THEN (h.metadata->>'cores')::numeric ELSE -1 END",
+                        "numeric",
                     ),
+                    text("MEMORY", "coalesce(h.metadata->>'memory', '')"),
+                    text("STORAGE", "coalesce(h.metadata->>'storage', '')"),
+                    col("PERIPHERALS", HOST_PERIPHERALS, "", "text"),
+                    col("INTERFACES", HOST_INTERFACES, "", "text"),
                 ]
             },
-            from: "edge.host h JOIN edge.site s ON s.id = h.site_id",
-            live: "",
+            from: "edge.host h JOIN edge.site s ON s.id = h.site_id \
+                   LEFT JOIN edge.orchestrator o ON o.id = s.orchestrator_id",
+            live: "h.deleted_at IS NULL",
             id: "h.id",
             id_type: "uuid",
             default_sort: 0,
             default_descending: false,
             search: 0,
             labels: None,
-            fields: &[],
+            fields: const {
+                &[
+                    health("h.status = 'Active'", "h.last_heartbeat"),
+                    FieldSpec {
+                        name: "status",
+                        expr: "h.status",
+                        how: Match::Exact,
+                        values: &["Active", "Inactive", "Unreachable"],
+                    },
+                    field("site", "s.site_id", Match::Exact),
+                    field("orchestrator", "o.name", Match::Exact),
+                ]
+            },
             facet: None,
             changed: Some("h.updated_at"),
-            base: None,
+            base: Some(("edge.host h", &["s", "o"])),
         },
         Entity::Agents => Spec {
             columns: const {
@@ -330,15 +444,40 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "ag.name"),
                     text("CLUSTER", "ag.cluster_name"),
                     text("STATUS", "ag.status"),
+                    Column {
+                        title: "HEALTH",
+                        kind: Kind::Health,
+                        cell: AGENT_HEALTH_CELL,
+                        sort: "CASE WHEN ag.status = 'ACTIVE' THEN coalesce(ag.last_heartbeat, '-infinity') \
+                               ELSE '-infinity' END",
+                        sort_type: "timestamptz",
+                    },
+                    Column {
+                        title: "HEARTBEAT",
+                        kind: Kind::Age,
+                        cell: "coalesce(extract(epoch FROM ag.last_heartbeat)::text, '')",
+                        sort: "coalesce(ag.last_heartbeat, '-infinity'::timestamptz)",
+                        sort_type: "timestamptz",
+                    },
                     col(
-                        "LAST HEARTBEAT",
-                        "coalesce(to_char(ag.last_heartbeat AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), 'never')",
-                        "coalesce(ag.last_heartbeat, '-infinity'::timestamptz)",
-                        "timestamptz",
+                        "STACKS",
+                        "r.stacks || ' (' || r.by_target || 't ' || r.by_label || 'l ' || r.by_annotation || 'a)'",
+                        "r.stacks",
+                        "integer",
                     ),
+                    col("PENDING", "r.pending::text", "r.pending", "integer"),
+                    Column {
+                        title: "LAST EVENT",
+                        kind: Kind::Age,
+                        cell: "coalesce(extract(epoch FROM r.last_event)::text, '')",
+                        sort: "coalesce(r.last_event, '-infinity'::timestamptz)",
+                        sort_type: "timestamptz",
+                    },
+                    col("FAIL 1H", "r.failures_1h::text", "r.failures_1h", "integer"),
+                    col("LABELS", AGENT_LABELS, "", "text"),
                 ]
             },
-            from: "broker.agents ag",
+            from: "broker.agents ag LEFT JOIN LATERAL fleetdeck.agent_rollup(ag.id) r ON true",
             live: "ag.deleted_at IS NULL",
             id: "ag.id",
             id_type: "uuid",
@@ -349,9 +488,128 @@ fn spec(entity: Entity) -> Spec {
                 labels: ("broker.agent_labels", "agent_id"),
                 annotations: ("broker.agent_annotations", "agent_id"),
             }),
-            fields: &[],
+            fields: const {
+                &[
+                    health("ag.status = 'ACTIVE'", "ag.last_heartbeat"),
+                    FieldSpec { name: "status", expr: "ag.status", how: Match::Exact, values: &["ACTIVE", "INACTIVE"] },
+                    field("cluster", "ag.cluster_name", Match::Exact),
+                ]
+            },
             facet: None,
             changed: Some("ag.updated_at"),
+            base: Some(("broker.agents ag", &["r"])),
+        },
+        Entity::Orchestrators => Spec {
+            columns: const {
+                &[
+                    text("NAME", "coalesce(o.name, '')"),
+                    text("TYPE", "coalesce(o.type, '')"),
+                    text("REGION", "coalesce(o.region, '')"),
+                    col("SITES", "hc.sites::text", "hc.sites", "bigint"),
+                    col("HOSTS", "hc.hosts::text", "hc.hosts", "bigint"),
+                    col("HEALTHY", "hc.healthy::text", "hc.healthy", "bigint"),
+                    col("STALE", "hc.stale::text", "hc.stale", "bigint"),
+                    col("OFFLINE", "hc.offline::text", "hc.offline", "bigint"),
+                    text("ENDPOINT", "coalesce(o.api_endpoint, '')"),
+                ]
+            },
+            from: "edge.orchestrator o LEFT JOIN LATERAL (\
+                   SELECT count(DISTINCT s.id) AS sites, count(h.id) AS hosts, \
+                   count(h.id) FILTER (WHERE h.status = 'Active' \
+                       AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
+                   count(h.id) FILTER (WHERE h.status = 'Active' \
+                       AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
+                       AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
+                   count(h.id) FILTER (WHERE NOT coalesce(h.status = 'Active' \
+                       AND h.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline \
+                   FROM edge.site s LEFT JOIN edge.host h ON h.site_id = s.id AND h.deleted_at IS NULL \
+                   WHERE s.orchestrator_id = o.id) hc ON true",
+            live: "",
+            id: "o.id",
+            id_type: "uuid",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+            fields: &[],
+            facet: None,
+            changed: None,
+            base: Some(("edge.orchestrator o", &["hc"])),
+        },
+        Entity::Sites => Spec {
+            columns: const {
+                &[
+                    text("SITE", "s.site_id"),
+                    text("NAME", "coalesce(s.name, '')"),
+                    text("LOCATION", "coalesce(s.location, '')"),
+                    text("ORCHESTRATOR", "coalesce(o.name, '')"),
+                    col("HOSTS", "hc.hosts::text", "hc.hosts", "bigint"),
+                    col("HEALTHY", "hc.healthy::text", "hc.healthy", "bigint"),
+                    col("STALE", "hc.stale::text", "hc.stale", "bigint"),
+                    col("OFFLINE", "hc.offline::text", "hc.offline", "bigint"),
+                ]
+            },
+            from: "edge.site s LEFT JOIN edge.orchestrator o ON o.id = s.orchestrator_id LEFT JOIN LATERAL (\
+                   SELECT count(*) AS hosts, \
+                   count(*) FILTER (WHERE h.status = 'Active' \
+                       AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
+                   count(*) FILTER (WHERE h.status = 'Active' \
+                       AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
+                       AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
+                   count(*) FILTER (WHERE NOT coalesce(h.status = 'Active' \
+                       AND h.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline \
+                   FROM edge.host h WHERE h.site_id = s.id AND h.deleted_at IS NULL) hc ON true",
+            live: "",
+            id: "s.id",
+            id_type: "uuid",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+            fields: const { &[field("orchestrator", "o.name", Match::Exact)] },
+            facet: None,
+            changed: None,
+            base: Some(("edge.site s", &["o", "hc"])),
+        },
+        Entity::Clusters => Spec {
+            columns: const {
+                &[
+                    text("CLUSTER", "c.cluster_name"),
+                    col("AGENTS", "c.agents::text", "c.agents", "bigint"),
+                    col("ACTIVE", "c.active::text", "c.active", "bigint"),
+                    col("HEALTHY", "c.healthy::text", "c.healthy", "bigint"),
+                    col("STALE", "c.stale::text", "c.stale", "bigint"),
+                    col("OFFLINE", "c.offline::text", "c.offline", "bigint"),
+                    Column {
+                        title: "LAST HEARTBEAT",
+                        kind: Kind::Age,
+                        cell: "coalesce(extract(epoch FROM c.last_heartbeat)::text, '')",
+                        sort: "coalesce(c.last_heartbeat, '-infinity'::timestamptz)",
+                        sort_type: "timestamptz",
+                    },
+                ]
+            },
+            from: "(SELECT ag.cluster_name, count(*) AS agents, \
+                   count(*) FILTER (WHERE ag.status = 'ACTIVE') AS active, \
+                   count(*) FILTER (WHERE ag.status = 'ACTIVE' \
+                       AND ag.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
+                   count(*) FILTER (WHERE ag.status = 'ACTIVE' \
+                       AND ag.last_heartbeat <= {now} - interval '{stale} seconds' \
+                       AND ag.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
+                   count(*) FILTER (WHERE NOT coalesce(ag.status = 'ACTIVE' \
+                       AND ag.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline, \
+                   max(ag.last_heartbeat) AS last_heartbeat \
+                   FROM broker.agents ag WHERE ag.deleted_at IS NULL GROUP BY ag.cluster_name) c",
+            live: "",
+            id: "c.cluster_name",
+            id_type: "text",
+            default_sort: 0,
+            default_descending: false,
+            search: 0,
+            labels: None,
+            fields: &[],
+            facet: None,
+            changed: None,
             base: None,
         },
         Entity::Stacks => Spec {
@@ -432,14 +690,30 @@ fn spec(entity: Entity) -> Spec {
             default_descending: true,
             search: 1,
             labels: None,
-            fields: &[
-                FieldSpec { name: "status", expr: "e.status", how: Match::Exact },
-                FieldSpec { name: "agent", expr: "a.name", how: Match::Contains },
-                FieldSpec { name: "workflow", expr: "w.name", how: Match::Contains },
-                FieldSpec { name: "framework", expr: "w.framework", how: Match::Exact },
-                FieldSpec { name: "org", expr: "coalesce(o.name, '')", how: Match::Contains },
-                FieldSpec { name: "since", expr: "e.started_at", how: Match::Since },
-            ],
+            fields: const {
+                &[
+                    FieldSpec {
+                        name: "status",
+                        expr: "e.status",
+                        how: Match::Exact,
+                        values: &[
+                            "queued",
+                            "pending",
+                            "running",
+                            "paused",
+                            "completed",
+                            "failed",
+                            "cancelled",
+                            "timeout",
+                        ],
+                    },
+                    field("agent", "a.name", Match::Contains),
+                    field("workflow", "w.name", Match::Contains),
+                    field("framework", "w.framework", Match::Exact),
+                    field("org", "coalesce(o.name, '')", Match::Contains),
+                    field("since", "e.started_at", Match::Since),
+                ]
+            },
             facet: Some("e.status"),
             changed: Some("e.updated_at"),
             base: Some(("platform.workflow_executions e", &["w", "a", "o"])),
@@ -455,6 +729,11 @@ pub fn columns(entity: Entity) -> Vec<&'static str> {
 /// How each column is drawn.
 pub fn kinds(entity: Entity) -> Vec<Kind> {
     spec(entity).columns.iter().map(|c| c.kind).collect()
+}
+
+/// Which columns can be sorted on.
+pub fn sortable(entity: Entity) -> Vec<bool> {
+    spec(entity).columns.iter().map(|c| !c.sort.is_empty()).collect()
 }
 
 /// The `key=value` filters a list accepts.
@@ -480,29 +759,33 @@ fn push_conditions(
     skip_field: Option<&str>,
 ) -> Result<()> {
     let filter = &query.filter;
+    let t = |sql: &str| clocked(sql, query);
     qb.push(" WHERE true");
     for (name, value) in &query.fields {
         if Some(name.as_str()) == skip_field {
             continue;
         }
-        let field = check_field(s, name, value)?;
+        let (field, value) = check_field(s, name, value)?;
         match field.how {
             Match::Exact => {
-                qb.push(format!(" AND {} = ", field.expr)).push_bind(value.clone());
+                qb.push(format!(" AND {} = ", field.expr)).push_bind(value);
             }
             Match::Contains => {
-                qb.push(format!(" AND strpos(lower({}), lower(", field.expr)).push_bind(value.clone()).push(")) > 0");
+                qb.push(format!(" AND strpos(lower({}), lower(", field.expr)).push_bind(value).push(")) > 0");
             }
             Match::Since => {
-                let secs = since_seconds(value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
+                let secs = since_seconds(&value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
                 qb.push(format!(" AND {} >= now() - make_interval(secs => ", field.expr)).push_bind(secs).push(")");
+            }
+            Match::Health { active, heartbeat } => {
+                qb.push(" AND ").push(t(&health_condition(active, heartbeat, &value)));
             }
         }
     }
     if !s.live.is_empty() {
         qb.push(" AND ").push(s.live);
     }
-    let search = s.columns[s.search].cell;
+    let search = t(s.columns[s.search].cell);
     match filter {
         Filter::None => {}
         Filter::Fuzzy(q) => {
@@ -542,7 +825,8 @@ fn push_conditions(
     Ok(())
 }
 
-fn check_field<'a>(s: &'a Spec, name: &str, value: &str) -> Result<&'a FieldSpec> {
+/// The field filter `name` and its value in canonical spelling, or what is wrong with them.
+fn check_field<'a>(s: &'a Spec, name: &str, value: &str) -> Result<(&'a FieldSpec, String)> {
     let field = s.fields.iter().find(|f| f.name == name).ok_or_else(|| Error::Invalid {
         field: name.to_string(),
         reason: if s.fields.is_empty() {
@@ -554,14 +838,16 @@ fn check_field<'a>(s: &'a Spec, name: &str, value: &str) -> Result<&'a FieldSpec
     if value.is_empty() {
         return Err(Error::Invalid { field: name.to_string(), reason: "the value is empty".into() });
     }
-    if field.name == "status" && value.parse::<crate::domain::execution::ExecutionStatus>().is_err() {
-        let all: Vec<&str> = crate::domain::execution::ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect();
-        return Err(Error::Invalid {
-            field: name.to_string(),
-            reason: format!("{value:?} is not a status (one of {})", all.join(", ")),
-        });
+    if field.values.is_empty() {
+        return Ok((field, value.to_string()));
     }
-    Ok(field)
+    match field.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
+        Some(v) => Ok((field, v.to_string())),
+        None => Err(Error::Invalid {
+            field: name.to_string(),
+            reason: format!("{value:?} is not a {name} (one of {})", field.values.join(", ")),
+        }),
+    }
 }
 
 /// `90s`, `15m`, `2h`, `7d` → seconds.
@@ -575,7 +861,7 @@ pub fn since_seconds(text: &str) -> std::result::Result<f64, String> {
 pub fn check_fields(entity: Entity, fields: &[(String, String)]) -> Result<()> {
     let s = spec(entity);
     for (name, value) in fields {
-        let f = check_field(&s, name, value)?;
+        let (f, _) = check_field(&s, name, value)?;
         if f.how == Match::Since {
             since_seconds(value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
         }
@@ -605,14 +891,38 @@ fn count_from(s: &Spec, query: &Query) -> &'static str {
     }
 }
 
-/// Read one page (at most `limit` rows, in display order), the total under the filter, and how
-/// many of `query.marked` pass the filter.
-pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
-    let s = spec(entity);
+/// The column a query sorts on, if it exists and can be sorted on.
+fn sort_column<'a>(s: &'a Spec, query: &Query) -> Result<&'a Column> {
     let column = s.columns.get(query.sort).ok_or_else(|| Error::Invalid {
         field: "sort".into(),
         reason: format!("no column {} (the list has {})", query.sort, s.columns.len()),
     })?;
+    if column.sort.is_empty() {
+        return Err(Error::Invalid { field: "sort".into(), reason: format!("{} cannot be sorted on", column.title) });
+    }
+    Ok(column)
+}
+
+/// The SELECT list of a page or delta: sort key, id and cells as text, from the list's tables.
+fn select(s: &Spec, column: &Column, query: &Query, extra: &str) -> String {
+    let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
+    clocked(
+        &format!(
+            "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[]{extra} FROM {from}",
+            sort = column.sort,
+            id = s.id,
+            cells = cells.join(", "),
+            from = s.from,
+        ),
+        query,
+    )
+}
+
+/// Read one page (at most `limit` rows, in display order), the total under the filter, and how
+/// many of `query.marked` pass the filter.
+pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
+    let s = spec(entity);
+    let column = sort_column(&s, query)?;
     // Display order and its reverse; "forward" walks the display order.
     let (fwd, back, after, before, from) =
         if query.descending { ("DESC", "ASC", "<", ">", "<=") } else { ("ASC", "DESC", ">", "<", ">=") };
@@ -623,14 +933,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
         PageAt::From(_) => (from, fwd, false),
         PageAt::Before(_) => (before, back, true),
     };
-    let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
-    let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[] FROM {from}",
-        sort = column.sort,
-        id = s.id,
-        cells = cells.join(", "),
-        from = s.from,
-    ));
+    let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, ""));
     push_conditions(&mut qb, &s, query, None)?;
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
         qb.push(format!(" AND ({}, {}) {condition} (", column.sort, s.id))
@@ -643,7 +946,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
     let rows = async {
         qb.build_query_as::<(Option<String>, String, Vec<String>)>().fetch_all(pool).await.map_err(Error::from)
     };
-    let counted = count_from(&s, query);
+    let counted = clocked(count_from(&s, query), query);
     // The total and the status counts run beside the page, each on its own connection. With a
     // status header the total is its sum (or the count of the status shown).
     let totals = async {
@@ -667,9 +970,12 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
                     None => sqlx::query_scalar("SELECT now()").fetch_one(pool).await?,
                 };
                 let facets: Vec<(String, i64)> = found.into_iter().map(|(k, n, _)| (k, n)).collect();
-                let shown = skip.and_then(|name| query.fields.iter().find(|(k, _)| k == name)).map(|(_, v)| v);
+                let shown = skip
+                    .and_then(|name| query.fields.iter().find(|(k, _)| k == name))
+                    .and_then(|(k, v)| check_field(&s, k, v).ok())
+                    .map(|(_, v)| v);
                 let total = match shown {
-                    Some(v) => facets.iter().find(|(k, _)| k == v).map(|(_, n)| *n).unwrap_or(0),
+                    Some(v) => facets.iter().find(|(k, _)| *k == v).map(|(_, n)| *n).unwrap_or(0),
                     None => facets.iter().map(|(_, n)| n).sum(),
                 };
                 Ok((total, facets, seen_at))
@@ -680,7 +986,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
         if query.marked.is_empty() {
             return Ok(0);
         }
-        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", s.from));
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {counted}"));
         push_conditions(&mut qb, &s, query, None)?;
         qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
         Ok::<i64, Error>(qb.build_query_scalar().fetch_one(pool).await?)
@@ -736,19 +1042,9 @@ pub async fn delta(
 ) -> Result<Delta> {
     let s = spec(entity);
     let Some(changed) = s.changed else { return Ok(Delta::default()) };
-    let column = s.columns.get(query.sort).ok_or_else(|| Error::Invalid {
-        field: "sort".into(),
-        reason: format!("no column {} (the list has {})", query.sort, s.columns.len()),
-    })?;
+    let column = sort_column(&s, query)?;
     let (from_op, to_op) = if query.descending { ("<=", ">=") } else { (">=", "<=") };
-    let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
-    let mut qb = QueryBuilder::<Postgres>::new(format!(
-        "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[], now() FROM {from}",
-        sort = column.sort,
-        id = s.id,
-        cells = cells.join(", "),
-        from = s.from,
-    ));
+    let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, ", now()"));
     push_conditions(&mut qb, &s, query, None)?;
     let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
     qb.push(format!(" AND {changed} > ")).push_bind(since);

@@ -22,10 +22,12 @@ use super::theme::Theme;
 use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
 use super::widgets::table::{self, Decor, TableState};
 use super::workers::{Command, DeltaRequest, Outcome, PageRequest, Reply, Request};
-use crate::domain::broker::StackDraft;
+use crate::domain::broker::{parse_annotations, parse_labels, StackDraft};
 use crate::domain::execution::{ExecutionStatus, Verb};
 use crate::domain::filter::Filter;
+use crate::domain::health::{Health, Thresholds};
 use crate::domain::text::sanitize_cell;
+use crate::service::fleet::{Deletable, Summary, Tags};
 use crate::service::listing::{self, Entity, PageAt, Query};
 
 /// The four panes, in tab order.
@@ -63,7 +65,7 @@ impl Tab {
     pub fn views(self) -> &'static [Entity] {
         match self {
             Tab::Marketplace => &[Entity::Packages, Entity::Apps, Entity::Solutions, Entity::Instances],
-            Tab::Fleet => &[Entity::Hosts, Entity::Agents],
+            Tab::Fleet => &[Entity::Hosts, Entity::Agents, Entity::Orchestrators, Entity::Sites, Entity::Clusters],
             Tab::Rollouts => &[Entity::Stacks],
             Tab::Executions => &[Entity::Executions],
         }
@@ -87,6 +89,9 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("exec", "", "Executions"),
     ("hosts", "", "Fleet: hosts"),
     ("agents", "", "Fleet: cluster agents"),
+    ("orchestrators", "", "Fleet: orchestrators (enter: their sites)"),
+    ("sites", "", "Fleet: sites (enter: their hosts)"),
+    ("clusters", "", "Fleet: clusters (enter: their agents)"),
     ("stacks", "", "Rollouts: stacks"),
     ("pkgs", "", "Marketplace: Helm charts"),
     ("apps", "", "Marketplace: edge apps"),
@@ -210,6 +215,72 @@ pub enum Mode {
 pub enum Pending {
     Executions { verb: Verb, ids: Vec<Uuid> },
     Fleet { entity: Entity, active: bool, ids: Vec<Uuid> },
+    Delete { what: Deletable, ids: Vec<Uuid> },
+}
+
+/// What the open form is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormFor {
+    NewStack,
+    /// An agent's labels and annotations, as they were when the form opened.
+    AgentTags {
+        agent: Uuid,
+        expected: Tags,
+    },
+}
+
+/// Samples of the fleet's healthy share kept for the sparkline; when full, neighbours merge.
+pub const SPARK_SAMPLES: usize = 240;
+
+/// The Fleet pane's summary header: the last counts and the healthy share since the start.
+#[derive(Debug, Clone, Default)]
+pub struct FleetHealth {
+    pub summary: Option<Summary>,
+    pub pending: bool,
+    pub asked: Option<DateTime<Utc>>,
+    /// Healthy per cent of hosts and agents together, oldest first.
+    pub samples: Vec<u64>,
+    /// How many reads each sample stands for (doubles when the samples merge).
+    pub per_sample: usize,
+    /// Reads folded into the newest sample so far.
+    folded: usize,
+}
+
+impl FleetHealth {
+    /// Add a reading: a new sample, or folded into the newest one once samples stand for several
+    /// reads; when the samples are full, each pair merges into one.
+    pub fn record(&mut self, percent: u64) {
+        let per = self.per_sample.max(1);
+        if self.folded > 0 && self.folded < per {
+            if let Some(last) = self.samples.last_mut() {
+                let n = self.folded as u64;
+                *last = (*last * n + percent) / (n + 1);
+                self.folded += 1;
+                return;
+            }
+        }
+        if self.samples.len() >= SPARK_SAMPLES {
+            self.samples = self.samples.chunks(2).map(|c| c.iter().sum::<u64>() / c.len() as u64).collect();
+            self.per_sample = per * 2;
+        }
+        self.samples.push(percent);
+        self.folded = 1;
+    }
+
+    /// The samples squeezed into `width` columns (averaged), for drawing.
+    pub fn series(&self, width: usize) -> Vec<u64> {
+        if width == 0 || self.samples.len() <= width {
+            return self.samples.clone();
+        }
+        let n = self.samples.len();
+        (0..width)
+            .map(|i| {
+                let (a, b) = (i * n / width, ((i + 1) * n / width).max(i * n / width + 1));
+                let chunk = &self.samples[a..b.min(n)];
+                chunk.iter().sum::<u64>() / chunk.len().max(1) as u64
+            })
+            .collect()
+    }
 }
 
 /// The connection as the status bar shows it.
@@ -235,10 +306,17 @@ enum Awaiting {
     StackForm,
     /// The execution detail of this id.
     Detail(Uuid),
+    /// The fleet's health counts.
+    FleetSummary,
+    /// An agent's labels and annotations, to open the form.
+    OpenTagsForm,
+    /// The answer to the labels form.
+    TagsForm,
 }
 
-/// A clickable spot of the status header: (row, first column, end column, status or all).
-type Spot = (u16, u16, u16, Option<String>);
+/// A clickable spot of the status header: (row, first column, end column, the list it filters
+/// (None: the one shown), status or health, or all).
+type Spot = (u16, u16, u16, Option<Entity>, Option<String>);
 
 /// Everything the screen shows.
 #[derive(Debug, Clone)]
@@ -266,6 +344,14 @@ pub struct App {
     /// Times are shown in this offset (the local one; UTC in tests).
     pub offset: FixedOffset,
     pub refresh_every: Duration,
+    /// Where healthy ends and stale and offline begin.
+    pub thresholds: Thresholds,
+    /// The Fleet pane's summary header.
+    pub fleet: FleetHealth,
+    /// What the open form is for.
+    pub form_for: FormFor,
+    /// The lists the Fleet pane drilled down from (orchestrators → sites → hosts), innermost last.
+    pub drill: Vec<Entity>,
     /// Requests for the workers, taken by the loop after each update.
     pub outbox: Vec<Request>,
     lists: HashMap<Entity, List>,
@@ -301,6 +387,10 @@ impl App {
             now: DateTime::<Utc>::UNIX_EPOCH,
             offset: Utc.fix(),
             refresh_every: Duration::from_secs(2),
+            thresholds: Thresholds::default(),
+            fleet: FleetHealth::default(),
+            form_for: FormFor::NewStack,
+            drill: Vec::new(),
             outbox: Vec::new(),
             lists: Entity::ALL.into_iter().map(|e| (e, List::new(e))).collect(),
             views: [0; 4],
@@ -334,6 +424,15 @@ impl App {
 
     pub fn with_refresh(mut self, every: Duration) -> App {
         self.refresh_every = every;
+        self
+    }
+
+    /// Health by these thresholds (the `[health]` settings).
+    pub fn with_thresholds(mut self, t: Thresholds) -> App {
+        self.thresholds = t;
+        for list in self.lists.values_mut() {
+            list.query.health = t;
+        }
         self
     }
 
@@ -375,7 +474,10 @@ impl App {
 
     /// Ask for a page of the current list.
     fn request(&mut self, at: PageAt) {
+        let now = self.now;
         let list = self.list_mut();
+        // Health is judged by the clock the cells are drawn with.
+        list.query.at = Some(now);
         list.generation += 1;
         list.pending = true;
         list.query.marked = list.marks.iter().cloned().collect();
@@ -407,6 +509,7 @@ impl App {
         };
         let Some((since, window)) = delta else { return self.refresh() };
         let list = self.list_mut();
+        list.query.at = Some(now);
         list.generation += 1;
         list.pending = true;
         let request =
@@ -471,7 +574,26 @@ impl App {
                 self.request(PageAt::First);
             }
         }
+        self.poll_fleet();
         self.sync_detail();
+    }
+
+    /// Count the fleet's health: every refresh while the Fleet pane shows, every 15 s otherwise
+    /// (the sparkline covers the whole session). One read in flight.
+    fn poll_fleet(&mut self) {
+        if self.fleet.pending {
+            return;
+        }
+        let every = if self.tab == Tab::Fleet { self.refresh_every } else { Duration::from_secs(15) };
+        let due = match self.fleet.asked {
+            None => true,
+            Some(at) => (self.now - at).to_std().map(|d| d >= every).unwrap_or(true),
+        };
+        if due {
+            self.fleet.pending = true;
+            self.fleet.asked = Some(self.now);
+            self.call(Command::FleetSummary(self.thresholds, self.now), Awaiting::FleetSummary);
+        }
     }
 
     /// A worker answered.
@@ -645,6 +767,44 @@ impl App {
                     form.busy = false;
                     match field.as_deref() {
                         Some(f @ ("name" | "generator" | "labels" | "annotations")) => form.set_error(f, message),
+                        _ => form.banner = Some(message),
+                    }
+                }
+                _ => self.toast(message, true),
+            },
+            (Awaiting::FleetSummary, Outcome::FleetSummary(summary)) => {
+                self.fleet.pending = false;
+                self.fleet.record(summary.healthy_percent());
+                self.fleet.summary = Some(summary);
+            }
+            (Awaiting::FleetSummary, Outcome::Failed { message, .. }) => {
+                // The lists say it when the database is gone; keep the last counts.
+                self.fleet.pending = false;
+                tracing::debug!(%message, "fleet summary failed");
+            }
+            (Awaiting::OpenTagsForm, Outcome::AgentTags { agent, name, tags }) => {
+                let labels = tags.labels.join("\n");
+                let annotations: Vec<String> = tags.annotations.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                self.form_for = FormFor::AgentTags { agent, expected: tags };
+                self.mode = Mode::Form(Box::new(Form::new(
+                    format!("Labels of {}", sanitize_cell(&name, 60)),
+                    vec![
+                        Field::text("labels", "Labels", "one per line, 1–64 characters").with_value(&labels),
+                        Field::text("annotations", "Annotations", "key=value, one per line, no spaces")
+                            .with_value(&annotations.join("\n")),
+                    ],
+                )));
+            }
+            (Awaiting::TagsForm, Outcome::Done(message)) => {
+                self.mode = Mode::Normal;
+                self.toast(message, false);
+                self.refresh();
+            }
+            (Awaiting::TagsForm, Outcome::Failed { message, field }) => match &mut self.mode {
+                Mode::Form(form) => {
+                    form.busy = false;
+                    match field.as_deref() {
+                        Some(f @ ("labels" | "annotations")) => form.set_error(f, message),
                         _ => form.banner = Some(message),
                     }
                 }
@@ -831,6 +991,9 @@ impl App {
     }
 
     fn submit_form(&mut self) {
+        if let FormFor::AgentTags { agent, expected } = self.form_for.clone() {
+            return self.submit_tags(agent, expected);
+        }
         let readonly = self.readonly;
         let Mode::Form(form) = &mut self.mode else { return };
         if form.busy {
@@ -864,6 +1027,36 @@ impl App {
         };
         form.busy = true;
         self.call(Command::CreateStack { stack, generator, dry_run }, Awaiting::StackForm);
+    }
+
+    /// Check the labels form by the domain rules (each problem under its field), then save.
+    fn submit_tags(&mut self, agent: Uuid, expected: Tags) {
+        let readonly = self.readonly;
+        let Mode::Form(form) = &mut self.mode else { return };
+        if form.busy {
+            return;
+        }
+        form.clear_errors();
+        if readonly {
+            form.banner = Some("read-only mode: editing labels is disabled (:readonly turns it off)".into());
+            return;
+        }
+        let labels = parse_labels(&form.value("labels"));
+        let annotations = parse_annotations(&form.value("annotations"));
+        let (labels, annotations) = match (labels, annotations) {
+            (Ok(l), Ok(a)) => (l, a),
+            (l, a) => {
+                if let Err(e) = l {
+                    form.set_error("labels", e);
+                }
+                if let Err(e) = a {
+                    form.set_error("annotations", e);
+                }
+                return;
+            }
+        };
+        form.busy = true;
+        self.call(Command::SetAgentTags { agent, expected, new: Tags { labels, annotations } }, Awaiting::TagsForm);
     }
 
     fn confirm_key(&mut self, key: KeyEvent) {
@@ -903,6 +1096,7 @@ impl App {
                     Pending::Fleet { entity, active, ids } => {
                         self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast)
                     }
+                    Pending::Delete { what, ids } => self.call(Command::Delete { what, ids, reason }, Awaiting::Toast),
                 }
             }
         }
@@ -1019,6 +1213,9 @@ impl App {
             "exec" => Some(Entity::Executions),
             "hosts" => Some(Entity::Hosts),
             "agents" => Some(Entity::Agents),
+            "orchestrators" => Some(Entity::Orchestrators),
+            "sites" => Some(Entity::Sites),
+            "clusters" => Some(Entity::Clusters),
             "stacks" => Some(Entity::Stacks),
             "pkgs" => Some(Entity::Packages),
             "apps" => Some(Entity::Apps),
@@ -1038,6 +1235,7 @@ impl App {
             if let Err(e) = listing::check_fields(e, &fields) {
                 return self.toast(format!(":{name}: {e}"), true);
             }
+            self.drill.clear();
             self.show(e);
             if self.list().query.fields != fields {
                 self.list_mut().query.fields = fields;
@@ -1074,7 +1272,8 @@ impl App {
 
     fn sort_by_letter(&mut self, c: char) {
         let columns = listing::columns(self.entity());
-        let Some(i) = columns.iter().position(|t| t.starts_with(c)) else { return };
+        let sortable = listing::sortable(self.entity());
+        let Some(i) = columns.iter().zip(&sortable).position(|(t, ok)| *ok && t.starts_with(c)) else { return };
         let list = self.list_mut();
         if list.query.sort == i {
             list.query.descending = !list.query.descending;
@@ -1232,15 +1431,17 @@ impl App {
                     .header_spots
                     .borrow()
                     .iter()
-                    .any(|(y, a, b, _)| *y == mouse.row && (*a..*b).contains(&mouse.column)) =>
+                    .any(|(y, a, b, _, _)| *y == mouse.row && (*a..*b).contains(&mouse.column)) =>
             {
-                let status = self
+                let spot = self
                     .header_spots
                     .borrow()
                     .iter()
-                    .find(|(y, a, b, _)| *y == mouse.row && (*a..*b).contains(&mouse.column))
-                    .and_then(|(_, _, _, s)| s.clone());
-                self.set_status_field(status);
+                    .find(|(y, a, b, _, _)| *y == mouse.row && (*a..*b).contains(&mouse.column))
+                    .map(|(_, _, _, e, s)| (*e, s.clone()));
+                if let Some((entity, status)) = spot {
+                    self.header_pick(entity, status);
+                }
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 let t = self.table_area.get();
@@ -1301,9 +1502,14 @@ impl App {
                 }
             }
             Action::SortNext => {
-                let columns = self.list().table.columns.len();
+                let sortable = listing::sortable(self.entity());
+                let n = sortable.len().max(1);
                 let list = self.list_mut();
-                list.query.sort = (list.query.sort + 1) % columns.max(1);
+                let mut next = (list.query.sort + 1) % n;
+                while !sortable.get(next).copied().unwrap_or(true) && next != list.query.sort {
+                    next = (next + 1) % n;
+                }
+                list.query.sort = next;
                 list.query.descending = false;
                 self.requery();
             }
@@ -1315,7 +1521,9 @@ impl App {
             Action::Mark => self.mark(),
             Action::MarkRange => self.mark_range(),
             Action::Open => {
-                self.detail = if self.detail == Detail::Closed { Detail::Split } else { Detail::Closed };
+                if !self.drill_down() {
+                    self.detail = if self.detail == Detail::Closed { Detail::Split } else { Detail::Closed };
+                }
             }
             Action::Zoom => {
                 self.detail = if self.detail == Detail::Zoomed { Detail::Split } else { Detail::Zoomed };
@@ -1328,16 +1536,20 @@ impl App {
                 }
             }
             Action::StatusNext | Action::StatusPrev => {
-                if listing::has_facet(self.entity()) {
-                    let all: Vec<Option<&str>> =
-                        std::iter::once(None).chain(ExecutionStatus::ALL.iter().map(|s| Some(s.as_str()))).collect();
-                    let current = self.status_field();
-                    let i = all.iter().position(|s| s.map(str::to_string) == current).unwrap_or(0);
-                    let n = all.len();
-                    let next = if action == Action::StatusNext { (i + 1) % n } else { (i + n - 1) % n };
-                    self.set_status_field(all[next].map(str::to_string));
-                }
+                let values: Vec<&str> = match self.header_field() {
+                    Some("status") => ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect(),
+                    Some(_) => Health::ALL.iter().map(|h| h.as_str()).collect(),
+                    None => return,
+                };
+                let all: Vec<Option<&str>> = std::iter::once(None).chain(values.into_iter().map(Some)).collect();
+                let current = self.status_field();
+                let i = all.iter().position(|s| s.map(str::to_string) == current).unwrap_or(0);
+                let n = all.len();
+                let next = if action == Action::StatusNext { (i + 1) % n } else { (i + n - 1) % n };
+                self.set_status_field(all[next].map(str::to_string));
             }
+            Action::EditLabels => self.edit_labels(),
+            Action::Delete => self.delete(),
             Action::Activate => self.fleet_verb(true),
             Action::Deactivate => self.fleet_verb(false),
             Action::Pause => self.execution_verb(Verb::Pause),
@@ -1358,18 +1570,102 @@ impl App {
         }
     }
 
-    /// The `status=` filter of the current list, if any.
+    /// The field the header's counts filter the current list by: executions by status, hosts
+    /// and agents by health.
+    fn header_field(&self) -> Option<&'static str> {
+        match self.entity() {
+            Entity::Executions => Some("status"),
+            Entity::Hosts | Entity::Agents => Some("health"),
+            _ => None,
+        }
+    }
+
+    /// The header's filter of the current list (`status=` or `health=`), if any.
     fn status_field(&self) -> Option<String> {
-        self.list().query.fields.iter().find(|(k, _)| k == "status").map(|(_, v)| v.clone())
+        let field = self.header_field()?;
+        self.list().query.fields.iter().find(|(k, _)| k == field).map(|(_, v)| v.clone())
     }
 
     fn set_status_field(&mut self, status: Option<String>) {
+        let Some(field) = self.header_field() else { return };
         let list = self.list_mut();
-        list.query.fields.retain(|(k, _)| k != "status");
+        list.query.fields.retain(|(k, _)| k != field);
         if let Some(s) = status {
-            list.query.fields.insert(0, ("status".into(), s));
+            list.query.fields.insert(0, (field.into(), s));
         }
         self.requery();
+    }
+
+    /// Enter on an orchestrator, a site or a cluster: show its sites, hosts or agents. False when
+    /// the list does not drill down.
+    fn drill_down(&mut self) -> bool {
+        let (child, field) = match self.entity() {
+            Entity::Orchestrators => (Entity::Sites, "orchestrator"),
+            Entity::Sites => (Entity::Hosts, "site"),
+            Entity::Clusters => (Entity::Agents, "cluster"),
+            _ => return false,
+        };
+        let parent = self.entity();
+        let Some(value) = self.list().table.selected_row().and_then(|r| r.cells.first().cloned()) else { return true };
+        if value.is_empty() {
+            self.toast(format!("this {} has no name to look its children up by", parent.title().to_lowercase()), true);
+            return true;
+        }
+        self.drill.retain(|e| *e != parent && *e != child);
+        self.drill.push(parent);
+        self.show(child);
+        let list = self.list_mut();
+        list.query.fields = vec![(field.to_string(), value)];
+        list.query.filter = Filter::None;
+        list.filter_text.clear();
+        self.requery();
+        true
+    }
+
+    /// Open the labels form of the selected agent (after reading its labels).
+    fn edit_labels(&mut self) {
+        if self.entity() != Entity::Agents {
+            return;
+        }
+        if self.readonly {
+            return self.toast("read-only mode: editing labels is disabled (:readonly turns it off)".into(), true);
+        }
+        let Some(agent) = self.list().table.selected_row().and_then(|r| r.cursor.id.parse::<Uuid>().ok()) else {
+            return self.toast("no agent selected".into(), true);
+        };
+        self.call(Command::AgentTags(agent), Awaiting::OpenTagsForm);
+    }
+
+    /// Soft-delete the selected or marked agents or hosts, after a confirmation with a reason.
+    fn delete(&mut self) {
+        let what = match self.entity() {
+            Entity::Agents => Deletable::Agent,
+            Entity::Hosts => Deletable::Host,
+            _ => return,
+        };
+        if self.readonly {
+            return self.toast("read-only mode: delete is disabled (:readonly turns it off)".into(), true);
+        }
+        let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
+        let noun = what.noun();
+        let question = match ids.len() {
+            0 => return self.toast("nothing selected".into(), true),
+            1 => format!("Delete 1 {noun}? It leaves every list; the row stays for the record. Give a reason below."),
+            n => format!("Delete {n} marked {noun}s? They leave every list; the rows stay for the record."),
+        };
+        self.mode = Mode::Confirm(Box::new(Confirm::new("Delete", question, "Delete")), Pending::Delete { what, ids });
+    }
+
+    /// A count of a header was picked: show its list (the Fleet header counts hosts and agents)
+    /// filtered by it, or unfiltered for "all".
+    fn header_pick(&mut self, entity: Option<Entity>, status: Option<String>) {
+        if let Some(e) = entity {
+            if e != self.entity() {
+                self.drill.clear();
+                self.show(e);
+            }
+        }
+        self.set_status_field(status);
     }
 
     fn switch(&mut self, tab: Tab) {
@@ -1392,6 +1688,10 @@ impl App {
         } else if !self.list().query.fields.is_empty() {
             self.list_mut().query.fields.clear();
             self.requery();
+            // Back up the drill-down: the list it came from, as it was.
+            if let Some(parent) = self.drill.pop() {
+                self.show(parent);
+            }
         } else if !self.list().marks.is_empty() {
             let list = self.list_mut();
             list.marks.clear();
@@ -1453,6 +1753,11 @@ impl App {
                 self.draw_status_header(frame, h, list);
                 Some(rest)
             }
+            Some(t) if self.tab == Tab::Fleet && t.height > 4 => {
+                let [h, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(t);
+                self.draw_fleet_header(frame, h);
+                Some(rest)
+            }
             other => other,
         };
         if let Some(t) = table_area {
@@ -1469,6 +1774,8 @@ impl App {
                 search_column: listing::search_column(list.entity),
                 kinds: &listing::kinds(list.entity),
                 now: self.now.timestamp_millis() as f64 / 1000.0,
+                clock: self.now,
+                thresholds: &self.thresholds,
             };
             table::draw(frame, t, &list.table, &decor, &self.theme);
         }
@@ -1504,12 +1811,59 @@ impl App {
         for (status, text, style) in items {
             let width = text.chars().count() as u16;
             let on = status.as_deref() == selected;
-            spots.push((area.y, x, x + width, status));
+            spots.push((area.y, x, x + width, None, status));
             spans.push(Span::styled(text, if on { self.theme.row_selected } else { style }));
             spans.push(Span::styled("│", self.theme.border));
             x += width + 1;
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    }
+
+    /// The Fleet pane's header: hosts and agents by health (each count picks that list and
+    /// health; `f`/`F` cycle the health of the list shown) and the healthy share since the start.
+    fn draw_fleet_header(&self, frame: &mut Frame, area: Rect) {
+        let Some(summary) = &self.fleet.summary else {
+            frame.render_widget(Paragraph::new(Line::styled(" counting the fleet…", self.theme.muted)), area);
+            return;
+        };
+        let current = self.entity();
+        let selected = self.status_field();
+        let mut spans = Vec::new();
+        let mut x = area.x;
+        let mut spots = self.header_spots.borrow_mut();
+        for (entity, name, c) in [(Entity::Hosts, "hosts", summary.hosts), (Entity::Agents, "agents", summary.agents)] {
+            let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
+                vec![(None, format!(" {name} {}:", table::thousands(c.total())), self.theme.text)];
+            for h in Health::ALL {
+                items.push((
+                    Some(h.as_str().to_string()),
+                    format!(" {} {}", table::thousands(c.get(h)), h.as_str()),
+                    self.theme.status(h.as_str()),
+                ));
+            }
+            for (health, text, style) in items {
+                let width = text.chars().count() as u16;
+                let on = entity == current && health.is_some() && health == selected;
+                spots.push((area.y, x, x + width, Some(entity), health));
+                spans.push(Span::styled(text, if on { self.theme.row_selected } else { style }));
+                x += width;
+            }
+            spans.push(Span::styled(" │", self.theme.border));
+            x += 2;
+        }
+        let label = format!(" {}% healthy ", summary.healthy_percent());
+        spans.push(Span::styled(label.clone(), self.theme.muted));
+        x += label.chars().count() as u16;
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        // The healthy share since the dashboard started, in what is left of the line.
+        let spark = Rect { x, y: area.y, width: area.right().saturating_sub(x).min(60), height: 1 };
+        if spark.width >= 4 {
+            let series = self.fleet.series(usize::from(spark.width));
+            frame.render_widget(
+                ratatui::widgets::Sparkline::default().data(&series).max(100).style(self.theme.ok),
+                spark,
+            );
+        }
     }
 
     /// "Helm charts · Edge apps · …" with the current one picked out, for panes with several.
@@ -1577,10 +1931,14 @@ impl App {
                     Span::styled(format!("{:<width$}  ", "ID"), self.theme.table_header),
                     Span::styled(sanitize_cell(&row.cursor.id, 80), self.theme.text),
                 ]))
-                .chain(list.table.columns.iter().zip(&row.cells).map(|(c, v)| {
+                .chain(list.table.columns.iter().zip(&row.cells).zip(listing::kinds(list.entity)).map(|((c, v), k)| {
+                    let text = match k {
+                        listing::Kind::Text | listing::Kind::Status => sanitize_cell(v, 2_000),
+                        k => table::shown(Some(&k), v, self.now, &self.thresholds),
+                    };
                     Line::from(vec![
                         Span::styled(format!("{c:<width$}  "), self.theme.table_header),
-                        Span::styled(sanitize_cell(v, 2_000), self.theme.text),
+                        Span::styled(text, self.theme.text),
                     ])
                 }))
                 .collect()
@@ -1650,24 +2008,50 @@ impl App {
                 ]
             }
             Tab::Rollouts => vec![(Action::NewStack, "new stack")],
-            Tab::Fleet => vec![
-                (Action::NextView, "next list"),
-                (Action::Activate, "activate"),
-                (Action::Deactivate, "deactivate"),
-            ],
+            Tab::Fleet => match self.entity() {
+                Entity::Hosts => vec![
+                    (Action::NextView, "next list"),
+                    (Action::Activate, "activate"),
+                    (Action::Deactivate, "maintenance"),
+                    (Action::Delete, "delete"),
+                    (Action::StatusNext, "health"),
+                ],
+                Entity::Agents => vec![
+                    (Action::NextView, "next list"),
+                    (Action::Activate, "activate"),
+                    (Action::Deactivate, "deactivate"),
+                    (Action::EditLabels, "labels"),
+                    (Action::Delete, "delete"),
+                    (Action::StatusNext, "health"),
+                ],
+                _ => vec![(Action::NextView, "next list")],
+            },
             Tab::Marketplace => vec![(Action::NextView, "next list")],
         });
+        let open = if matches!(self.entity(), Entity::Orchestrators | Entity::Sites | Entity::Clusters) {
+            "drill down"
+        } else {
+            "detail"
+        };
         hints.extend([
             (Action::Mark, "mark"),
-            (Action::Open, "detail"),
+            (Action::Open, open),
             (Action::SortNext, "sort"),
             (Action::Quit, "quit"),
         ]);
+        // Whole hints only, as many as fit.
         let mut spans = vec![Span::raw(" ")];
+        let mut width = 1;
         for (action, label) in hints {
             if let Some(key) = self.first_key(section, action) {
+                let hint = format!(" {label}  ");
+                let w = key.chars().count() + hint.chars().count();
+                if width + w > usize::from(area.width) + 2 {
+                    break;
+                }
+                width += w;
                 spans.push(Span::styled(key, self.theme.key_hint));
-                spans.push(Span::styled(format!(" {label}  "), self.theme.muted));
+                spans.push(Span::styled(hint, self.theme.muted));
             }
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -1853,8 +2237,8 @@ mod tests {
         assert_eq!(complete("ex", &themes), Some("exec".into()));
         assert_eq!(complete("th", &themes), Some("theme ".into()));
         assert_eq!(complete("theme so", &themes), Some("theme solarized-dark".into()));
-        assert_eq!(complete("s", &themes), None, "stacks and solutions share only s");
+        assert_eq!(complete("s", &themes), None, "stacks, solutions and sites share only s");
         assert_eq!(complete("zz", &themes), None);
-        assert_eq!(candidates("s", &themes).len(), 2);
+        assert_eq!(candidates("s", &themes).len(), 3);
     }
 }

@@ -172,8 +172,9 @@ impl Theme {
         match status {
             "running" => self.title,
             "paused" => self.warn,
-            "completed" => self.ok,
-            "failed" | "timeout" => self.error,
+            "completed" | "healthy" => self.ok,
+            "stale" => self.warn,
+            "failed" | "timeout" | "offline" => self.error,
             "cancelled" => self.muted,
             _ => self.text,
         }

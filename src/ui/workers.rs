@@ -15,8 +15,9 @@ use uuid::Uuid;
 use crate::db::pool::Connector;
 use crate::domain::broker::NewStack;
 use crate::domain::execution::Verb;
+use crate::domain::health::Thresholds;
 use crate::service::listing::{self, Entity, Page, PageAt, Query};
-use crate::service::{executions, stacks, Error, Services};
+use crate::service::{executions, fleet, stacks, Error, Services};
 
 /// Rows per page request.
 pub const PAGE_ROWS: i64 = 200;
@@ -90,6 +91,22 @@ pub enum Command {
         generator: Uuid,
         dry_run: bool,
     },
+    /// The fleet's health counts by these thresholds, at this clock.
+    FleetSummary(Thresholds, DateTime<Utc>),
+    /// An agent's labels and annotations.
+    AgentTags(Uuid),
+    /// Replace an agent's labels and annotations if they are still `expected`.
+    SetAgentTags {
+        agent: Uuid,
+        expected: fleet::Tags,
+        new: fleet::Tags,
+    },
+    /// Soft-delete agents or hosts.
+    Delete {
+        what: fleet::Deletable,
+        ids: Vec<Uuid>,
+        reason: Option<String>,
+    },
 }
 
 /// What the app asks of the workers.
@@ -119,6 +136,12 @@ pub enum Outcome {
     Created {
         id: Uuid,
         dry_run: bool,
+    },
+    FleetSummary(fleet::Summary),
+    AgentTags {
+        agent: Uuid,
+        name: String,
+        tags: fleet::Tags,
     },
     /// The service refused or failed; `field` names the form field when it is about one.
     Failed {
@@ -345,7 +368,8 @@ pub fn executions_outcome(verb: Verb, out: &executions::BulkOutcome) -> Outcome 
     }
 }
 
-async fn call(services: &Services, command: Command) -> Outcome {
+/// Run one service call and say how it went (what a `Request::Call` does, without the channel).
+pub async fn call(services: &Services, command: Command) -> Outcome {
     let failed = |e: Error| {
         tracing::warn!(error = %e, "service call failed");
         let field = match &e {
@@ -361,8 +385,42 @@ async fn call(services: &Services, command: Command) -> Outcome {
                 Err(e) => failed(e),
             }
         }
+        Command::FleetSummary(t, at) => {
+            fleet::summary(services, &t, Some(at)).await.map(Outcome::FleetSummary).unwrap_or_else(failed)
+        }
+        Command::AgentTags(agent) => fleet::agent_tags(services, agent)
+            .await
+            .map(|(name, tags)| Outcome::AgentTags { agent, name, tags })
+            .unwrap_or_else(failed),
+        Command::SetAgentTags { agent, expected, new } => {
+            match fleet::set_agent_tags(services, agent, &expected, &new).await {
+                Ok(executions::RowOutcome::Done { .. }) => Outcome::Done("labels and annotations saved".into()),
+                Ok(executions::RowOutcome::Skipped { .. }) => Outcome::Done("nothing changed".into()),
+                Ok(executions::RowOutcome::Lost { now }) => Outcome::Failed {
+                    message: format!(
+                        "someone else changed them since the form opened; now {now} (esc, then e to start again)"
+                    ),
+                    field: None,
+                },
+                Ok(_) => Outcome::Failed { message: "the agent is gone (deleted)".into(), field: None },
+                Err(e) => failed(e),
+            }
+        }
+        Command::Delete { what, ids, reason } => {
+            match fleet::soft_delete(services, what, &ids, reason.as_deref()).await {
+                Ok(out) => {
+                    let summary = out.summary_as("deleted", what.noun());
+                    if out.rows.iter().all(|(_, r)| matches!(r, executions::RowOutcome::Done { .. })) {
+                        Outcome::Done(summary)
+                    } else {
+                        Outcome::Failed { message: summary, field: None }
+                    }
+                }
+                Err(e) => failed(e),
+            }
+        }
         Command::Fleet { entity, active, ids } => {
-            use crate::service::fleet::{self, AgentStatus, HostStatus};
+            use crate::service::fleet::{AgentStatus, HostStatus};
             let (result, past, what) = match (entity, active) {
                 (Entity::Hosts, true) => {
                     (fleet::set_host_status(services, &ids, HostStatus::Active).await, "activated", "host")

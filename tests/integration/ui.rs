@@ -95,6 +95,12 @@ async fn pump(app: &mut App, db: &TestDb) -> Vec<Request> {
                     .map_err(|e| e.to_string());
                     app.on_reply(Reply::Delta { entity: d.entity, generation: d.generation, result, when: now() });
                 }
+                // The Fleet header's counts are read in the background, as the workers would.
+                Request::Call { id, command: command @ Command::FleetSummary(..) } => {
+                    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+                    let outcome = fleetdeck::ui::workers::call(&s, command).await;
+                    app.on_reply(Reply::Called { id, outcome });
+                }
                 r => other.push(r),
             }
         }
@@ -325,19 +331,18 @@ async fn destructive_verbs_ask_first_and_default_to_cancel() {
     press(&mut app, KeyCode::Enter);
     press(&mut app, KeyCode::Enter);
     let id = app.list().table.selected_row().unwrap().cursor.id.parse().unwrap();
+    let [Request::Call { id: call, command }] = &app.outbox[..] else { panic!("{:?}", app.outbox) };
     assert_eq!(
-        app.outbox,
-        [Request::Call {
-            id: 1,
-            command: Command::Executions {
-                verb: fleetdeck::domain::execution::Verb::Cancel,
-                ids: vec![id],
-                reason: Some("stuck".into())
-            }
-        }]
+        command,
+        &Command::Executions {
+            verb: fleetdeck::domain::execution::Verb::Cancel,
+            ids: vec![id],
+            reason: Some("stuck".into())
+        }
     );
+    let call = *call;
     app.outbox.clear();
-    app.on_reply(Reply::Called { id: 1, outcome: Outcome::Done("cancelled".into()) });
+    app.on_reply(Reply::Called { id: call, outcome: Outcome::Done("cancelled".into()) });
     assert!(format!("{}", big(&app)).contains("✓ cancelled"));
 
     // A verb that does not apply says why, without asking.
@@ -661,34 +666,9 @@ async fn answer_calls(app: &mut App, db: &TestDb) {
         }
         for r in requests {
             match r {
-                Request::Call { id, command: Command::ExecutionDetail(eid) } => {
-                    let d = fleetdeck::service::executions::detail(&s, eid).await.unwrap();
-                    app.on_reply(Reply::Called { id, outcome: Outcome::ExecutionDetail(Box::new(d)) });
-                }
-                Request::Call { id, command: Command::Executions { verb, ids, reason } } => {
-                    let out = fleetdeck::service::executions::act(&s, verb, &ids, reason.as_deref()).await.unwrap();
-                    let outcome = fleetdeck::ui::workers::executions_outcome(verb, &out);
+                Request::Call { id, command } => {
+                    let outcome = fleetdeck::ui::workers::call(&s, command).await;
                     app.on_reply(Reply::Called { id, outcome });
-                }
-                Request::Call { id, command: Command::Fleet { entity, active, ids } } => {
-                    use fleetdeck::service::fleet::{self, AgentStatus, HostStatus};
-                    let out = match (entity, active) {
-                        (Entity::Hosts, a) => {
-                            fleet::set_host_status(&s, &ids, if a { HostStatus::Active } else { HostStatus::Inactive })
-                                .await
-                        }
-                        (_, a) => {
-                            fleet::set_agent_status(
-                                &s,
-                                &ids,
-                                if a { AgentStatus::Active } else { AgentStatus::Inactive },
-                            )
-                            .await
-                        }
-                    }
-                    .unwrap();
-                    let past = if active { "activated" } else { "deactivated" };
-                    app.on_reply(Reply::Called { id, outcome: Outcome::Done(out.summary_as(past, "agent")) });
                 }
                 other => panic!("{other:?}"),
             }

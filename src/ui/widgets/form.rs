@@ -57,6 +57,19 @@ impl Field {
         Field { key, label, hint, input: Input::Check(on), error: None }
     }
 
+    /// The same field, holding `text` to start with.
+    pub fn with_value(mut self, text: &str) -> Field {
+        match &mut self.input {
+            Input::Line(t) | Input::Text(t) => {
+                *t = textarea(text);
+                t.move_cursor(tui_textarea::CursorMove::Bottom);
+                t.move_cursor(tui_textarea::CursorMove::End);
+            }
+            _ => {}
+        }
+        self
+    }
+
     /// The field's value as text (a choice's value, "true"/"false" for a checkbox).
     pub fn value(&self) -> String {
         match &self.input {

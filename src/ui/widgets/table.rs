@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::execution::duration_cell;
 use crate::domain::filter::Filter;
+use crate::domain::health::{age_cell, health_cell, Thresholds};
 use crate::domain::text::sanitize_cell;
 use crate::service::listing::{Kind, Page, PageAt, Row};
 use crate::ui::theme::Theme;
@@ -201,6 +202,19 @@ pub struct Decor<'a> {
     pub kinds: &'a [Kind],
     /// For durations that tick, in Unix seconds.
     pub now: f64,
+    /// For health and ages that tick.
+    pub clock: chrono::DateTime<chrono::Utc>,
+    pub thresholds: &'a Thresholds,
+}
+
+/// A cell as shown: durations, health and ages computed at `now`, text sanitised.
+pub fn shown(kind: Option<&Kind>, text: &str, now: chrono::DateTime<chrono::Utc>, t: &Thresholds) -> String {
+    match kind {
+        Some(Kind::Duration) => duration_cell(text, now.timestamp_millis() as f64 / 1000.0),
+        Some(Kind::Health) => health_cell(text, now, t).map(|h| h.as_str().to_string()).unwrap_or_default(),
+        Some(Kind::Age) => age_cell(text, now),
+        _ => sanitize_cell(text, CELL_MAX),
+    }
 }
 
 /// Cells are cut to this many characters before drawing.
@@ -253,6 +267,22 @@ pub fn window(state: &TableState, height: i64) -> (usize, usize) {
     (start as usize, (end - start).max(0) as usize)
 }
 
+/// How many columns show in `room` characters, leftmost first (each list puts what matters most
+/// on the left): every column that fits whole, and the next one cut short when a fair part of it
+/// fits. The columns left out show in the detail. At least one column shows.
+pub fn fit_columns(wanted: &[u16], room: u16) -> usize {
+    let mut used: u32 = 0;
+    for (i, w) in wanted.iter().enumerate() {
+        let need = u32::from(*w) + u32::from(i > 0);
+        if used + need > u32::from(room) {
+            let left = u32::from(room).saturating_sub(used + 1);
+            return if i == 0 || left > u32::from((*w).min(12)) { i + 1 } else { i };
+        }
+        used += need;
+    }
+    wanted.len().max(1)
+}
+
 /// Draw the table in `area`: only the rows that fit, the selection kept in view.
 pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>, theme: &Theme) {
     let block = Block::default()
@@ -275,6 +305,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
     let inner = block.inner(area);
     let visible = inner.height.saturating_sub(1).max(1) as i64; // one line for the header
     let (start, count) = window(state, visible);
+    // Each column as wide as its widest visible cell (at most 40), the last one shown takes the
+    // rest; see fit_columns for a narrow screen.
+    let n = state.columns.len();
+    let shown_rows = &state.rows[start..start + count];
+    let natural: Vec<u16> = (0..n)
+        .map(|i| {
+            let widest = if matches!(decor.kinds.get(i), Some(Kind::Duration | Kind::Age | Kind::Health)) {
+                7
+            } else {
+                shown_rows.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0)
+            };
+            (widest.max(state.columns[i].chars().count() + 2)).min(40) as u16
+        })
+        .collect();
+    let room = inner.width.saturating_sub(2); // the mark column and its spacing
+    let fit = fit_columns(&natural, room).min(n);
+    let block = if fit < n {
+        let more = n - fit;
+        block.title_top(
+            Line::styled(format!(" +{more} column{} in the detail ", if more == 1 { "" } else { "s" }), theme.muted)
+                .right_aligned(),
+        )
+    } else {
+        block
+    };
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain((0..fit).map(|i| if i + 1 == fit { Constraint::Fill(1) } else { Constraint::Length(natural[i]) }))
+        .collect();
     let sel = (state.selected - state.first) as usize;
     let rows = state.rows[start..start + count].iter().enumerate().map(|(i, r)| {
         let marked = decor.marks.contains(&r.cursor.id);
@@ -286,8 +344,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
             theme.text
         };
         let mark = Cell::from(if marked { "●" } else { " " });
-        let cells = r.cells.iter().enumerate().map(|(c, text)| match decor.kinds.get(c) {
+        let cells = r.cells.iter().take(fit).enumerate().map(|(c, text)| match decor.kinds.get(c) {
             Some(Kind::Duration) => Cell::from(duration_cell(text, decor.now)),
+            Some(k @ Kind::Health) => {
+                let h = shown(Some(k), text, decor.clock, decor.thresholds);
+                if start + i == sel {
+                    Cell::from(h)
+                } else {
+                    let style = theme.status(&h);
+                    Cell::from(Span::styled(h, style))
+                }
+            }
+            Some(k @ Kind::Age) => Cell::from(shown(Some(k), text, decor.clock, decor.thresholds)),
             Some(Kind::Status) if start + i != sel => {
                 Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
             }
@@ -302,31 +370,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
         });
         TableRow::new(std::iter::once(mark).chain(cells)).style(style)
     });
-    // Each column as wide as its widest visible cell (at most 40), the last one takes the rest.
-    let n = state.columns.len();
-    let shown = &state.rows[start..start + count];
-    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
-        .chain((0..n).map(|i| {
-            if i + 1 == n {
-                return Constraint::Fill(1);
-            }
-            let widest = if decor.kinds.get(i) == Some(&Kind::Duration) {
-                7
-            } else {
-                shown.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0)
-            };
-            Constraint::Length((widest.max(state.columns[i].chars().count() + 2)).min(40) as u16)
-        }))
-        .collect();
-    let header =
-        TableRow::new(std::iter::once(Cell::from(" ")).chain(state.columns.iter().enumerate().map(|(i, c)| {
+    let header = TableRow::new(std::iter::once(Cell::from(" ")).chain(state.columns.iter().take(fit).enumerate().map(
+        |(i, c)| {
             if i == decor.sort.0 {
                 Cell::from(format!("{c} {}", if decor.sort.1 { "↓" } else { "↑" }))
             } else {
                 Cell::from(*c)
             }
-        })))
-        .style(theme.table_header);
+        },
+    )))
+    .style(theme.table_header);
     frame.render_widget(Table::new(rows, widths).header(header).block(block).column_spacing(1), area);
 }
 
@@ -345,6 +398,17 @@ mod tests {
         let mut t = TableState::new(vec!["N"]);
         t.apply(&PageAt::First, Page { rows: rows(0, PAGE.min(total)), total, ..Default::default() });
         t
+    }
+
+    #[test]
+    fn the_leftmost_columns_show_and_the_next_one_cut_short() {
+        assert_eq!(fit_columns(&[10, 20, 30], 100), 3, "room enough");
+        assert_eq!(fit_columns(&[10, 20, 30], 62), 3, "exactly");
+        assert_eq!(fit_columns(&[10, 20, 30], 50), 3, "the last one cut to 18 of 30");
+        assert_eq!(fit_columns(&[10, 20, 30], 40), 2, "8 of 30 is too little");
+        assert_eq!(fit_columns(&[10, 20, 30], 45), 3, "13 characters of it are enough");
+        assert_eq!(fit_columns(&[10, 20, 8], 38), 2, "a narrow column shows whole or not at all");
+        assert_eq!(fit_columns(&[50, 10], 10), 1, "one column always shows");
     }
 
     #[test]
