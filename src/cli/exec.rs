@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::{require_current_schema, services};
 use crate::config::Settings;
 use crate::db::{Database, DbError, MigratePolicy};
-use crate::domain::execution::{duration_cell, Verb};
+use crate::domain::execution::Verb;
+use crate::domain::health::Thresholds;
 use crate::service::executions::{self, RowOutcome};
 use crate::service::listing::{self, Entity, PageAt, Query};
 use crate::service::Error;
@@ -57,6 +58,19 @@ pub enum ExecCommand {
     Retry(VerbArgs),
 }
 
+impl ExecCommand {
+    /// The command as typed, when it writes.
+    pub fn writes(&self) -> Option<&'static str> {
+        match self {
+            ExecCommand::List { .. } | ExecCommand::Show { .. } => None,
+            ExecCommand::Pause(_) => Some("exec pause"),
+            ExecCommand::Resume(_) => Some("exec resume"),
+            ExecCommand::Cancel(_) => Some("exec cancel"),
+            ExecCommand::Retry(_) => Some("exec retry"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct VerbArgs {
     /// Execution ids
@@ -82,7 +96,7 @@ pub(super) fn code_of(e: &Error) -> u8 {
 }
 
 /// Write to standard output; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) {
+pub(super) fn emit(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
@@ -131,7 +145,7 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
                 let query = Query { fields, ..Query::new(Entity::Executions) };
                 match listing::page(&services.pool, Entity::Executions, &query, &PageAt::First, limit.max(0)).await {
                     Ok(page) => {
-                        print_list(&page, output);
+                        print_list(Entity::Executions, &page, output, chrono::Utc::now(), &settings.health);
                         ExitCode::SUCCESS
                     }
                     Err(e) => fail(code_of(&e), e),
@@ -194,18 +208,20 @@ pub(super) fn report(out: &executions::BulkOutcome, what: &str, retry: bool, sum
     ExitCode::from(code)
 }
 
-fn print_list(page: &listing::Page, output: Output) {
-    let columns = listing::columns(Entity::Executions);
-    let kinds = listing::kinds(Entity::Executions);
-    let now = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
-    let cell = |i: usize, text: &str| -> String {
-        let text = crate::domain::text::sanitize_cell(text, 200);
-        if kinds.get(i) == Some(&listing::Kind::Duration) {
-            duration_cell(&text, now)
-        } else {
-            text
-        }
-    };
+/// Print a page of a list: a table (cells as the dashboard draws them, health and ages at
+/// `now`) with the count on stderr, or a JSON array of objects keyed by column (moments as
+/// RFC 3339 times rather than ages, so that scripts can compute with them).
+pub(super) fn print_list(
+    entity: Entity,
+    page: &listing::Page,
+    output: Output,
+    now: chrono::DateTime<chrono::Utc>,
+    thresholds: &Thresholds,
+) {
+    let columns = listing::columns(entity);
+    let kinds = listing::kinds(entity);
+    let integral = listing::integral(entity);
+    let cell = |i: usize, text: &str| listing::shown(kinds.get(i), text, now, thresholds);
     match output {
         Output::Json => {
             let rows: Vec<serde_json::Value> = page
@@ -215,7 +231,17 @@ fn print_list(page: &listing::Page, output: Output) {
                     let mut obj = serde_json::Map::new();
                     obj.insert("id".into(), r.cursor.id.clone().into());
                     for (i, (c, v)) in columns.iter().zip(&r.cells).enumerate() {
-                        obj.insert(c.to_lowercase(), cell(i, v).into());
+                        let value = match kinds.get(i) {
+                            Some(listing::Kind::Age) => crate::domain::health::moment(v)
+                                .map_or(serde_json::Value::Null, |t| {
+                                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
+                                }),
+                            _ if integral.get(i) == Some(&true) => {
+                                v.parse::<i64>().map_or_else(|_| cell(i, v).into(), Into::into)
+                            }
+                            _ => cell(i, v).into(),
+                        };
+                        obj.insert(c.to_lowercase().replace(' ', "_"), value);
                     }
                     serde_json::Value::Object(obj)
                 })
@@ -242,7 +268,7 @@ fn print_list(page: &listing::Page, output: Output) {
                 text.push('\n');
             }
             emit(&text);
-            eprintln!("{} of {} executions", page.rows.len(), page.total);
+            eprintln!("{} of {} {}", page.rows.len(), page.total, entity.title().to_lowercase());
         }
     }
 }

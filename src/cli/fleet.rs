@@ -6,21 +6,106 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use color_eyre::eyre::Result;
+use uuid::Uuid;
 
-use super::exec::{code_of, fail, parse_ids, report, INVALID, UNAVAILABLE};
+use super::exec::{code_of, fail, parse_ids, print_list, report, Output, INVALID, UNAVAILABLE};
 use super::{require_current_schema, services};
 use crate::config::Settings;
 use crate::db::{Database, DbError, MigratePolicy};
-use crate::service::fleet::{self, AgentStatus, HostStatus};
+use crate::domain::filter::Filter;
+use crate::service::fleet::{self, AgentStatus, Deletable, HostStatus};
+use crate::service::listing::{self, Entity, PageAt, Query};
 
 #[derive(Debug, Subcommand)]
 pub enum FleetCommand {
+    /// List edge hosts, by hostname
+    Hosts {
+        #[command(flatten)]
+        list: ListArgs,
+        /// Only hosts of this site (its site_id)
+        #[arg(long)]
+        site: Option<String>,
+        /// Only hosts under this orchestrator (its name)
+        #[arg(long)]
+        orchestrator: Option<String>,
+    },
+    /// List cluster agents, by name, with the stacks reaching each
+    Agents {
+        #[command(flatten)]
+        list: ListArgs,
+        /// Only agents of this cluster (its cluster_name)
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Only agents with this label or annotation: KEY or KEY=VALUE
+        #[arg(long, value_name = "KEY[=VALUE]")]
+        label: Option<String>,
+    },
     /// Cluster agents (broker.agents)
     #[command(subcommand)]
     Agent(AgentCommand),
     /// Edge hosts (edge.host)
     #[command(subcommand)]
     Host(HostCommand),
+}
+
+impl FleetCommand {
+    /// The command as typed, when it writes.
+    pub fn writes(&self) -> Option<&'static str> {
+        match self {
+            FleetCommand::Hosts { .. } | FleetCommand::Agents { .. } => None,
+            FleetCommand::Agent(AgentCommand::Activate { .. }) => Some("fleet agent activate"),
+            FleetCommand::Agent(AgentCommand::Deactivate { .. }) => Some("fleet agent deactivate"),
+            FleetCommand::Agent(AgentCommand::Delete(_)) => Some("fleet agent delete"),
+            FleetCommand::Host(HostCommand::Activate { .. }) => Some("fleet host activate"),
+            FleetCommand::Host(HostCommand::Maintenance { .. }) => Some("fleet host maintenance"),
+            FleetCommand::Host(HostCommand::Delete(_)) => Some("fleet host delete"),
+        }
+    }
+}
+
+/// What every fleet list takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// Only this health: healthy, stale or offline (by the [health] thresholds)
+    #[arg(long)]
+    health: Option<String>,
+    /// Only this status (hosts: Active, Inactive, Unreachable; agents: ACTIVE, INACTIVE)
+    #[arg(long)]
+    status: Option<String>,
+    /// Only names that match this fuzzily (as / in the dashboard)
+    #[arg(long)]
+    name: Option<String>,
+    /// At most this many rows
+    #[arg(long, default_value_t = 50)]
+    limit: i64,
+    #[arg(long, value_enum, default_value = "table")]
+    output: Output,
+}
+
+impl ListArgs {
+    /// The query for `entity`, checked before any database is opened.
+    fn query(
+        &self,
+        entity: Entity,
+        extra: &[(&str, &Option<String>)],
+        label: Option<&str>,
+        settings: &Settings,
+    ) -> Result<Query, String> {
+        let mut fields = Vec::new();
+        for (k, v) in [("health", &self.health), ("status", &self.status)].into_iter().chain(extra.iter().copied()) {
+            if let Some(v) = v {
+                fields.push((k.to_string(), v.clone()));
+            }
+        }
+        listing::check_fields(entity, &fields).map_err(|e| format!("--{e}"))?;
+        let filter = match (label, &self.name) {
+            (Some(_), Some(_)) => return Err("--label and --name cannot be used together".into()),
+            (Some(l), None) => Filter::parse(&format!("-l {l}")).map_err(|e| format!("--label: {e}"))?,
+            (None, Some(n)) => Filter::Fuzzy(n.clone()),
+            (None, None) => Filter::None,
+        };
+        Ok(Query { fields, filter, health: settings.health, at: Some(chrono::Utc::now()), ..Query::new(entity) })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,6 +120,17 @@ pub enum AgentCommand {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Soft-delete agents: they leave the lists and reach no stacks (the rows stay, marked deleted)
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeleteArgs {
+    #[arg(required = true)]
+    ids: Vec<String>,
+    /// Why (recorded in the audit log)
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,15 +145,47 @@ pub enum HostCommand {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Soft-delete hosts: they leave the lists and the counts (the rows stay, marked deleted)
+    Delete(DeleteArgs),
+}
+
+/// What to do, checked before any database is opened.
+enum Job {
+    List { entity: Entity, query: Query, limit: i64, output: Output },
+    Agents(AgentStatus, Vec<Uuid>),
+    Hosts(HostStatus, Vec<Uuid>),
+    Delete(Deletable, Vec<Uuid>, Option<String>),
 }
 
 pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
-    let raw = match &cmd {
-        FleetCommand::Agent(AgentCommand::Activate { ids } | AgentCommand::Deactivate { ids }) => ids,
-        FleetCommand::Host(HostCommand::Activate { ids } | HostCommand::Maintenance { ids }) => ids,
+    let checked = match cmd {
+        FleetCommand::Hosts { list, site, orchestrator } => list
+            .query(Entity::Hosts, &[("site", &site), ("orchestrator", &orchestrator)], None, settings)
+            .map(|query| Job::List { entity: Entity::Hosts, query, limit: list.limit, output: list.output }),
+        FleetCommand::Agents { list, cluster, label } => list
+            .query(Entity::Agents, &[("cluster", &cluster)], label.as_deref(), settings)
+            .map(|query| Job::List { entity: Entity::Agents, query, limit: list.limit, output: list.output }),
+        FleetCommand::Agent(AgentCommand::Activate { ids }) => {
+            parse_ids(&ids).map(|ids| Job::Agents(AgentStatus::Active, ids))
+        }
+        FleetCommand::Agent(AgentCommand::Deactivate { ids }) => {
+            parse_ids(&ids).map(|ids| Job::Agents(AgentStatus::Inactive, ids))
+        }
+        FleetCommand::Host(HostCommand::Activate { ids }) => {
+            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Active, ids))
+        }
+        FleetCommand::Host(HostCommand::Maintenance { ids }) => {
+            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Inactive, ids))
+        }
+        FleetCommand::Agent(AgentCommand::Delete(a)) => {
+            parse_ids(&a.ids).map(|ids| Job::Delete(Deletable::Agent, ids, a.reason))
+        }
+        FleetCommand::Host(HostCommand::Delete(a)) => {
+            parse_ids(&a.ids).map(|ids| Job::Delete(Deletable::Host, ids, a.reason))
+        }
     };
-    let ids = match parse_ids(raw) {
-        Ok(ids) => ids,
+    let job = match checked {
+        Ok(job) => job,
         Err(e) => return Ok(fail(INVALID, e)),
     };
     let db = match Database::open(settings, MigratePolicy::Require).await {
@@ -68,23 +196,38 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
     let outcome = async {
         require_current_schema(&db).await?;
         let services = services(&db, settings).await?;
-        let (result, past, what) = match cmd {
-            FleetCommand::Agent(AgentCommand::Activate { .. }) => {
-                (fleet::set_agent_status(&services, &ids, AgentStatus::Active).await, "activated", "agent")
+        let code = match job {
+            Job::List { entity, query, limit, output } => {
+                match listing::page(&services.pool, entity, &query, &PageAt::First, limit.max(0)).await {
+                    Ok(page) => {
+                        let now = query.at.unwrap_or_else(chrono::Utc::now);
+                        print_list(entity, &page, output, now, &settings.health);
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
             }
-            FleetCommand::Agent(AgentCommand::Deactivate { .. }) => {
-                (fleet::set_agent_status(&services, &ids, AgentStatus::Inactive).await, "deactivated", "agent")
+            Job::Agents(to, ids) => {
+                let past = if to == AgentStatus::Active { "activated" } else { "deactivated" };
+                match fleet::set_agent_status(&services, &ids, to).await {
+                    Ok(out) => report(&out, "agent", false, &out.summary_as(past, "agent")),
+                    Err(e) => fail(code_of(&e), e),
+                }
             }
-            FleetCommand::Host(HostCommand::Activate { .. }) => {
-                (fleet::set_host_status(&services, &ids, HostStatus::Active).await, "activated", "host")
+            Job::Hosts(to, ids) => {
+                let past = if to == HostStatus::Active { "activated" } else { "in maintenance" };
+                match fleet::set_host_status(&services, &ids, to).await {
+                    Ok(out) => report(&out, "host", false, &out.summary_as(past, "host")),
+                    Err(e) => fail(code_of(&e), e),
+                }
             }
-            FleetCommand::Host(HostCommand::Maintenance { .. }) => {
-                (fleet::set_host_status(&services, &ids, HostStatus::Inactive).await, "in maintenance", "host")
+            Job::Delete(what, ids, reason) => {
+                let noun = if what == Deletable::Agent { "agent" } else { "host" };
+                match fleet::soft_delete(&services, what, &ids, reason.as_deref()).await {
+                    Ok(out) => report(&out, noun, false, &out.summary_as("deleted", noun)),
+                    Err(e) => fail(code_of(&e), e),
+                }
             }
-        };
-        let code = match result {
-            Ok(out) => report(&out, what, false, &out.summary_as(past, what)),
-            Err(e) => fail(code_of(&e), e),
         };
         services.pool.close().await;
         Ok::<_, color_eyre::eyre::Report>(code)

@@ -75,7 +75,7 @@ pub enum Command {
     /// Workflow executions: list, show, pause, resume, cancel, retry (exit 2 invalid, 3 conflict, 4 unavailable)
     #[command(subcommand)]
     Exec(exec::ExecCommand),
-    /// Cluster agents and hosts: activate, deactivate, maintenance (exit codes as exec)
+    /// Cluster agents and hosts: list them by health, activate, deactivate, maintenance (exit codes as exec)
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
@@ -212,6 +212,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         };
         if let Some(verb) = writer {
             return Err(ReadOnlyRefusal(verb).into());
+        }
+        // Verbs for scripts exit as their kind says: 2, not allowed.
+        let verb = match &cli.command {
+            Some(Command::Exec(cmd)) => cmd.writes(),
+            Some(Command::Fleet(cmd)) => cmd.writes(),
+            _ => None,
+        };
+        if let Some(verb) = verb {
+            return Ok(exec::fail(exec::INVALID, ReadOnlyRefusal(verb)));
         }
     }
     match cli.command {

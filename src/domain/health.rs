@@ -98,7 +98,7 @@ impl Thresholds {
 }
 
 /// A moment in Unix seconds (as lists carry it) as a time.
-fn moment(secs: &str) -> Option<DateTime<Utc>> {
+pub fn moment(secs: &str) -> Option<DateTime<Utc>> {
     let secs: f64 = secs.trim().parse().ok()?;
     if !secs.is_finite() {
         return None;

@@ -459,12 +459,8 @@ fn spec(entity: Entity) -> Spec {
                         sort: "coalesce(ag.last_heartbeat, '-infinity'::timestamptz)",
                         sort_type: "timestamptz",
                     },
-                    col(
-                        "STACKS",
-                        "r.stacks || ' (' || r.by_target || 't ' || r.by_label || 'l ' || r.by_annotation || 'a)'",
-                        "r.stacks",
-                        "integer",
-                    ),
+                    col("STACKS", "r.stacks::text", "r.stacks", "integer"),
+                    col("ROUTES", "r.by_target || 't ' || r.by_label || 'l ' || r.by_annotation || 'a'", "", "text"),
                     col("PENDING", "r.pending::text", "r.pending", "integer"),
                     Column {
                         title: "LAST EVENT",
@@ -731,10 +727,30 @@ pub fn kinds(entity: Entity) -> Vec<Kind> {
     spec(entity).columns.iter().map(|c| c.kind).collect()
 }
 
+/// Which columns hold whole numbers (JSON output gives them as numbers).
+pub fn integral(entity: Entity) -> Vec<bool> {
+    spec(entity).columns.iter().map(|c| matches!(c.sort_type, "integer" | "bigint")).collect()
+}
+
 /// Which columns can be sorted on.
 pub fn sortable(entity: Entity) -> Vec<bool> {
     spec(entity).columns.iter().map(|c| !c.sort.is_empty()).collect()
 }
+
+/// A cell as shown: durations, health and ages computed at `now`, text sanitised (the
+/// dashboard's tables and the CLI's lists alike).
+pub fn shown(kind: Option<&Kind>, text: &str, now: chrono::DateTime<chrono::Utc>, t: &Thresholds) -> String {
+    use crate::domain::health::{age_cell, health_cell};
+    match kind {
+        Some(Kind::Duration) => crate::domain::execution::duration_cell(text, now.timestamp_millis() as f64 / 1000.0),
+        Some(Kind::Health) => health_cell(text, now, t).map(|h| h.as_str().to_string()).unwrap_or_default(),
+        Some(Kind::Age) => age_cell(text, now),
+        _ => crate::domain::text::sanitize_cell(text, CELL_MAX),
+    }
+}
+
+/// Cells are cut to this many characters before drawing.
+pub const CELL_MAX: usize = 200;
 
 /// The `key=value` filters a list accepts.
 pub fn field_names(entity: Entity) -> Vec<&'static str> {

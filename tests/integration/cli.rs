@@ -491,3 +491,116 @@ async fn fleet_agent_activate_and_deactivate_from_the_command_line() {
         sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1").bind(a).fetch_one(&db.pool).await.unwrap();
     assert_eq!(status, "INACTIVE");
 }
+
+/// `fleetdeck fleet hosts|agents`: lists for people and scripts, filtered by health (judged now
+/// by the [health] thresholds), with bad filters named; `fleet … delete` soft-deletes.
+#[tokio::test]
+async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    sqlx::query(
+        "WITH o AS (INSERT INTO edge.orchestrator (name) VALUES ('central') RETURNING id), \
+         s AS (INSERT INTO edge.site (site_id, orchestrator_id) SELECT 'berlin-1', id FROM o RETURNING id) \
+         INSERT INTO edge.host (host_id, site_id, hostname, ip_address, status, last_heartbeat, metadata) \
+         SELECT x.n, s.id, x.n, '10.0.0.' || x.i, 'Active', now() - make_interval(secs => x.age), \
+                '{\"architecture\": \"arm64\", \"cores\": 4}' \
+           FROM s, (VALUES ('fresh', 1, 5), ('late', 2, 120), ('gone', 3, 900)) AS x(n, i, age)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let a = crate::fixtures::cluster_agent(pool, "edge-1", "prod-eu").await;
+    sqlx::query("UPDATE broker.agents SET status = 'ACTIVE', last_heartbeat = now() WHERE id = $1")
+        .bind(a)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, 'env:prod')")
+        .bind(a)
+        .execute(pool)
+        .await
+        .unwrap();
+    crate::fixtures::cluster_agent(pool, "edge-2", "prod-us").await;
+    let home = tempfile::tempdir().unwrap();
+    let fleet = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("fleet").args(args).env("DATABASE_URL", db.url());
+        cmd
+    };
+
+    let out = run(&mut fleet(&["hosts"])).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("ID") && lines[0].contains("HOSTNAME") && lines[0].contains("HEALTH"), "{stdout}");
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[1].contains("fresh") && lines[1].contains("10.0.0.1") && lines[1].contains("healthy"), "{stdout}");
+    assert!(lines.iter().any(|l| l.contains("late") && l.contains("stale") && l.contains("2m")), "{stdout}");
+    assert_eq!(stderr.trim(), "3 of 3 hosts");
+
+    let out = run(&mut fleet(&["hosts", "--health", "OFFLINE", "--output", "json"])).await;
+    let rows: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0]["hostname"].as_str(), rows[0]["health"].as_str()), (Some("gone"), Some("offline")));
+    assert_eq!(
+        (rows[0]["site"].as_str(), rows[0]["arch"].as_str(), rows[0]["cores"].as_str()),
+        (Some("berlin-1"), Some("arm64"), Some("4"))
+    );
+    let heartbeat = rows[0]["heartbeat"].as_str().unwrap();
+    assert!(chrono::DateTime::parse_from_rfc3339(heartbeat).is_ok(), "{heartbeat}");
+
+    let out = run(&mut fleet(&["hosts", "--orchestrator", "central", "--name", "fr"])).await;
+    assert_eq!(text(&out).1.trim(), "1 of 1 hosts");
+
+    let out = run(&mut fleet(&["agents", "--health", "healthy", "--output", "json"])).await;
+    let rows: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["name"], "edge-1");
+    assert_eq!((rows[0]["stacks"].as_i64(), rows[0]["pending"].as_i64()), (Some(0), Some(0)));
+    assert_eq!(rows[0]["last_event"], serde_json::Value::Null);
+    let out = run(&mut fleet(&["agents", "--label", "env:prod"])).await;
+    assert_eq!(text(&out).1.trim(), "1 of 1 cluster agents");
+    let out = run(&mut fleet(&["agents", "--cluster", "prod-us", "--health", "offline"])).await;
+    assert!(text(&out).0.contains("edge-2"), "{}", text(&out).0);
+
+    // Bad filters: exit 2, the flag named, nothing on stdout.
+    for (args, message) in [
+        (vec!["hosts", "--health", "sick"], "--health: \"sick\" is not a health (one of healthy, stale, offline)"),
+        (vec!["agents", "--status", "busy"], "--status: \"busy\" is not a status (one of ACTIVE, INACTIVE)"),
+        (vec!["agents", "--label", "a b"], "--label: -l a b: labels and annotations have no spaces"),
+        (vec!["agents", "--label", "x", "--name", "y"], "--label and --name cannot be used together"),
+    ] {
+        let out = run(&mut fleet(&args)).await;
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert_eq!(stderr.trim(), format!("fleetdeck: {message}"), "{args:?}");
+    }
+
+    // Soft delete, with the reason in the audit log; a second time is refused.
+    let id = a.to_string();
+    let out = run(&mut fleet(&["agent", "delete", &id, "--reason", "retired"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(text(&out).0.contains("ACTIVE → deleted"), "{}", text(&out).0);
+    let out = run(&mut fleet(&["agent", "delete", &id])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("already deleted"), "{}", text(&out).1);
+    let out = run(&mut fleet(&["agents"])).await;
+    assert_eq!(text(&out).1.trim(), "1 of 1 cluster agents");
+    let reason: String =
+        sqlx::query_scalar("SELECT reason FROM fleetdeck.audit_log WHERE verb = 'delete' AND outcome = 'ok'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(reason, "retired");
+    let out = run(&mut fleet(&["--readonly", "host", "delete", &uuid::Uuid::new_v4().to_string()])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out).1.trim(),
+        "fleetdeck: read-only mode (--readonly or readonly = true): `fleetdeck fleet host delete` writes to the \
+         database; run it without read-only mode"
+    );
+    let out = run(&mut fleet(&["--readonly", "agents"])).await;
+    assert_eq!(out.status.code(), Some(0), "lists work read-only: {}", text(&out).1);
+}

@@ -136,3 +136,22 @@ pub fn db_message(err: sqlx::Error) -> String {
         other => panic!("expected a database error, got {other:?}"),
     }
 }
+
+/// Wait until a statement of this database waits on a row lock (a race set up by a test).
+pub async fn until_waiting_on_a_lock(pool: &PgPool) {
+    let waiting = async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            if n > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), waiting).await.expect("a statement waits on a lock");
+}

@@ -8,6 +8,7 @@ mod cloud_ergon;
 mod demo;
 mod embedded;
 mod fixtures;
+mod fleet;
 mod imports;
 mod listing;
 mod migrations;

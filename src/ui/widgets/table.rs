@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 
 use crate::domain::execution::duration_cell;
 use crate::domain::filter::Filter;
-use crate::domain::health::{age_cell, health_cell, Thresholds};
+use crate::domain::health::Thresholds;
 use crate::domain::text::sanitize_cell;
-use crate::service::listing::{Kind, Page, PageAt, Row};
+use crate::service::listing::{Kind, Page, PageAt, Row, CELL_MAX};
 use crate::ui::theme::Theme;
 
 /// Rows fetched per page.
@@ -207,18 +207,7 @@ pub struct Decor<'a> {
     pub thresholds: &'a Thresholds,
 }
 
-/// A cell as shown: durations, health and ages computed at `now`, text sanitised.
-pub fn shown(kind: Option<&Kind>, text: &str, now: chrono::DateTime<chrono::Utc>, t: &Thresholds) -> String {
-    match kind {
-        Some(Kind::Duration) => duration_cell(text, now.timestamp_millis() as f64 / 1000.0),
-        Some(Kind::Health) => health_cell(text, now, t).map(|h| h.as_str().to_string()).unwrap_or_default(),
-        Some(Kind::Age) => age_cell(text, now),
-        _ => sanitize_cell(text, CELL_MAX),
-    }
-}
-
-/// Cells are cut to this many characters before drawing.
-const CELL_MAX: usize = 200;
+pub use crate::service::listing::shown;
 
 /// The cell with the characters the filter matched highlighted.
 fn highlighted<'a>(text: String, filter: &Filter, theme: &Theme) -> Line<'a> {
