@@ -8,38 +8,18 @@
 //! /var/lib/fleetdeck/bench-large, else $TMPDIR/fleetdeck-bench-large; FLEETDECK_BENCH_DATA_DIR
 //! overrides) and seeds the large demo into it (about 70 s); later runs reuse it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use fleetdeck::config::{Overrides, Settings};
-use fleetdeck::db::{Database, MigratePolicy};
-use fleetdeck::import::demo::{self, Scale};
 use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
 use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
 
-fn data_dir() -> std::path::PathBuf {
-    if let Some(dir) = std::env::var_os("FLEETDECK_BENCH_DATA_DIR") {
-        return dir.into();
-    }
-    if nix::unistd::geteuid().is_root() {
-        "/var/lib/fleetdeck/bench-large".into()
-    } else {
-        std::env::temp_dir().join("fleetdeck-bench-large")
-    }
-}
+mod common;
 
 fn executions(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k == "DATABASE_URL").collect();
-    env.insert("FLEETDECK_DATABASE__DATA_DIR".into(), data_dir().display().to_string());
-    let settings = Settings::load_with(&Overrides::default(), &env, None).expect("settings");
-    let db = rt.block_on(Database::open(&settings, MigratePolicy::Apply)).expect("database");
+    let db = rt.block_on(common::large_demo());
     let pool = db.pool.clone();
-    if rt.block_on(demo::is_empty(&pool)).expect("query") {
-        eprintln!("seeding the large demo into {} (about 70 s)…", data_dir().display());
-        rt.block_on(demo::seed(&pool, Scale::Large, 1, chrono::Utc::now(), |_| {})).expect("seed");
-    }
     let total: i64 = rt
         .block_on(sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions").fetch_one(&pool))
         .expect("count");

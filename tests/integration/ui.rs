@@ -871,3 +871,222 @@ async fn agents_are_activated_and_deactivated_by_key() {
     assert!(app.outbox.is_empty());
     assert!(format!("{}", big(&app)).contains("read-only mode: activate is disabled"));
 }
+
+/// Open a Fleet list by its command (`:agents`, `:sites`, …) and read its first page.
+async fn fleet_list(app: &mut App, db: &TestDb, command: &str) {
+    press(app, KeyCode::Char(':'));
+    typed(app, command);
+    press(app, KeyCode::Enter);
+    pump(app, db).await;
+}
+
+fn column(app: &App, title: &str) -> usize {
+    app.list().table.columns.iter().position(|c| *c == title).unwrap()
+}
+
+/// Orchestrators → sites → hosts and clusters → agents by Enter, back up by Esc, each level
+/// drawn with its health counts.
+#[tokio::test]
+async fn the_fleet_pane_drills_down_and_back_up() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    pump(&mut app, &db).await;
+    fleet_list(&mut app, &db, "orchestrators").await;
+    assert_eq!(app.list().entity, Entity::Orchestrators);
+    insta::assert_snapshot!("fleet_orchestrators", big(&app));
+    // The demo's central orchestrator has no sites of its own; the next one has.
+    press(&mut app, KeyCode::Char('j'));
+    let orchestrator = app.list().table.rows[1].cells[0].clone();
+
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Sites);
+    assert_eq!(app.list().query.fields, [("orchestrator".to_string(), orchestrator.clone())]);
+    let at = column(&app, "ORCHESTRATOR");
+    assert!(app.list().table.rows.iter().all(|r| r.cells[at] == orchestrator));
+    insta::assert_snapshot!("fleet_sites_of_an_orchestrator", big(&app));
+    let site = app.list().table.rows[0].cells[0].clone();
+    let hosts_of_site: i64 = app.list().table.rows[0].cells[column(&app, "HOSTS")].parse().unwrap();
+
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Hosts);
+    assert_eq!(app.list().table.total, hosts_of_site, "the site's count is its hosts");
+    let at = column(&app, "SITE");
+    assert!(app.list().table.rows.iter().all(|r| r.cells[at] == site));
+
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Sites, "Esc goes back up");
+    assert!(app.list().table.rows.iter().all(|r| r.cells[column(&app, "ORCHESTRATOR")] == orchestrator));
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Orchestrators);
+
+    fleet_list(&mut app, &db, "clusters").await;
+    insta::assert_snapshot!("fleet_clusters", big(&app));
+    let cluster = app.list().table.rows[0].cells[0].clone();
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Agents);
+    assert!(app.list().table.rows.iter().all(|r| r.cells[1] == cluster));
+    insta::assert_snapshot!("fleet_agents_of_a_cluster", big(&app));
+}
+
+/// The header's counts filter: `f` steps through the health values on the list shown, a click
+/// on a count shows that list filtered by it; the cells agree with the filter.
+#[tokio::test]
+async fn the_fleet_header_filters_by_health() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    pump(&mut app, &db).await;
+    let header = format!("{}", big(&app));
+    let header = header.lines().nth(1).unwrap().to_string();
+    assert!(header.contains("hosts 300:") && header.contains("agents 200:"), "{header}");
+
+    press(&mut app, KeyCode::Char('f'));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().query.fields, [("health".to_string(), "healthy".to_string())]);
+    let health = column(&app, "HEALTH");
+    let t = fleetdeck::domain::health::Thresholds::default();
+    let drawn = |app: &App| -> Vec<String> {
+        app.list()
+            .table
+            .rows
+            .iter()
+            .map(|r| listing::shown(Some(&listing::Kind::Health), &r.cells[health], now(), &t))
+            .collect()
+    };
+    assert!(drawn(&app).iter().all(|h| h == "healthy"));
+
+    // Click "stale" among the agents' counts.
+    let line: Vec<char> = header.trim_matches('"').chars().collect();
+    let agents = line.iter().collect::<String>().find("agents").unwrap();
+    let agents_col = line.iter().collect::<String>()[..agents].chars().count();
+    let text: String = line[agents_col..].iter().collect();
+    let stale_col = (agents_col + text[..text.find("stale").unwrap()].chars().count()) as u16;
+    let click = crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::Down(crossterm::event::MouseButton::Left),
+        column: stale_col,
+        row: 1,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.on_mouse(click, ratatui::layout::Rect::new(0, 0, 120, 40));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().entity, Entity::Agents);
+    assert_eq!(app.list().query.fields, [("health".to_string(), "stale".to_string())]);
+    let health = column(&app, "HEALTH");
+    assert!(!app.list().table.rows.is_empty());
+    assert!(app.list().table.rows.iter().all(|r| listing::shown(
+        Some(&listing::Kind::Health),
+        &r.cells[health],
+        now(),
+        &t
+    ) == "stale"));
+    insta::assert_snapshot!("fleet_agents_stale", big(&app));
+    press(&mut app, KeyCode::Esc);
+    pump(&mut app, &db).await;
+    assert!(app.list().query.fields.is_empty(), "Esc clears the filter");
+}
+
+/// `e` on an agent: a form with its labels and annotations; mistakes are shown under their
+/// field and nothing is sent; a good edit is saved and audited.
+#[tokio::test]
+async fn agent_labels_are_edited_in_a_form_checked_under_each_field() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    fleet_list(&mut app, &db, "agents").await;
+    let id: uuid::Uuid = app.list().table.rows[0].cursor.id.parse().unwrap();
+    press(&mut app, KeyCode::Char('e'));
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Form(_)), "the form opens once the labels are read");
+    insta::assert_snapshot!("fleet_labels_form", big(&app));
+
+    // A label too long, an annotation with a space.
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, &"x".repeat(65));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "owner=site reliability");
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    assert!(app.outbox.is_empty(), "nothing is sent while a field is wrong");
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("a label has at most 64 characters; this one has 65"), "{screen}");
+    assert!(screen.contains("value \"site reliability\" contains white space"), "{screen}");
+    insta::assert_snapshot!("fleet_labels_form_errors", big(&app));
+
+    // Fix both: drop the long label, join the words.
+    press(&mut app, KeyCode::BackTab);
+    for _ in 0..66 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, KeyCode::Tab);
+    for _ in 0.."reliability".len() + 1 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "-reliability");
+    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Normal), "saved and closed");
+    let value: String =
+        sqlx::query_scalar("SELECT value FROM broker.agent_annotations WHERE agent_id = $1 AND key = 'owner'")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(value, "site-reliability");
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM fleetdeck.audit_log WHERE verb = 'edit labels' AND outcome = 'ok' AND target_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audit, 1);
+}
+
+/// `D` on a host asks first with room for a reason; confirmed, the host leaves the list and the
+/// reason is in the audit log. Read-only mode refuses `D` and `e` with a message.
+#[tokio::test]
+async fn hosts_are_deleted_after_confirming_and_read_only_refuses() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    pump(&mut app, &db).await;
+    let total = app.list().table.total;
+    let id = app.list().table.rows[0].cursor.id.clone();
+    press(&mut app, KeyCode::Char('D'));
+    assert!(matches!(app.mode, Mode::Confirm(..)));
+    insta::assert_snapshot!("fleet_delete_confirm", big(&app));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty(), "the default button cancels");
+    press(&mut app, KeyCode::Char('D'));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "rack moved");
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.list().table.total, total - 1);
+    assert!(app.list().table.rows.iter().all(|r| r.cursor.id != id));
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM fleetdeck.audit_log WHERE verb = 'delete' AND target_id = $1 AND outcome = 'ok'",
+    )
+    .bind(&id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "rack moved");
+
+    let mut app = app.with_readonly(true);
+    press(&mut app, KeyCode::Char('D'));
+    assert!(matches!(app.mode, Mode::Normal) && app.outbox.is_empty());
+    assert!(format!("{}", big(&app)).contains("read-only mode: delete is disabled"));
+    fleet_list(&mut app, &db, "agents").await;
+    press(&mut app, KeyCode::Char('e'));
+    assert!(matches!(app.mode, Mode::Normal) && app.outbox.is_empty());
+    assert!(format!("{}", big(&app)).contains("read-only mode: editing labels is disabled"));
+}

@@ -1,0 +1,36 @@
+//! What the database benchmarks share: the large demo in fleetdeck's own server.
+//!
+//! The first run creates the server in a separate data directory (as root
+//! /var/lib/fleetdeck/bench-large, else $TMPDIR/fleetdeck-bench-large; FLEETDECK_BENCH_DATA_DIR
+//! overrides; DATABASE_URL uses that server instead) and seeds the large demo into it (about
+//! 70 s); later runs reuse it.
+
+use std::collections::HashMap;
+
+use fleetdeck::config::{Overrides, Settings};
+use fleetdeck::db::{Database, MigratePolicy};
+use fleetdeck::import::demo::{self, Scale};
+
+pub fn data_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("FLEETDECK_BENCH_DATA_DIR") {
+        return dir.into();
+    }
+    if nix::unistd::geteuid().is_root() {
+        "/var/lib/fleetdeck/bench-large".into()
+    } else {
+        std::env::temp_dir().join("fleetdeck-bench-large")
+    }
+}
+
+/// The large demo (100,000 hosts, 20,000 agents, 1,000,000 executions), migrated and seeded.
+pub async fn large_demo() -> Database {
+    let mut env: HashMap<String, String> = std::env::vars().filter(|(k, _)| k == "DATABASE_URL").collect();
+    env.insert("FLEETDECK_DATABASE__DATA_DIR".into(), data_dir().display().to_string());
+    let settings = Settings::load_with(&Overrides::default(), &env, None).expect("settings");
+    let db = Database::open(&settings, MigratePolicy::Apply).await.expect("database");
+    if demo::is_empty(&db.pool).await.expect("query") {
+        eprintln!("seeding the large demo into {} (about 70 s)…", data_dir().display());
+        demo::seed(&db.pool, Scale::Large, 1, chrono::Utc::now(), |_| {}).await.expect("seed");
+    }
+    db
+}

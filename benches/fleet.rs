@@ -1,0 +1,116 @@
+//! The Fleet pane at 100,000 hosts and 20,000 agents: what opening it reads (the hosts' first
+//! page with its total, and the health counts of the header), the other lists (agents with the
+//! stacks reaching each, sites, orchestrators, clusters), a health filter, a fuzzy filter, the
+//! next page, and one poll after 1% of all hosts sent a heartbeat — read by delta versus
+//! re-reading the page and total.
+//!
+//! Run: cargo bench --bench fleet (the large demo database: see benches/common/mod.rs)
+//!
+//! Health is judged at the moment the demo's heartbeats were fresh (the newest heartbeat), so
+//! that the mix of healthy, stale and offline is the demo's however long ago it was seeded.
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use fleetdeck::domain::filter::Filter;
+use fleetdeck::domain::health::Thresholds;
+use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
+use fleetdeck::service::{fleet, Actor, Services};
+use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
+
+mod common;
+
+fn fleet_pane(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let db = rt.block_on(common::large_demo());
+    let pool = db.pool.clone();
+    let services = Services::new(pool.clone(), Actor::operator());
+    let (hosts, agents, at): (i64, i64, chrono::DateTime<chrono::Utc>) = rt
+        .block_on(
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM edge.host WHERE deleted_at IS NULL), \
+                        (SELECT count(*) FROM broker.agents WHERE deleted_at IS NULL), \
+                        (SELECT max(last_heartbeat) FROM edge.host)",
+            )
+            .fetch_one(&pool),
+        )
+        .expect("counts");
+    let t = Thresholds::default();
+    let summary = rt.block_on(fleet::summary(&services, &t, Some(at))).expect("summary");
+    eprintln!("{hosts} hosts {:?}, {agents} agents {:?}, judged at {at}", summary.hosts, summary.agents);
+
+    let query = |entity: Entity| Query { health: t, at: Some(at), ..Query::new(entity) };
+    let page = |q: &Query, entity: Entity, from: PageAt| {
+        rt.block_on(listing::page(&pool, entity, q, &from, PAGE_ROWS)).expect("page")
+    };
+    let mut g = c.benchmark_group(format!("fleet at {hosts} hosts, {agents} agents"));
+    g.sample_size(20).measurement_time(Duration::from_secs(8));
+
+    let hosts_q = query(Entity::Hosts);
+    g.bench_function("open: hosts first page + total", |b| b.iter(|| page(&hosts_q, Entity::Hosts, PageAt::First)));
+    g.bench_function("open: header health counts (hosts and agents)", |b| {
+        b.iter(|| rt.block_on(fleet::summary(&services, &t, Some(at))).expect("summary"))
+    });
+    let first = page(&hosts_q, Entity::Hosts, PageAt::First);
+    let last = first.rows.last().expect("rows").cursor.clone();
+    g.bench_function("scroll: hosts next page + total", |b| {
+        b.iter(|| page(&hosts_q, Entity::Hosts, PageAt::After(last.clone())))
+    });
+    let stale = Query { fields: vec![("health".into(), "stale".into())], ..query(Entity::Hosts) };
+    let n = page(&stale, Entity::Hosts, PageAt::First).total;
+    g.bench_function(format!("filter health=stale: hosts first page + total ({n})"), |b| {
+        b.iter(|| page(&stale, Entity::Hosts, PageAt::First))
+    });
+    let fuzzy = Query { filter: Filter::Fuzzy("h0042".into()), ..query(Entity::Hosts) };
+    let n = page(&fuzzy, Entity::Hosts, PageAt::First).total;
+    g.bench_function(format!("filter /h0042: hosts first page + total ({n})"), |b| {
+        b.iter(|| page(&fuzzy, Entity::Hosts, PageAt::First))
+    });
+    for entity in [Entity::Agents, Entity::Sites, Entity::Orchestrators, Entity::Clusters] {
+        let q = query(entity);
+        g.bench_function(format!("{}: first page + total", entity.title().to_lowercase()), |b| {
+            b.iter(|| page(&q, entity, PageAt::First))
+        });
+    }
+    let offline = Query { fields: vec![("health".into(), "offline".into())], ..query(Entity::Agents) };
+    g.bench_function("filter health=offline: agents first page + total", |b| {
+        b.iter(|| page(&offline, Entity::Agents, PageAt::First))
+    });
+
+    // 1% of all hosts send a heartbeat (some of them on screen).
+    let since = first.seen_at.expect("clock");
+    let changed = rt
+        .block_on(
+            sqlx::query(
+                "UPDATE edge.host SET last_heartbeat = $1 \
+                 WHERE id IN (SELECT id FROM edge.host TABLESAMPLE BERNOULLI (1)) AND deleted_at IS NULL",
+            )
+            .bind(at)
+            .execute(&pool),
+        )
+        .expect("update 1%")
+        .rows_affected();
+    let window = Window {
+        first: first.rows[0].cursor.clone(),
+        last: first.rows.last().expect("rows").cursor.clone(),
+        at_top: true,
+    };
+    let delta =
+        rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta");
+    eprintln!("{changed} hosts changed; the delta read {} rows of the {}-row window", delta.rows.len(), first.rows.len());
+    g.bench_function("poll after 1% changed: delta of the window", |b| {
+        b.iter(|| {
+            rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, 1_000))
+                .expect("delta")
+        })
+    });
+    let from = PageAt::From(first.rows[0].cursor.clone());
+    g.bench_function("poll after 1% changed: page + total again", |b| {
+        b.iter(|| page(&hosts_q, Entity::Hosts, from.clone()))
+    });
+    g.finish();
+    rt.block_on(db.close()).expect("close");
+}
+
+criterion_group!(benches, fleet_pane);
+criterion_main!(benches);
