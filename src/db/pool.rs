@@ -52,7 +52,9 @@ pub fn with_session_defaults(options: PgConnectOptions, settings: &PoolSettings)
         .application_name("fleetdeck")
         // An explicit search_path: a role named like one of fleetdeck's schemas ("fleetdeck") would
         // otherwise put that schema first through "$user".
-        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public")]);
+        // JIT compilation costs 15–100 ms on the first run of a large plan and pays off only for
+        // long analytical queries; fleetdeck's reads are short.
+        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public"), ("jit", "off")]);
     if settings.read_only {
         options.options([("default_transaction_read_only", "on")])
     } else {

@@ -501,25 +501,29 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "coalesce(o.name, '')"),
                     text("TYPE", "coalesce(o.type, '')"),
                     text("REGION", "coalesce(o.region, '')"),
-                    col("SITES", "hc.sites::text", "hc.sites", "bigint"),
-                    col("HOSTS", "hc.hosts::text", "hc.hosts", "bigint"),
-                    col("HEALTHY", "hc.healthy::text", "hc.healthy", "bigint"),
-                    col("STALE", "hc.stale::text", "hc.stale", "bigint"),
-                    col("OFFLINE", "hc.offline::text", "hc.offline", "bigint"),
+                    col("SITES", "coalesce(hc.sites, 0)::text", "coalesce(hc.sites, 0)", "bigint"),
+                    col("HOSTS", "coalesce(hc.hosts, 0)::text", "coalesce(hc.hosts, 0)", "bigint"),
+                    col("HEALTHY", "coalesce(hc.healthy, 0)::text", "coalesce(hc.healthy, 0)", "bigint"),
+                    col("STALE", "coalesce(hc.stale, 0)::text", "coalesce(hc.stale, 0)", "bigint"),
+                    col("OFFLINE", "coalesce(hc.offline, 0)::text", "coalesce(hc.offline, 0)", "bigint"),
                     text("ENDPOINT", "coalesce(o.api_endpoint, '')"),
                 ]
             },
-            from: "edge.orchestrator o LEFT JOIN LATERAL (\
-                   SELECT count(DISTINCT s.id) AS sites, count(h.id) AS hosts, \
-                   count(h.id) FILTER (WHERE h.status = 'Active' \
-                       AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
-                   count(h.id) FILTER (WHERE h.status = 'Active' \
-                       AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
-                       AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
-                   count(h.id) FILTER (WHERE NOT coalesce(h.status = 'Active' \
-                       AND h.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline \
-                   FROM edge.site s LEFT JOIN edge.host h ON h.site_id = s.id AND h.deleted_at IS NULL \
-                   WHERE s.orchestrator_id = o.id) hc ON true",
+            // One pass over the hosts, counted per site and summed per orchestrator: a lateral
+            // count per orchestrator read the hosts table once for each (0.5–1 s at 100,000).
+            from: "edge.orchestrator o LEFT JOIN (\
+                   SELECT s.orchestrator_id, count(*) AS sites, coalesce(sum(hs.hosts), 0)::bigint AS hosts, \
+                   coalesce(sum(hs.healthy), 0)::bigint AS healthy, coalesce(sum(hs.stale), 0)::bigint AS stale, \
+                   coalesce(sum(hs.hosts - hs.healthy - hs.stale), 0)::bigint AS offline \
+                   FROM edge.site s LEFT JOIN (\
+                       SELECT h.site_id, count(*) AS hosts, \
+                       count(*) FILTER (WHERE h.status = 'Active' \
+                           AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
+                       count(*) FILTER (WHERE h.status = 'Active' \
+                           AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
+                           AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale \
+                       FROM edge.host h WHERE h.deleted_at IS NULL GROUP BY h.site_id) hs ON hs.site_id = s.id \
+                   GROUP BY s.orchestrator_id) hc ON hc.orchestrator_id = o.id",
             live: "",
             id: "o.id",
             id_type: "uuid",

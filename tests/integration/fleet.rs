@@ -173,7 +173,8 @@ async fn health_counts_and_the_health_filter_agree_at_the_thresholds_edges() {
     let site: Uuid =
         sqlx::query_scalar("INSERT INTO edge.site (site_id) VALUES ('s1') RETURNING id").fetch_one(pool).await.unwrap();
     // (name, status, heartbeat age in seconds (None: never), deleted, expected health)
-    let cases: [(&str, &str, Option<i64>, bool, Option<Health>); 9] = [
+    type Case = (&'static str, &'static str, Option<i64>, bool, Option<Health>);
+    let cases: [Case; 9] = [
         ("h-fresh", "Active", Some(0), false, Some(Health::Healthy)),
         ("h-59s", "Active", Some(59), false, Some(Health::Healthy)),
         ("h-60s", "Active", Some(60), false, Some(Health::Stale)),
@@ -306,7 +307,8 @@ async fn soft_deletes_are_audited_and_races_reported() {
     let out = ours.await.unwrap();
     assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "deleted".into() });
 
-    let audit: Vec<(String, String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    type AuditRow = (String, String, String, Option<String>, Option<String>, Option<String>);
+    let audit: Vec<AuditRow> = sqlx::query_as(
         "SELECT target_table, verb, outcome, from_state, to_state, reason FROM fleetdeck.audit_log ORDER BY id",
     )
     .fetch_all(pool)
