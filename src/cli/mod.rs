@@ -13,6 +13,7 @@ mod doctor;
 mod exec;
 mod fleet;
 mod import;
+mod rollout;
 
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::db::embedded::ServerError;
@@ -78,6 +79,9 @@ pub enum Command {
     /// Cluster agents and hosts: list them by health, activate, deactivate, maintenance (exit codes as exec)
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
+    /// Stacks' rollouts: list, status (exit 0 all SUCCESS, 1 pending, 2 any FAILURE), submit a new version
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
     Seed {
         /// Generate the demo data set (the only kind there is)
@@ -217,6 +221,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         let verb = match &cli.command {
             Some(Command::Exec(cmd)) => cmd.writes(),
             Some(Command::Fleet(cmd)) => cmd.writes(),
+            Some(Command::Rollout(cmd)) => cmd.writes(),
             _ => None,
         };
         if let Some(verb) = verb {
@@ -230,6 +235,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
         Some(Command::Exec(cmd)) => exec::run(&settings, cmd).await,
         Some(Command::Fleet(cmd)) => fleet::run(&settings, cmd).await,
+        Some(Command::Rollout(cmd)) => rollout::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args).await,

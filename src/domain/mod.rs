@@ -6,4 +6,5 @@ pub mod execution;
 pub mod filter;
 pub mod health;
 pub mod marketplace;
+pub mod rollout;
 pub mod text;

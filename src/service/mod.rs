@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod identity;
 pub mod imports;
 pub mod listing;
+pub mod rollouts;
 pub mod sim;
 pub mod stacks;
 pub mod system;
@@ -84,6 +85,12 @@ impl From<sqlx::Error> for Error {
                 let code = db.code().map(|c| c.to_string()).unwrap_or_default();
                 let message = db.message().to_string();
                 let field = db.constraint().unwrap_or("value").to_string();
+                if field == "deployment_objects_immutable" {
+                    return Error::Forbidden(format!(
+                        "a deployment object cannot be changed once submitted; submit a new version instead \
+                         (the database says: {message})"
+                    ));
+                }
                 match code.as_str() {
                     // insufficient_privilege, including row-level security refusals
                     "42501" => Error::Forbidden(message),

@@ -604,3 +604,94 @@ async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
     let out = run(&mut fleet(&["--readonly", "agents"])).await;
     assert_eq!(out.status.code(), Some(0), "lists work read-only: {}", text(&out).1);
 }
+
+/// `fleetdeck rollout`: `status` exits 0 all SUCCESS, 1 pending, 2 any FAILURE (for CI);
+/// `submit` checks the file first and names the line; `list` for people and scripts.
+#[tokio::test]
+async fn rollout_status_exit_codes_and_submit() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let g = crate::fixtures::generator(pool, "gen").await;
+    let stack = crate::fixtures::stack(pool, "web", g).await;
+    let agent = crate::fixtures::cluster_agent(pool, "edge-1", "prod-eu").await;
+    sqlx::query("UPDATE broker.agents SET status = 'ACTIVE', last_heartbeat = now() WHERE id = $1")
+        .bind(agent)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
+        .bind(agent)
+        .bind(stack)
+        .execute(pool)
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let rollout = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("rollout").args(args).env("DATABASE_URL", db.url());
+        cmd
+    };
+
+    let good = home.path().join("web.yaml");
+    std::fs::write(&good, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n").unwrap();
+    let bad = home.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels: {}\n").unwrap();
+    let out = run(&mut rollout(&["submit", "web", bad.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out).1.trim(),
+        format!("fleetdeck: {}: line 3, column 1: document 1 has no metadata.name", bad.display())
+    );
+    let out = run(&mut rollout(&["submit", "web", good.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(text(&out).0.contains("submitted") && text(&out).0.contains("Deployment/web"), "{}", text(&out).0);
+
+    // Pending: 1.
+    let out = run(&mut rollout(&["status", "web"])).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains("in progress: 1 pending") && stdout.contains("edge-1"), "{stdout}");
+    let object: uuid::Uuid = sqlx::query_scalar(
+        "SELECT id FROM broker.deployment_objects WHERE stack_id = $1 ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    // Failure: 2, the message shown.
+    sqlx::query(
+        "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status, message) \
+         VALUES ($1, $2, 'DEPLOY', 'FAILURE', 'CrashLoopBackOff')",
+    )
+    .bind(agent)
+    .bind(object)
+    .execute(pool)
+    .await
+    .unwrap();
+    let out = run(&mut rollout(&["status", "web"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).0.contains("CrashLoopBackOff"), "{}", text(&out).0);
+    // All SUCCESS: 0; JSON for scripts.
+    crate::fixtures::event(pool, agent, object, "SUCCESS").await;
+    let out = run(&mut rollout(&["status", "web", "--output", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    let v: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert_eq!((v["state"].as_str(), v["progress"]["success"].as_i64()), (Some("complete"), Some(1)));
+    assert_eq!(v["agents"][0]["name"], "edge-1");
+
+    let out = run(&mut rollout(&["list"])).await;
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.lines().nth(1).is_some_and(|l| l.starts_with("web") && l.contains("complete") && l.contains("1 ✓")),
+        "{stdout}"
+    );
+
+    // Unknown stack: 2; read-only refuses submit before any database work.
+    let out = run(&mut rollout(&["status", "nope"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("stack \"nope\" not found"), "{}", text(&out).1);
+    let out = run(&mut rollout(&["--readonly", "submit", "web", good.to_str().unwrap()])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("`fleetdeck rollout submit` writes"), "{}", text(&out).1);
+}

@@ -14,6 +14,7 @@ mod listing;
 mod migrations;
 mod platform;
 mod pty;
+mod rollouts;
 mod shell;
 mod sim;
 mod ui;

@@ -1,0 +1,203 @@
+//! `fleetdeck rollout …`: stacks' rollouts for people and for scripts and CI, on the same service
+//! functions as the Rollouts pane.
+//!
+//! `rollout status` exits 0 when every agent the stack reaches reported SUCCESS for its desired
+//! object, 1 while reports are missing, 2 on any FAILURE; the other verbs exit as `exec`
+//! (2 invalid, 3 changed concurrently, 4 database unavailable).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use color_eyre::eyre::Result;
+
+use super::exec::{code_of, emit, fail, Output, INVALID, UNAVAILABLE};
+use super::{require_current_schema, services};
+use crate::config::Settings;
+use crate::db::{Database, DbError, MigratePolicy};
+use crate::domain::text::sanitize_cell;
+use crate::service::rollouts::{self, StackRollout, Status};
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// The live stacks by name, each with its desired sequence and rollout progress
+    List {
+        /// At most this many stacks
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// What every agent the stack reaches reported for its desired object; exit 0 all SUCCESS,
+    /// 1 pending, 2 any FAILURE
+    Status {
+        /// The stack's name or id
+        stack: String,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
+    /// Submit FILE.yaml as the stack's next deployment object (checked first; `-` reads stdin)
+    Submit {
+        /// The stack's name or id
+        stack: String,
+        file: PathBuf,
+    },
+}
+
+impl RolloutCommand {
+    /// The command as typed, when it writes.
+    pub fn writes(&self) -> Option<&'static str> {
+        match self {
+            RolloutCommand::List { .. } | RolloutCommand::Status { .. } => None,
+            RolloutCommand::Submit { .. } => Some("rollout submit"),
+        }
+    }
+}
+
+pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
+    // The file first: a missing file or bad YAML needs no database.
+    let yaml = match &cmd {
+        RolloutCommand::Submit { file, .. } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(file)
+            };
+            match text {
+                Ok(t) => match crate::domain::rollout::check_yaml(&t) {
+                    Ok(_) => Some(t),
+                    Err(e) => return Ok(fail(INVALID, format!("{}: {e}", file.display()))),
+                },
+                Err(e) => return Ok(fail(INVALID, format!("{}: {e}", file.display()))),
+            }
+        }
+        _ => None,
+    };
+    let db = match Database::open(settings, MigratePolicy::Require).await {
+        Ok(db) => db,
+        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(fail(UNAVAILABLE, e)),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = async {
+        require_current_schema(&db).await?;
+        let services = services(&db, settings).await?;
+        let code = match cmd {
+            RolloutCommand::List { limit, output } => {
+                match rollouts::list(&services, &settings.health, limit.max(0)).await {
+                    Ok(stacks) => {
+                        print_list(&stacks, output)?;
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
+            }
+            RolloutCommand::Status { stack, output } => {
+                match rollouts::status(&services, &stack, &settings.health).await {
+                    Ok(status) => {
+                        print_status(&status, output)?;
+                        ExitCode::from(status.state.exit_code())
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
+            }
+            RolloutCommand::Submit { stack, file } => {
+                match rollouts::submit(&services, &stack, yaml.as_deref().unwrap_or_default()).await {
+                    Ok(s) => {
+                        let kinds: Vec<String> = s.manifests.iter().map(|m| format!("{}/{}", m.kind, m.name)).collect();
+                        emit(&format!(
+                            "{}: submitted {} as sequence {} (sha256 {}), replacing {}: {}\n",
+                            sanitize_cell(&stack, 80),
+                            file.display(),
+                            s.object.sequence_id,
+                            &s.object.yaml_checksum[..12],
+                            s.previous.map_or("nothing".to_string(), |p| format!("sequence {p}")),
+                            sanitize_cell(&kinds.join(", "), 400),
+                        ));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
+            }
+        };
+        services.pool.close().await;
+        Ok::<_, color_eyre::eyre::Report>(code)
+    }
+    .await;
+    db.close().await?;
+    outcome
+}
+
+/// Columns padded to their widest cell, two spaces apart.
+fn table(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let line: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        text.push_str(line.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn print_list(stacks: &[StackRollout], output: Output) -> Result<()> {
+    if output == Output::Json {
+        emit(&format!("{}\n", serde_json::to_string(stacks)?));
+        return Ok(());
+    }
+    let mut rows = vec![["NAME", "GENERATOR", "SEQUENCE", "AGENTS", "STATE", "PROGRESS"].map(String::from).to_vec()];
+    for s in stacks {
+        rows.push(vec![
+            sanitize_cell(&s.name, 80),
+            sanitize_cell(&s.generator, 60),
+            s.sequence_id.map_or("—".into(), |q| q.to_string()),
+            s.agents.to_string(),
+            s.state.as_str().to_string(),
+            s.progress.describe(),
+        ]);
+    }
+    emit(&table(&rows));
+    eprintln!("{} stacks", stacks.len());
+    Ok(())
+}
+
+fn print_status(s: &Status, output: Output) -> Result<()> {
+    if output == Output::Json {
+        emit(&format!("{}\n", serde_json::to_string_pretty(s)?));
+        return Ok(());
+    }
+    let mut text = format!(
+        "stack     {}{}\n",
+        sanitize_cell(&s.stack.name, 80),
+        if s.stack.deleted_at.is_some() { " (deleted)" } else { "" }
+    );
+    match &s.desired {
+        Some(o) => text.push_str(&format!(
+            "desired   sequence {} (sha256 {}){}, submitted {}\n",
+            o.sequence_id,
+            &o.yaml_checksum[..12.min(o.yaml_checksum.len())],
+            if o.is_deletion_marker { ", deletion marker" } else { "" },
+            o.submitted_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        )),
+        None => text.push_str("desired   no deployment object yet\n"),
+    }
+    text.push_str(&format!("state     {}: {}\n", s.state.as_str(), s.progress.describe()));
+    if !s.agents.is_empty() {
+        text.push('\n');
+        let mut rows = vec![["AGENT", "CLUSTER", "ROUTES", "STATE", "REPORTED", "MESSAGE"].map(String::from).to_vec()];
+        for a in &s.agents {
+            rows.push(vec![
+                sanitize_cell(&a.name, 80),
+                sanitize_cell(&a.cluster, 80),
+                a.routes(),
+                a.state().to_string(),
+                a.reported_at.map_or(String::new(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                a.message.as_deref().map_or(String::new(), |m| sanitize_cell(m, 500)),
+            ]);
+        }
+        text.push_str(&table(&rows));
+    }
+    emit(&text);
+    Ok(())
+}

@@ -1,0 +1,265 @@
+//! Rollouts (SEMANTICS.md, seed 002): what a deployment object's YAML must hold, and how the
+//! reports of the agents a stack reaches add up to its progress.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A problem in submitted YAML, at a line and column (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}: {}", self.line, self.column, self.message)
+    }
+}
+
+/// One document of a deployment object: what it is and what it is called.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+}
+
+/// Check a deployment object's YAML: it parses, has at least one document, and every document
+/// is a mapping with `apiVersion`, `kind` and `metadata.name` (non-empty strings). The first
+/// problem is returned with its line and column.
+pub fn check_yaml(text: &str) -> Result<Vec<Manifest>, YamlError> {
+    let mut manifests = Vec::new();
+    for (start, doc) in documents(text) {
+        let at = |line: usize, column: usize, message: String| YamlError { line: start + line + 1, column, message };
+        let value: serde_yaml_ng::Value = match serde_yaml_ng::from_str(doc) {
+            Ok(v) => v,
+            Err(e) => {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                // The location is 1-based within the document; the message repeats it.
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                return Err(at(line - 1, column, message));
+            }
+        };
+        if value.is_null() {
+            continue; // an empty document (a stray `---`, or only comments)
+        }
+        let n = manifests.len() + 1;
+        let first = first_content_line(doc);
+        let Some(map) = value.as_mapping() else {
+            return Err(at(first, 1, format!("document {n} is not a mapping (apiVersion, kind, metadata)")));
+        };
+        let field = |key: &str| -> Result<String, YamlError> {
+            let line = key_line(doc, key, 0).unwrap_or(first);
+            match map.get(key) {
+                None => Err(at(first, 1, format!("document {n} has no {key}"))),
+                Some(serde_yaml_ng::Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+                Some(_) => Err(at(line, 1, format!("{key} of document {n} must be a non-empty string"))),
+            }
+        };
+        let api_version = field("apiVersion")?;
+        let kind = field("kind")?;
+        let name = match map.get("metadata") {
+            None => return Err(at(first, 1, format!("document {n} has no metadata"))),
+            Some(m) => {
+                let meta_line = key_line(doc, "metadata", 0).unwrap_or(first);
+                match m.get("name") {
+                    Some(serde_yaml_ng::Value::String(s)) if !s.trim().is_empty() => s.clone(),
+                    None => return Err(at(meta_line, 1, format!("document {n} has no metadata.name"))),
+                    Some(_) => {
+                        let line = key_line(doc, "name", meta_line).unwrap_or(meta_line);
+                        let column = doc.lines().nth(line).map_or(1, |l| l.len() - l.trim_start().len() + 1);
+                        return Err(at(
+                            line,
+                            column,
+                            format!("metadata.name of document {n} must be a non-empty string"),
+                        ));
+                    }
+                }
+            }
+        };
+        manifests.push(Manifest { api_version, kind, name });
+    }
+    if manifests.is_empty() {
+        return Err(YamlError { line: 1, column: 1, message: "there is no YAML document".into() });
+    }
+    Ok(manifests)
+}
+
+/// The documents of a YAML stream with the number of lines before each (`---` lines split them).
+fn documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0; // byte offset of the current document
+    let mut start_line = 0;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if bare == "---" || bare.starts_with("--- ") || bare == "..." {
+            out.push((start_line, &text[start..offset]));
+            start = offset + line.len();
+            start_line = i + 1;
+        }
+        offset += line.len();
+    }
+    out.push((start_line, &text[start..]));
+    out
+}
+
+/// The first line (0-based) that is neither blank nor a comment.
+fn first_content_line(doc: &str) -> usize {
+    doc.lines().position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or(0)
+}
+
+/// The line (0-based) where `key:` appears, from line `from` on.
+fn key_line(doc: &str, key: &str, from: usize) -> Option<usize> {
+    doc.lines()
+        .enumerate()
+        .skip(from)
+        .find(|(_, l)| l.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':')))
+        .map(|(i, _)| i)
+}
+
+/// What the agents a stack reaches reported for its desired object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Progress {
+    pub success: i64,
+    pub failure: i64,
+    /// No report yet from an agent that is online.
+    pub pending: i64,
+    /// No report yet from an agent that is inactive or silent past the offline threshold.
+    pub offline: i64,
+}
+
+/// Where a rollout stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutState {
+    /// Every reached agent reported SUCCESS (or the stack reaches none).
+    Complete,
+    /// Some agent reported FAILURE.
+    Failing,
+    /// Reports are missing.
+    InProgress,
+}
+
+impl RolloutState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutState::Complete => "complete",
+            RolloutState::Failing => "failing",
+            RolloutState::InProgress => "in progress",
+        }
+    }
+
+    /// `fleetdeck rollout status`'s exit code: 0 complete, 1 in progress, 2 failing.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RolloutState::Complete => 0,
+            RolloutState::InProgress => 1,
+            RolloutState::Failing => 2,
+        }
+    }
+}
+
+impl Progress {
+    pub fn total(&self) -> i64 {
+        self.success + self.failure + self.pending + self.offline
+    }
+
+    /// A failure anywhere is failing, whatever else is missing; all SUCCESS is complete.
+    pub fn state(&self) -> RolloutState {
+        if self.failure > 0 {
+            RolloutState::Failing
+        } else if self.pending + self.offline > 0 {
+            RolloutState::InProgress
+        } else {
+            RolloutState::Complete
+        }
+    }
+
+    /// `12 ✓  2 ✗  1 pending  1 offline` (parts that are zero left out, but never all).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.success > 0 || self.total() == 0 {
+            parts.push(format!("{} ✓", self.success));
+        }
+        if self.failure > 0 {
+            parts.push(format!("{} ✗", self.failure));
+        }
+        if self.pending > 0 {
+            parts.push(format!("{} pending", self.pending));
+        }
+        if self.offline > 0 {
+            parts.push(format!("{} offline", self.offline));
+        }
+        parts.join("  ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        check_yaml(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn good_yaml_gives_its_manifests() {
+        let text = "# web\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\n\
+                    apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\n";
+        let m = check_yaml(text).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[1], Manifest { api_version: "v1".into(), kind: "Service".into(), name: "web".into() });
+    }
+
+    #[test]
+    fn problems_name_their_line_and_column() {
+        assert_eq!(err(""), "line 1, column 1: there is no YAML document");
+        assert_eq!(err("# only a comment\n---\n"), "line 1, column 1: there is no YAML document");
+        let bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: [web\n";
+        let e = check_yaml(bad).unwrap_err();
+        assert!(e.line >= 4, "{e}");
+        assert_eq!(
+            err("apiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\n\nkind: B\nmetadata:\n  name: b\n"),
+            "line 7, column 1: document 2 has no apiVersion"
+        );
+        assert_eq!(
+            err("apiVersion: v1\nkind: A\nmetadata:\n  labels: {}\n"),
+            "line 3, column 1: document 1 has no metadata.name"
+        );
+        assert_eq!(err("apiVersion: v1\nkind: A\n"), "line 1, column 1: document 1 has no metadata");
+        assert_eq!(
+            err("apiVersion: v1\nkind: 3\nmetadata:\n  name: a\n"),
+            "line 2, column 1: kind of document 1 must be a non-empty string"
+        );
+        assert_eq!(
+            err("apiVersion: v1\nkind: A\nmetadata:\n  name: ''\n"),
+            "line 4, column 3: metadata.name of document 1 must be a non-empty string"
+        );
+        assert_eq!(err("- a\n- b\n"), "line 1, column 1: document 1 is not a mapping (apiVersion, kind, metadata)");
+        // A syntax error in the second document counts lines from the top of the file.
+        let e = check_yaml("apiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\nkind: B\n  bad: indent\n").unwrap_err();
+        assert_eq!(e.line, 7, "{e}");
+    }
+
+    #[test]
+    fn progress_states_and_exit_codes() {
+        let p = |success, failure, pending, offline| Progress { success, failure, pending, offline };
+        assert_eq!(p(12, 2, 1, 1).describe(), "12 ✓  2 ✗  1 pending  1 offline");
+        assert_eq!(p(0, 0, 0, 0).describe(), "0 ✓");
+        assert_eq!(p(0, 0, 3, 0).describe(), "3 pending");
+        assert_eq!(p(12, 2, 1, 1).state(), RolloutState::Failing);
+        assert_eq!(p(12, 0, 1, 0).state(), RolloutState::InProgress);
+        assert_eq!(p(12, 0, 0, 1).state(), RolloutState::InProgress, "an offline agent has not applied it");
+        assert_eq!(p(12, 0, 0, 0).state(), RolloutState::Complete);
+        assert_eq!(p(0, 0, 0, 0).state(), RolloutState::Complete, "nothing to wait for");
+        assert_eq!(
+            [RolloutState::Complete, RolloutState::InProgress, RolloutState::Failing].map(RolloutState::exit_code),
+            [0, 1, 2]
+        );
+    }
+}

@@ -1,0 +1,287 @@
+//! Rollouts: where a stack's desired deployment object stands on each agent it reaches, and
+//! submitting the next object (checked, checksummed, audited, in one transaction).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Connection;
+use uuid::Uuid;
+
+use super::audit::{self, Entry, Outcome};
+use super::{Error, Result, Services};
+use crate::domain::health::Thresholds;
+use crate::domain::rollout::{check_yaml, Manifest, Progress, RolloutState};
+
+/// A stack as a rollout names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StackRef {
+    pub id: Uuid,
+    pub name: String,
+    pub generator_id: Uuid,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A deployment object without its YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ObjectInfo {
+    pub id: Uuid,
+    pub sequence_id: i64,
+    pub yaml_checksum: String,
+    pub submitted_at: DateTime<Utc>,
+    pub is_deletion_marker: bool,
+}
+
+/// What one reached agent reported for the desired object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AgentReport {
+    pub agent_id: Uuid,
+    pub name: String,
+    pub cluster: String,
+    pub by_target: bool,
+    pub by_label: bool,
+    pub by_annotation: bool,
+    /// SUCCESS or FAILURE; None while pending.
+    pub status: Option<String>,
+    pub message: Option<String>,
+    pub reported_at: Option<DateTime<Utc>>,
+    /// False when the agent is inactive or silent past the offline threshold.
+    pub online: bool,
+}
+
+impl AgentReport {
+    /// `success`, `failure`, `pending` or `offline`.
+    pub fn state(&self) -> &'static str {
+        match (self.status.as_deref(), self.online) {
+            (Some("SUCCESS"), _) => "success",
+            (Some(_), _) => "failure",
+            (None, true) => "pending",
+            (None, false) => "offline",
+        }
+    }
+
+    /// `t`, `l`, `a` for each route that reaches it (`tl`: by target and by label).
+    pub fn routes(&self) -> String {
+        [(self.by_target, 't'), (self.by_label, 'l'), (self.by_annotation, 'a')]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, c)| *c)
+            .collect()
+    }
+}
+
+/// A stack's rollout: its desired object and every reached agent's report on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub stack: StackRef,
+    pub desired: Option<ObjectInfo>,
+    pub progress: Progress,
+    pub state: RolloutState,
+    pub agents: Vec<AgentReport>,
+}
+
+/// A stack by id, or by name among the live stacks.
+pub async fn find_stack(services: &Services, stack: &str) -> Result<StackRef> {
+    let found: Option<StackRef> =
+        match stack.parse::<Uuid>() {
+            Ok(id) => {
+                sqlx::query_as("SELECT id, name, generator_id, deleted_at FROM broker.stacks WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&services.pool)
+                    .await?
+            }
+            Err(_) => sqlx::query_as(
+                "SELECT id, name, generator_id, deleted_at FROM broker.stacks WHERE name = $1 AND deleted_at IS NULL",
+            )
+            .bind(stack)
+            .fetch_optional(&services.pool)
+            .await?,
+        };
+    found.ok_or_else(|| Error::NotFound { what: format!("stack {stack:?}") })
+}
+
+/// The rollout of `stack` (its name or id) at the database's clock: health by `t`'s offline
+/// threshold. A deleted stack reaches no agent.
+pub async fn status(services: &Services, stack: &str, t: &Thresholds) -> Result<Status> {
+    let stack = find_stack(services, stack).await?;
+    let desired: Option<ObjectInfo> = sqlx::query_as(
+        "SELECT id, sequence_id, yaml_checksum, submitted_at, is_deletion_marker FROM broker.deployment_objects \
+         WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack.id)
+    .fetch_optional(&services.pool)
+    .await?;
+    let agents: Vec<AgentReport> = sqlx::query_as(
+        "SELECT r.agent_id, ag.name, ag.cluster_name AS cluster, r.by_target, r.by_label, r.by_annotation, \
+                r.status, r.message, r.reported_at, r.online \
+           FROM fleetdeck.stack_reports($1, make_interval(secs => $2), now()) r \
+           JOIN broker.agents ag ON ag.id = r.agent_id \
+          ORDER BY ag.cluster_name, ag.name, r.agent_id",
+    )
+    .bind(stack.id)
+    .bind(t.offline_after.as_secs_f64())
+    .fetch_all(&services.pool)
+    .await?;
+    let mut progress = Progress::default();
+    for a in &agents {
+        match a.state() {
+            "success" => progress.success += 1,
+            "failure" => progress.failure += 1,
+            "pending" => progress.pending += 1,
+            _ => progress.offline += 1,
+        }
+    }
+    Ok(Status { stack, desired, progress, state: progress.state(), agents })
+}
+
+/// A newly submitted object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Submitted {
+    pub object: ObjectInfo,
+    /// The desired object it replaced.
+    pub previous: Option<i64>,
+    pub manifests: Vec<Manifest>,
+}
+
+/// The SHA-256 hex digest the broker keeps beside the YAML.
+pub fn checksum(yaml: &str) -> String {
+    hex::encode(Sha256::digest(yaml.as_bytes()))
+}
+
+/// Submit `yaml` as the next deployment object of `stack` (name or id): it must parse and every
+/// document needs apiVersion, kind and metadata.name (errors name line and column, field
+/// `yaml`). One transaction with its audit row; the stack is locked so that two submissions
+/// queue instead of interleaving.
+pub async fn submit(services: &Services, stack: &str, yaml: &str) -> Result<Submitted> {
+    let manifests = check_yaml(yaml).map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
+    let stack = find_stack(services, stack).await?;
+    insert_object(services, &stack, yaml, false, "submit", manifests).await
+}
+
+/// Submit the desired object's YAML again: a new object, so every agent reconciles.
+pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
+    let stack = find_stack(services, stack).await?;
+    let current: Option<(String, bool)> = sqlx::query_as(
+        "SELECT yaml_content, is_deletion_marker FROM broker.deployment_objects \
+         WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack.id)
+    .fetch_optional(&services.pool)
+    .await?;
+    let Some((yaml, marker)) = current else {
+        return Err(Error::Invalid {
+            field: "stack".into(),
+            reason: format!("stack {:?} has no deployment object to submit again", stack.name),
+        });
+    };
+    let manifests = if marker { Vec::new() } else { check_yaml(&yaml).unwrap_or_default() };
+    insert_object(services, &stack, &yaml, marker, "resubmit", manifests).await
+}
+
+async fn insert_object(
+    services: &Services,
+    stack: &StackRef,
+    yaml: &str,
+    marker: bool,
+    verb: &str,
+    manifests: Vec<Manifest>,
+) -> Result<Submitted> {
+    let mut conn = services.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+            .bind(stack.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if live.is_none() {
+        return Err(Error::Conflict {
+            current_state: "deleted".into(),
+            message: format!("stack {:?} was deleted; a deleted stack takes no new objects", stack.name),
+        });
+    }
+    let previous: Option<i64> = sqlx::query_scalar(
+        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
+         ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let object: ObjectInfo = sqlx::query_as(
+        "INSERT INTO broker.deployment_objects (stack_id, yaml_content, yaml_checksum, is_deletion_marker, generator_id) \
+         VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, sequence_id, yaml_checksum, submitted_at, is_deletion_marker",
+    )
+    .bind(stack.id)
+    .bind(yaml)
+    .bind(checksum(yaml))
+    .bind(marker)
+    .bind(stack.generator_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // The stack's row changes too, so that open dashboards see the new version.
+    sqlx::query("UPDATE broker.stacks SET updated_at = now() WHERE id = $1").bind(stack.id).execute(&mut *tx).await?;
+    let entry = Entry {
+        verb,
+        target_table: "broker.stacks",
+        target_id: Some(stack.id.to_string()),
+        from_state: previous.map(|s| format!("sequence {s}")),
+        to_state: Some(format!("sequence {} ({})", object.sequence_id, &object.yaml_checksum[..12])),
+        reason: None,
+        outcome: Outcome::Ok,
+        error: None,
+    };
+    audit::record(&mut tx, &services.actor, &entry).await?;
+    tx.commit().await?;
+    Ok(Submitted { object, previous, manifests })
+}
+
+/// One line of `rollout list`: a live stack, its desired sequence and its progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackRollout {
+    pub id: Uuid,
+    pub name: String,
+    pub generator: String,
+    pub sequence_id: Option<i64>,
+    pub agents: i64,
+    pub progress: Progress,
+    pub state: RolloutState,
+}
+
+/// The live stacks by name (at most `limit`), each with its rollout's progress.
+pub async fn list(services: &Services, t: &Thresholds, limit: i64) -> Result<Vec<StackRollout>> {
+    type Row = (Uuid, String, String, Option<i64>, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT st.id, st.name, g.name, \
+                (SELECT max(o.sequence_id) FROM broker.deployment_objects o \
+                  WHERE o.stack_id = st.id AND o.deleted_at IS NULL), \
+                p.success, p.failure, p.pending, p.offline \
+           FROM broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
+           CROSS JOIN LATERAL ( \
+                SELECT count(*) FILTER (WHERE r.status = 'SUCCESS') AS success, \
+                       count(*) FILTER (WHERE r.status = 'FAILURE') AS failure, \
+                       count(*) FILTER (WHERE r.status IS NULL AND r.online) AS pending, \
+                       count(*) FILTER (WHERE r.status IS NULL AND NOT r.online) AS offline \
+                  FROM fleetdeck.stack_reports(st.id, make_interval(secs => $1), now()) r) p \
+          WHERE st.deleted_at IS NULL \
+          ORDER BY st.name, st.id \
+          LIMIT $2",
+    )
+    .bind(t.offline_after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(&services.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, generator, sequence_id, success, failure, pending, offline)| {
+            let progress = Progress { success, failure, pending, offline };
+            StackRollout {
+                id,
+                name,
+                generator,
+                sequence_id,
+                agents: progress.total(),
+                progress,
+                state: progress.state(),
+            }
+        })
+        .collect())
+}

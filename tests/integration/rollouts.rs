@@ -1,0 +1,238 @@
+//! Rollouts on a real database: reach by route, the desired object, progress from the agents'
+//! reports, submitting checked YAML, immutability, and `fleetdeck rollout` for scripts.
+
+use fleetdeck::domain::health::Thresholds;
+use fleetdeck::domain::rollout::{Progress, RolloutState};
+use fleetdeck::service::rollouts;
+use fleetdeck::service::{Actor, Error, Services};
+use fleetdeck::testing::TestDb;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::fixtures;
+
+fn services(db: &TestDb) -> Services {
+    Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None })
+}
+
+async fn exec(pool: &PgPool, sql: &str, id: Uuid) {
+    sqlx::query(sql).bind(id).execute(pool).await.unwrap();
+}
+
+/// An agent that is ACTIVE and heard from just now.
+async fn live_agent(pool: &PgPool, name: &str) -> Uuid {
+    let id = fixtures::cluster_agent(pool, name, "prod-eu").await;
+    exec(pool, "UPDATE broker.agents SET status = 'ACTIVE', last_heartbeat = now() WHERE id = $1", id).await;
+    id
+}
+
+async fn report(pool: &PgPool, agent: Uuid, object: Uuid, status: &str, message: Option<&str>) {
+    sqlx::query(
+        "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status, message) \
+         VALUES ($1, $2, 'DEPLOY', $3, $4)",
+    )
+    .bind(agent)
+    .bind(object)
+    .bind(status)
+    .bind(message)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// A stack reaching one agent by each route, plus a deleted agent and an inactive one; three
+/// objects of which the newest is soft-deleted.
+struct Scene {
+    stack: Uuid,
+    generator: Uuid,
+    target: Uuid,
+    labelled: Uuid,
+    annotated: Uuid,
+    inactive: Uuid,
+    old: Uuid,
+    desired: Uuid,
+}
+
+async fn scene(pool: &PgPool) -> Scene {
+    let generator = fixtures::generator(pool, "gen").await;
+    let stack = fixtures::stack(pool, "web", generator).await;
+    sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, 'env:prod')")
+        .bind(stack)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO broker.stack_annotations (stack_id, key, value) VALUES ($1, 'tier', 'edge')")
+        .bind(stack)
+        .execute(pool)
+        .await
+        .unwrap();
+    let target = live_agent(pool, "a-target").await;
+    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
+        .bind(target)
+        .bind(stack)
+        .execute(pool)
+        .await
+        .unwrap();
+    let labelled = live_agent(pool, "b-label").await;
+    let deleted = live_agent(pool, "c-deleted").await;
+    let inactive = fixtures::cluster_agent(pool, "d-inactive", "prod-eu").await;
+    let unrelated = live_agent(pool, "e-unrelated").await;
+    for a in [labelled, deleted, inactive] {
+        sqlx::query("INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, 'env:prod')")
+            .bind(a)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, 'env:dev')")
+        .bind(unrelated)
+        .execute(pool)
+        .await
+        .unwrap();
+    let annotated = live_agent(pool, "f-annotation").await;
+    sqlx::query("INSERT INTO broker.agent_annotations (agent_id, key, value) VALUES ($1, 'tier', 'edge')")
+        .bind(annotated)
+        .execute(pool)
+        .await
+        .unwrap();
+    exec(pool, "UPDATE broker.agents SET deleted_at = now() WHERE id = $1", deleted).await;
+    let old = fixtures::deployment_object(pool, stack, generator, "kind: A\n").await;
+    let desired = fixtures::deployment_object(pool, stack, generator, "kind: B\n").await;
+    let newest = fixtures::deployment_object(pool, stack, generator, "kind: C\n").await;
+    exec(pool, "UPDATE broker.deployment_objects SET deleted_at = now() WHERE id = $1", newest).await;
+    Scene { stack, generator, target, labelled, annotated, inactive, old, desired }
+}
+
+fn counts(p: &Progress) -> (i64, i64, i64, i64) {
+    (p.success, p.failure, p.pending, p.offline)
+}
+
+#[tokio::test]
+async fn a_rollout_follows_the_desired_object_and_the_latest_report_of_each_reached_agent() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let s = services(&db);
+    let t = Thresholds::default();
+    let sc = scene(pool).await;
+
+    let st = rollouts::status(&s, "web", &t).await.unwrap();
+    assert_eq!(st.desired.as_ref().unwrap().id, sc.desired, "the newest live object; the deleted newer one is not");
+    let names: Vec<(&str, String)> = st.agents.iter().map(|a| (a.name.as_str(), a.routes())).collect();
+    assert_eq!(
+        names,
+        [("a-target", "t".into()), ("b-label", "l".into()), ("d-inactive", "l".into()), ("f-annotation", "a".into())],
+        "the deleted and the unrelated agents are not reached"
+    );
+    assert_eq!(counts(&st.progress), (0, 0, 3, 1), "nothing reported; the inactive agent is offline");
+    assert_eq!(st.state, RolloutState::InProgress);
+
+    // A report on an older object does not count for the desired one.
+    report(pool, sc.target, sc.old, "SUCCESS", None).await;
+    assert_eq!(counts(&rollouts::status(&s, "web", &t).await.unwrap().progress), (0, 0, 3, 1));
+    report(pool, sc.target, sc.desired, "SUCCESS", None).await;
+    report(pool, sc.labelled, sc.desired, "FAILURE", Some("ImagePullBackOff: registry.example.com/web:2 not found"))
+        .await;
+    let st = rollouts::status(&s, &sc.stack.to_string(), &t).await.unwrap();
+    assert_eq!(counts(&st.progress), (1, 1, 1, 1));
+    assert_eq!(st.state, RolloutState::Failing);
+    let failed = st.agents.iter().find(|a| a.agent_id == sc.labelled).unwrap();
+    assert_eq!(
+        (failed.state(), failed.message.as_deref()),
+        ("failure", Some("ImagePullBackOff: registry.example.com/web:2 not found"))
+    );
+
+    // The latest report wins; the inactive agent comes back and reports.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    report(pool, sc.labelled, sc.desired, "SUCCESS", None).await;
+    report(pool, sc.annotated, sc.desired, "SUCCESS", None).await;
+    assert_eq!(rollouts::status(&s, "web", &t).await.unwrap().state, RolloutState::InProgress);
+    exec(pool, "UPDATE broker.agents SET status = 'ACTIVE', last_heartbeat = now() WHERE id = $1", sc.inactive).await;
+    assert_eq!(counts(&rollouts::status(&s, "web", &t).await.unwrap().progress), (3, 0, 1, 0), "back online: pending");
+    report(pool, sc.inactive, sc.desired, "SUCCESS", None).await;
+    let st = rollouts::status(&s, "web", &t).await.unwrap();
+    assert_eq!((counts(&st.progress), st.state), ((4, 0, 0, 0), RolloutState::Complete));
+
+    let list = rollouts::list(&s, &t, 10).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].name.as_str(), list[0].agents, list[0].state), ("web", 4, RolloutState::Complete));
+
+    // A deleted stack reaches nothing, is not found by name, and its timeline ends in a marker.
+    exec(pool, "UPDATE broker.stacks SET deleted_at = now() WHERE id = $1", sc.stack).await;
+    assert!(matches!(rollouts::status(&s, "web", &t).await, Err(Error::NotFound { .. })));
+    let st = rollouts::status(&s, &sc.stack.to_string(), &t).await.unwrap();
+    assert!(st.agents.is_empty());
+    assert!(st.desired.unwrap().is_deletion_marker, "the deletion marker is the desired object");
+    assert!(rollouts::list(&s, &t, 10).await.unwrap().is_empty());
+    let _ = sc.generator;
+}
+
+#[tokio::test]
+async fn submitting_checks_the_yaml_computes_the_checksum_and_is_audited() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let s = services(&db);
+    let sc = scene(pool).await;
+    let desired_seq: i64 = sqlx::query_scalar("SELECT sequence_id FROM broker.deployment_objects WHERE id = $1")
+        .bind(sc.desired)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+
+    for (yaml, reason) in [
+        ("apiVersion: v1\nkind: Service\n", "line 1, column 1: document 1 has no metadata"),
+        ("apiVersion: v1\nkind: [Service\nmetadata:\n  name: web\n", "line 3, column 9: did not find expected ',' or ']'"),
+        ("", "line 1, column 1: there is no YAML document"),
+    ] {
+        match rollouts::submit(&s, "web", yaml).await {
+            Err(Error::Invalid { field, reason: r }) => {
+                assert_eq!(field, "yaml");
+                assert!(r.starts_with(reason), "{r}");
+            }
+            other => panic!("{yaml:?}: {other:?}"),
+        }
+    }
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n";
+    let out = rollouts::submit(&s, "web", yaml).await.unwrap();
+    assert_eq!(out.previous, Some(desired_seq));
+    assert!(out.object.sequence_id > desired_seq);
+    assert_eq!(out.object.yaml_checksum, fixtures::sha256_hex(yaml));
+    assert_eq!(out.manifests.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>(), ["Deployment", "Service"]);
+    let st = rollouts::status(&s, "web", &Thresholds::default()).await.unwrap();
+    assert_eq!(st.desired.unwrap().id, out.object.id, "the new object is desired at once");
+    assert_eq!(st.progress.success, 0, "and nobody has reported on it yet");
+
+    // The same YAML again: a new object (a reconcile), the same checksum.
+    let again = rollouts::resubmit(&s, "web").await.unwrap();
+    assert!(again.object.sequence_id > out.object.sequence_id);
+    assert_eq!(
+        (again.object.yaml_checksum.as_str(), again.previous),
+        (out.object.yaml_checksum.as_str(), Some(out.object.sequence_id))
+    );
+
+    // Objects are immutable: the database's refusal comes back as a clear message.
+    let err = sqlx::query("UPDATE broker.deployment_objects SET yaml_content = 'kind: X' WHERE id = $1")
+        .bind(out.object.id)
+        .execute(pool)
+        .await
+        .unwrap_err();
+    let err = Error::from(err).to_string();
+    assert!(
+        err.starts_with("not allowed: a deployment object cannot be changed once submitted; submit a new version"),
+        "{err}"
+    );
+
+    let audit: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT verb, from_state, to_state FROM fleetdeck.audit_log ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!((audit[0].0.as_str(), audit[0].1.clone()), ("submit", Some(format!("sequence {desired_seq}"))));
+    assert!(audit[1].2.as_deref().unwrap().starts_with(&format!("sequence {} (", again.object.sequence_id)));
+    assert_eq!(audit[1].0, "resubmit");
+
+    // A deleted stack takes no new object; an unknown one is not found.
+    exec(pool, "UPDATE broker.stacks SET deleted_at = now() WHERE id = $1", sc.stack).await;
+    assert!(matches!(rollouts::submit(&s, &sc.stack.to_string(), yaml).await, Err(Error::Conflict { .. })));
+    assert!(matches!(rollouts::submit(&s, "nope", yaml).await, Err(Error::NotFound { .. })));
+}
