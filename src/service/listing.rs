@@ -270,6 +270,20 @@ const HOST_PERIPHERALS: &str = "coalesce((SELECT string_agg(coalesce(p->>'type',
 const HOST_INTERFACES: &str = "coalesce((SELECT string_agg(coalesce(i->>'type', '?'), ', ') \
      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(h.metadata->'interfaces') = 'array' \
      THEN h.metadata->'interfaces' ELSE '[]' END) i), '')";
+/// A stack's labels, then its annotations as key=value.
+const STACK_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
+     SELECT 0 AS k, l.label AS x FROM broker.stack_labels l WHERE l.stack_id = st.id \
+     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.stack_annotations a WHERE a.stack_id = st.id) y), '')";
+/// Where a stack's rollout stands (domain::rollout::Progress::state, in SQL).
+const STACK_STATE: &str = "CASE WHEN st.deleted_at IS NOT NULL THEN 'deleted' \
+     WHEN coalesce(p.failure, 0) > 0 THEN 'failing' \
+     WHEN coalesce(p.pending, 0) + coalesce(p.offline, 0) > 0 THEN 'in-progress' ELSE 'complete' END";
+/// `12 ✓  2 ✗  1 pending  1 offline` (domain::rollout::Progress::describe, in SQL).
+const STACK_PROGRESS: &str = "concat_ws('  ', \
+     CASE WHEN coalesce(p.success, 0) > 0 OR coalesce(p.agents, 0) = 0 THEN coalesce(p.success, 0) || ' ✓' END, \
+     CASE WHEN p.failure > 0 THEN p.failure || ' ✗' END, \
+     CASE WHEN p.pending > 0 THEN p.pending || ' pending' END, \
+     CASE WHEN p.offline > 0 THEN p.offline || ' offline' END)";
 /// An agent's labels, then its annotations as key=value.
 const AGENT_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
      SELECT 0 AS k, l.label AS x FROM broker.agent_labels l WHERE l.agent_id = ag.id \
@@ -617,16 +631,47 @@ fn spec(entity: Entity) -> Spec {
                 &[
                     text("NAME", "st.name"),
                     text("GENERATOR", "g.name"),
+                    col("SEQ", "coalesce(d.seq::text, '')", "coalesce(d.seq, -1)", "bigint"),
+                    col("AGENTS", "coalesce(p.agents, 0)::text", "coalesce(p.agents, 0)", "bigint"),
                     col(
-                        "CREATED",
-                        "to_char(st.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')",
-                        "st.created_at",
-                        "timestamptz",
+                        "ROUTES",
+                        "coalesce(p.by_target, 0) || 't ' || coalesce(p.by_label, 0) || 'l ' || coalesce(p.by_annotation, 0) || 'a'",
+                        "",
+                        "text",
                     ),
+                    Column {
+                        title: "STATE",
+                        kind: Kind::Status,
+                        cell: STACK_STATE,
+                        sort: STACK_STATE,
+                        sort_type: "text",
+                    },
+                    col("PROGRESS", STACK_PROGRESS, "", "text"),
+                    col("LABELS", STACK_LABELS, "", "text"),
+                    Column {
+                        title: "AGE",
+                        kind: Kind::Age,
+                        cell: "extract(epoch FROM st.created_at)::text",
+                        sort: "st.created_at",
+                        sort_type: "timestamptz",
+                    },
                     text("DELETED", "CASE WHEN st.deleted_at IS NULL THEN '' ELSE 'deleted' END"),
                 ]
             },
-            from: "broker.stacks st JOIN broker.generators g ON g.id = st.generator_id",
+            // Per stack: the desired sequence, the agents reached (by route) and what they
+            // reported for the desired object (fleetdeck.stack_reports, migration 13).
+            from: "broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
+                   LEFT JOIN LATERAL (SELECT max(o.sequence_id) AS seq FROM broker.deployment_objects o \
+                       WHERE o.stack_id = st.id AND o.deleted_at IS NULL) d ON true \
+                   LEFT JOIN LATERAL (SELECT count(*) AS agents, \
+                       count(*) FILTER (WHERE r.by_target) AS by_target, \
+                       count(*) FILTER (WHERE r.by_label) AS by_label, \
+                       count(*) FILTER (WHERE r.by_annotation) AS by_annotation, \
+                       count(*) FILTER (WHERE r.status = 'SUCCESS') AS success, \
+                       count(*) FILTER (WHERE r.status = 'FAILURE') AS failure, \
+                       count(*) FILTER (WHERE r.status IS NULL AND r.online) AS pending, \
+                       count(*) FILTER (WHERE r.status IS NULL AND NOT r.online) AS offline \
+                       FROM fleetdeck.stack_reports(st.id, interval '{offline} seconds', {now}) r) p ON true",
             live: "",
             id: "st.id",
             id_type: "uuid",
@@ -637,10 +682,20 @@ fn spec(entity: Entity) -> Spec {
                 labels: ("broker.stack_labels", "stack_id"),
                 annotations: ("broker.stack_annotations", "stack_id"),
             }),
-            fields: &[],
+            fields: const {
+                &[
+                    field("generator", "g.name", Match::Exact),
+                    FieldSpec {
+                        name: "state",
+                        expr: STACK_STATE,
+                        how: Match::Exact,
+                        values: &["complete", "failing", "in-progress", "deleted"],
+                    },
+                ]
+            },
             facet: None,
             changed: Some("st.updated_at"),
-            base: None,
+            base: Some(("broker.stacks st", &["g", "d", "p"])),
         },
         Entity::Executions => Spec {
             columns: const {

@@ -1538,6 +1538,7 @@ impl App {
             Action::StatusNext | Action::StatusPrev => {
                 let values: Vec<&str> = match self.header_field() {
                     Some("status") => ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect(),
+                    Some("state") => vec!["failing", "in-progress", "complete", "deleted"],
                     Some(_) => Health::ALL.iter().map(|h| h.as_str()).collect(),
                     None => return,
                 };
@@ -1576,6 +1577,7 @@ impl App {
         match self.entity() {
             Entity::Executions => Some("status"),
             Entity::Hosts | Entity::Agents => Some("health"),
+            Entity::Stacks => Some("state"),
             _ => None,
         }
     }
@@ -2007,7 +2009,7 @@ impl App {
                     (Action::StatusNext, "status"),
                 ]
             }
-            Tab::Rollouts => vec![(Action::NewStack, "new stack")],
+            Tab::Rollouts => vec![(Action::NewStack, "new stack"), (Action::StatusNext, "state")],
             Tab::Fleet => match self.entity() {
                 Entity::Hosts => vec![
                     (Action::NextView, "next list"),

@@ -170,12 +170,12 @@ impl Theme {
     /// completed is good news, failed and timed out are errors, cancelled is muted.
     pub fn status(&self, status: &str) -> Style {
         match status {
-            "running" => self.title,
+            "running" | "in-progress" => self.title,
             "paused" => self.warn,
-            "completed" | "healthy" => self.ok,
+            "completed" | "healthy" | "complete" => self.ok,
             "stale" => self.warn,
-            "failed" | "timeout" | "offline" => self.error,
-            "cancelled" => self.muted,
+            "failed" | "timeout" | "offline" | "failing" => self.error,
+            "cancelled" | "deleted" => self.muted,
             _ => self.text,
         }
     }

@@ -180,7 +180,10 @@ async fn submitting_checks_the_yaml_computes_the_checksum_and_is_audited() {
 
     for (yaml, reason) in [
         ("apiVersion: v1\nkind: Service\n", "line 1, column 1: document 1 has no metadata"),
-        ("apiVersion: v1\nkind: [Service\nmetadata:\n  name: web\n", "line 3, column 9: did not find expected ',' or ']'"),
+        (
+            "apiVersion: v1\nkind: [Service\nmetadata:\n  name: web\n",
+            "line 3, column 9: did not find expected ',' or ']'",
+        ),
         ("", "line 1, column 1: there is no YAML document"),
     ] {
         match rollouts::submit(&s, "web", yaml).await {

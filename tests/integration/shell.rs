@@ -246,6 +246,8 @@ async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
         format!("CREATE ROLE {role} LOGIN"),
         format!("GRANT USAGE ON SCHEMA broker TO {role}"),
         format!("GRANT SELECT ON ALL TABLES IN SCHEMA broker TO {role}"),
+        // The stacks list counts each stack's rollout with fleetdeck.stack_reports.
+        format!("GRANT USAGE ON SCHEMA fleetdeck TO {role}"),
     ] {
         sqlx::query(&sql).execute(&db.pool).await.unwrap();
     }

@@ -1090,3 +1090,35 @@ async fn hosts_are_deleted_after_confirming_and_read_only_refuses() {
     assert!(matches!(app.mode, Mode::Normal) && app.outbox.is_empty());
     assert!(format!("{}", big(&app)).contains("read-only mode: editing labels is disabled"));
 }
+
+/// Rollouts: each stack with its desired sequence, agents reached by route and progress; `f`
+/// steps through the states and the rows agree with `rollout list`'s reckoning.
+#[tokio::test]
+async fn stacks_show_their_rollout_and_f_filters_by_state() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('f'));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().query.fields, [("state".to_string(), "failing".to_string())]);
+    let state = column(&app, "STATE");
+    assert!(!app.list().table.rows.is_empty());
+    assert!(app.list().table.rows.iter().all(|r| r.cells[state] == "failing"));
+    insta::assert_snapshot!("stacks_failing", big(&app));
+
+    // The same stacks as the service's rollout reckoning, at the same clock.
+    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    let all =
+        fleetdeck::service::rollouts::list(&s, &fleetdeck::domain::health::Thresholds::default(), 1000).await.unwrap();
+    let failing = all.iter().filter(|r| r.state == fleetdeck::domain::rollout::RolloutState::Failing).count();
+    assert_eq!(app.list().table.total, failing as i64);
+    let progress = column(&app, "PROGRESS");
+    for row in &app.list().table.rows {
+        let r = all.iter().find(|r| r.name == row.cells[0]).unwrap();
+        assert_eq!(row.cells[progress], r.progress.describe(), "{}", r.name);
+    }
+    press(&mut app, KeyCode::Char('f'));
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().query.fields, [("state".to_string(), "in-progress".to_string())]);
+}
