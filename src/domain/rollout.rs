@@ -199,6 +199,29 @@ impl Progress {
     }
 }
 
+/// One line of a diff between two objects' YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum DiffLine {
+    Same(String),
+    Added(String),
+    Removed(String),
+}
+
+/// The line diff from `old` to `new` (what `d` shows and the submit form confirms).
+pub fn diff(old: &str, new: &str) -> Vec<DiffLine> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| {
+            let text = c.value().trim_end_matches(['\n', '\r']).to_string();
+            match c.tag() {
+                similar::ChangeTag::Equal => DiffLine::Same(text),
+                similar::ChangeTag::Insert => DiffLine::Added(text),
+                similar::ChangeTag::Delete => DiffLine::Removed(text),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +267,22 @@ mod tests {
         // A syntax error in the second document counts lines from the top of the file.
         let e = check_yaml("apiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\nkind: B\n  bad: indent\n").unwrap_err();
         assert_eq!(e.line, 7, "{e}");
+    }
+
+    #[test]
+    fn a_diff_marks_added_and_removed_lines() {
+        let d = diff("kind: A\nreplicas: 1\n", "kind: A\nreplicas: 2\nimage: web\n");
+        assert_eq!(
+            d,
+            [
+                DiffLine::Same("kind: A".into()),
+                DiffLine::Removed("replicas: 1".into()),
+                DiffLine::Added("replicas: 2".into()),
+                DiffLine::Added("image: web".into()),
+            ]
+        );
+        assert!(diff("a\n", "a\n").iter().all(|l| matches!(l, DiffLine::Same(_))));
+        assert_eq!(diff("", "a"), [DiffLine::Added("a".into())]);
     }
 
     #[test]

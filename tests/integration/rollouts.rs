@@ -239,3 +239,47 @@ async fn submitting_checks_the_yaml_computes_the_checksum_and_is_audited() {
     assert!(matches!(rollouts::submit(&s, &sc.stack.to_string(), yaml).await, Err(Error::Conflict { .. })));
     assert!(matches!(rollouts::submit(&s, "nope", yaml).await, Err(Error::NotFound { .. })));
 }
+
+/// The timeline lists every object newest first (deleted ones marked, the deletion marker after
+/// a stack's soft delete), each with its reports; per-object reports and the diff to the
+/// previous object.
+#[tokio::test]
+async fn the_timeline_per_object_reports_and_the_diff() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let s = services(&db);
+    let t = Thresholds::default();
+    let sc = scene(pool).await;
+    report(pool, sc.target, sc.old, "SUCCESS", None).await;
+    report(pool, sc.labelled, sc.old, "FAILURE", Some("boom")).await;
+    report(pool, sc.target, sc.desired, "SUCCESS", None).await;
+
+    let tl = rollouts::timeline(&s, sc.stack).await.unwrap();
+    assert_eq!(tl.len(), 3);
+    assert!(tl[0].deleted_at.is_some() && tl[0].sequence_id > tl[1].sequence_id, "newest first, deleted marked");
+    assert_eq!((tl[1].id, tl[1].success, tl[1].failure), (sc.desired, 1, 0));
+    assert_eq!((tl[2].id, tl[2].success, tl[2].failure), (sc.old, 1, 1));
+
+    let on_old = rollouts::object_reports(&s, sc.stack, sc.old, &t).await.unwrap();
+    let states: Vec<(&str, &str)> = on_old.iter().map(|a| (a.name.as_str(), a.state())).collect();
+    assert_eq!(
+        states,
+        [("a-target", "success"), ("b-label", "failure"), ("d-inactive", "offline"), ("f-annotation", "pending")]
+    );
+    assert_eq!(on_old[1].message.as_deref(), Some("boom"));
+
+    use fleetdeck::domain::rollout::DiffLine;
+    assert_eq!(
+        rollouts::object_diff(&s, sc.desired).await.unwrap(),
+        [DiffLine::Removed("kind: A".into()), DiffLine::Added("kind: B".into())]
+    );
+    assert_eq!(rollouts::object_diff(&s, sc.old).await.unwrap(), [DiffLine::Added("kind: A".into())]);
+    assert_eq!(rollouts::object_yaml(&s, sc.desired).await.unwrap(), "kind: B\n");
+
+    // Soft-deleting the stack: its objects are marked deleted and a deletion marker heads the timeline.
+    exec(pool, "UPDATE broker.stacks SET deleted_at = now() WHERE id = $1", sc.stack).await;
+    let tl = rollouts::timeline(&s, sc.stack).await.unwrap();
+    assert_eq!(tl.len(), 4);
+    assert!(tl[0].is_deletion_marker && tl[0].deleted_at.is_none());
+    assert!(tl[1..].iter().all(|o| o.deleted_at.is_some()));
+}
