@@ -373,3 +373,44 @@ pub async fn object_diff(services: &Services, object: Uuid) -> Result<Vec<crate:
     let (new, old) = pair.ok_or_else(|| Error::NotFound { what: format!("deployment object {object}") })?;
     Ok(crate::domain::rollout::diff(old.as_deref().unwrap_or(""), &new))
 }
+
+/// Everything the stack detail shows: the stack, its timeline, and for one object (the desired
+/// one unless another is asked for) each reached agent's report, its YAML and the diff from the
+/// object before it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackView {
+    pub stack: StackRef,
+    pub labels: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// The object shown, if the stack has any.
+    pub object: Option<Uuid>,
+    pub desired: Option<Uuid>,
+    pub reports: Vec<AgentReport>,
+    pub yaml: String,
+    pub diff: Vec<crate::domain::rollout::DiffLine>,
+}
+
+/// Read a stack's detail, showing `object` (or the desired object; or the newest one).
+pub async fn stack_view(services: &Services, stack: Uuid, object: Option<Uuid>, t: &Thresholds) -> Result<StackView> {
+    let stack = find_stack(services, &stack.to_string()).await?;
+    let labels: Vec<String> = sqlx::query_scalar(
+        "SELECT x FROM (SELECT 0 AS k, label AS x FROM broker.stack_labels WHERE stack_id = $1 \
+                        UNION ALL SELECT 1, key || '=' || value FROM broker.stack_annotations WHERE stack_id = $1) y \
+          ORDER BY k, x",
+    )
+    .bind(stack.id)
+    .fetch_all(&services.pool)
+    .await?;
+    let timeline = timeline(services, stack.id).await?;
+    let desired = timeline.iter().find(|o| o.deleted_at.is_none()).map(|o| o.id);
+    let object = object.filter(|o| timeline.iter().any(|e| e.id == *o)).or(desired).or(timeline.first().map(|o| o.id));
+    let (reports, yaml, diff) = match object {
+        Some(o) => (
+            object_reports(services, stack.id, o, t).await?,
+            object_yaml(services, o).await?,
+            object_diff(services, o).await?,
+        ),
+        None => (Vec::new(), String::new(), Vec::new()),
+    };
+    Ok(StackView { stack, labels, timeline, object, desired, reports, yaml, diff })
+}

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::action::Action;
 use super::exec_detail::ExecDetail;
 use super::keymap::{Keymap, Section};
+use super::stack_detail::StackDetail;
 use super::theme::Theme;
 use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
 use super::widgets::table::{self, Decor, TableState};
@@ -306,6 +307,8 @@ enum Awaiting {
     StackForm,
     /// The execution detail of this id.
     Detail(Uuid),
+    /// The stack detail of this stack.
+    StackDetail(Uuid),
     /// The fleet's health counts.
     FleetSummary,
     /// An agent's labels and annotations, to open the form.
@@ -337,6 +340,7 @@ pub struct App {
     pub detail: Detail,
     /// The Executions pane's detail.
     pub exec_detail: ExecDetail,
+    pub stack_detail: StackDetail,
     pub readonly: bool,
     pub connection: Connection,
     pub toasts: VecDeque<Toast>,
@@ -381,6 +385,7 @@ impl App {
             mode: Mode::Normal,
             detail: Detail::Closed,
             exec_detail: ExecDetail::new(),
+            stack_detail: StackDetail::default(),
             readonly: false,
             connection: Connection::Connected,
             toasts: VecDeque::new(),
@@ -623,6 +628,9 @@ impl App {
                         if entity == Entity::Executions {
                             self.exec_detail.stale = true;
                         }
+                        if entity == Entity::Stacks {
+                            self.stack_detail.stale = true;
+                        }
                     }
                     Err(e) => {
                         list.refreshed = Some(when);
@@ -664,6 +672,9 @@ impl App {
                                 list.error = None;
                                 if entity == Entity::Executions && !updates.is_empty() {
                                     self.exec_detail.stale = true;
+                                }
+                                if entity == Entity::Stacks && !updates.is_empty() {
+                                    self.stack_detail.stale = true;
                                 }
                             }
                             // New rows, or rows that moved: read the page whole.
@@ -817,6 +828,21 @@ impl App {
                     self.exec_detail.data = Some(*d);
                 }
             }
+            (Awaiting::StackDetail(stack), Outcome::StackDetail(v)) => {
+                let d = &mut self.stack_detail;
+                if d.stack == Some(stack) {
+                    d.loading = false;
+                    d.error = None;
+                    d.data = Some(*v);
+                }
+            }
+            (Awaiting::StackDetail(stack), Outcome::Failed { message, .. }) => {
+                let d = &mut self.stack_detail;
+                if d.stack == Some(stack) {
+                    d.loading = false;
+                    d.error = Some(message);
+                }
+            }
             (Awaiting::Detail(id), Outcome::Failed { message, .. }) => {
                 if self.exec_detail.id() == Some(id) {
                     self.exec_detail.loading = false;
@@ -886,6 +912,13 @@ impl App {
             }
             return;
         }
+        if self.detail == Detail::Zoomed && self.entity() == Entity::Stacks {
+            if let Some(action) = self.keymap.action(Section::Detail, &key, false) {
+                self.stack_detail_action(action);
+                self.sync_detail();
+                return;
+            }
+        }
         if self.detail == Detail::Zoomed && self.entity() == Entity::Executions {
             if let Some(action) = self.keymap.action(Section::Detail, &key, false) {
                 self.detail_action(action);
@@ -939,8 +972,35 @@ impl App {
         }
     }
 
+    /// A key of the zoomed stack detail.
+    fn stack_detail_action(&mut self, action: Action) {
+        let page = i32::from(self.table_area.get().height.saturating_sub(2).max(1));
+        let d = &mut self.stack_detail;
+        match action {
+            Action::Down => d.scroll_by(1),
+            Action::Up => d.scroll_by(-1),
+            Action::PageDown => d.scroll_by(page),
+            Action::PageUp => d.scroll_by(-page),
+            Action::Top => d.scroll_by(-i32::from(u16::MAX)),
+            Action::Bottom => d.scroll_to_end(),
+            Action::ChainNext => {
+                d.pick(true);
+            }
+            Action::ChainPrev => {
+                d.pick(false);
+            }
+            Action::Diff => d.diff = !d.diff,
+            // The detail's other keys (follow, wrap, search…) are the log's.
+            Action::Follow | Action::Wrap | Action::Timestamps | Action::Search | Action::OpenChain => {}
+            other => self.update(other),
+        }
+    }
+
     /// Keep the execution detail on what it should show, and read it when needed.
     fn sync_detail(&mut self) {
+        if self.entity() == Entity::Stacks && self.detail != Detail::Closed {
+            return self.sync_stack_detail();
+        }
         if self.entity() != Entity::Executions || self.detail == Detail::Closed {
             return;
         }
@@ -957,6 +1017,25 @@ impl App {
             self.exec_detail.loading = true;
             self.exec_detail.stale = false;
             self.call(Command::ExecutionDetail(id), Awaiting::Detail(id));
+        }
+    }
+
+    /// Keep the stack detail on the selected stack (and the picked object), and read it when
+    /// needed.
+    fn sync_stack_detail(&mut self) {
+        if self.detail == Detail::Split {
+            if let Some(id) = self.list().table.selected_row().and_then(|r| r.cursor.id.parse::<Uuid>().ok()) {
+                self.stack_detail.show(id);
+            }
+        }
+        let d = &self.stack_detail;
+        let Some(stack) = d.stack else { return };
+        if !d.loading && (!d.is_current() || d.stale) {
+            let object = d.object;
+            self.stack_detail.loading = true;
+            self.stack_detail.stale = false;
+            let thresholds = self.thresholds;
+            self.call(Command::StackDetail { stack, object, thresholds }, Awaiting::StackDetail(stack));
         }
     }
 
@@ -1567,6 +1646,7 @@ impl App {
             | Action::Search
             | Action::ChainNext
             | Action::ChainPrev
+            | Action::Diff
             | Action::OpenChain => {}
         }
     }
@@ -1785,6 +1865,8 @@ impl App {
             if list.entity == Entity::Executions {
                 let now = self.now.timestamp_millis() as f64 / 1000.0;
                 self.exec_detail.draw(frame, d, &self.theme, now, self.detail == Detail::Zoomed);
+            } else if list.entity == Entity::Stacks {
+                self.stack_detail.draw(frame, d, &self.theme, self.detail == Detail::Zoomed);
             } else {
                 self.draw_detail(frame, d, list);
             }

@@ -80,6 +80,12 @@ pub enum Command {
     },
     Generators,
     ExecutionDetail(Uuid),
+    /// A stack's detail, showing this object (None: the desired one).
+    StackDetail {
+        stack: Uuid,
+        object: Option<Uuid>,
+        thresholds: Thresholds,
+    },
     /// Activate (or deactivate) cluster agents or hosts.
     Fleet {
         entity: Entity,
@@ -133,6 +139,7 @@ pub enum Outcome {
     Done(String),
     Generators(Vec<stacks::Generator>),
     ExecutionDetail(Box<executions::Detail>),
+    StackDetail(Box<crate::service::rollouts::StackView>),
     Created {
         id: Uuid,
         dry_run: bool,
@@ -446,6 +453,12 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
             }
         }
         Command::Generators => stacks::generators(services).await.map(Outcome::Generators).unwrap_or_else(failed),
+        Command::StackDetail { stack, object, thresholds } => {
+            crate::service::rollouts::stack_view(services, stack, object, &thresholds)
+                .await
+                .map(|v| Outcome::StackDetail(Box::new(v)))
+                .unwrap_or_else(failed)
+        }
         Command::ExecutionDetail(id) => {
             executions::detail(services, id).await.map(|d| Outcome::ExecutionDetail(Box::new(d))).unwrap_or_else(failed)
         }

@@ -1122,3 +1122,43 @@ async fn stacks_show_their_rollout_and_f_filters_by_state() {
     pump(&mut app, &db).await;
     assert_eq!(app.list().query.fields, [("state".to_string(), "in-progress".to_string())]);
 }
+
+/// Enter on a stack: its timeline, each reached agent's report on the desired object (failure
+/// messages in full) and the YAML; `d` shows the diff from the object before, `]` picks the
+/// older object and reads its reports.
+#[tokio::test]
+async fn the_stack_detail_shows_the_timeline_reports_yaml_and_diff() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    let stack: uuid::Uuid = app.list().table.rows[0].cursor.id.parse().unwrap();
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('z'));
+    answer_calls(&mut app, &db).await;
+    let view = app.stack_detail.data.clone().expect("the detail was read");
+    assert_eq!(view.stack.id, stack);
+    assert_eq!(view.object, view.desired, "the desired object first");
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("timeline") && screen.contains("desired") && screen.contains("agents on #"), "{screen}");
+    let failure = view.reports.iter().find(|r| r.state() == "failure").expect("the demo's first stack has a failure");
+    assert!(screen.contains(&failure.message.clone().unwrap()[..20]), "the failure message is shown: {screen}");
+    insta::assert_snapshot!("stack_detail", big(&app));
+
+    press(&mut app, KeyCode::Char('d'));
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("diff #"), "{screen}");
+    insta::assert_snapshot!("stack_detail_diff", big(&app));
+
+    press(&mut app, KeyCode::Char(']'));
+    answer_calls(&mut app, &db).await;
+    let older = app.stack_detail.data.clone().unwrap();
+    assert_eq!(older.object, Some(view.timeline[1].id), "] picks the next older object");
+    press(&mut app, KeyCode::Char('['));
+    answer_calls(&mut app, &db).await;
+    assert_eq!(app.stack_detail.data.as_ref().unwrap().object, view.desired);
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.detail, Detail::Closed);
+}
