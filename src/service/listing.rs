@@ -215,6 +215,33 @@ fn clocked(sql: &str, q: &Query) -> String {
         .replace("{now}", &now)
 }
 
+/// `healthy`, `stale` and `offline` counts of the rows in scope, for a list's SQL: `$active`
+/// says the row is active, `$heartbeat` is its last heartbeat (the same edges as
+/// `health_condition` and `domain::health::Thresholds::classify`).
+macro_rules! health_counts {
+    ($active:literal, $heartbeat:literal) => {
+        concat!(
+            "count(*) FILTER (WHERE ",
+            $active,
+            " AND ",
+            $heartbeat,
+            " > {now} - interval '{stale} seconds') AS healthy, ",
+            "count(*) FILTER (WHERE ",
+            $active,
+            " AND ",
+            $heartbeat,
+            " <= {now} - interval '{stale} seconds' AND ",
+            $heartbeat,
+            " > {now} - interval '{offline} seconds') AS stale, ",
+            "count(*) FILTER (WHERE NOT coalesce(",
+            $active,
+            " AND ",
+            $heartbeat,
+            " > {now} - interval '{offline} seconds', false)) AS offline"
+        )
+    };
+}
+
 /// The condition for one health value (index-friendly ranges of the heartbeat).
 fn health_condition(active: &str, heartbeat: &str, value: &str) -> String {
     match value {
@@ -525,19 +552,16 @@ fn spec(entity: Entity) -> Spec {
             },
             // One pass over the hosts, counted per site and summed per orchestrator: a lateral
             // count per orchestrator read the hosts table once for each (0.5–1 s at 100,000).
-            from: "edge.orchestrator o LEFT JOIN (\
-                   SELECT s.orchestrator_id, count(*) AS sites, coalesce(sum(hs.hosts), 0)::bigint AS hosts, \
-                   coalesce(sum(hs.healthy), 0)::bigint AS healthy, coalesce(sum(hs.stale), 0)::bigint AS stale, \
-                   coalesce(sum(hs.hosts - hs.healthy - hs.stale), 0)::bigint AS offline \
-                   FROM edge.site s LEFT JOIN (\
-                       SELECT h.site_id, count(*) AS hosts, \
-                       count(*) FILTER (WHERE h.status = 'Active' \
-                           AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
-                       count(*) FILTER (WHERE h.status = 'Active' \
-                           AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
-                           AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale \
-                       FROM edge.host h WHERE h.deleted_at IS NULL GROUP BY h.site_id) hs ON hs.site_id = s.id \
-                   GROUP BY s.orchestrator_id) hc ON hc.orchestrator_id = o.id",
+            from: concat!(
+                "edge.orchestrator o LEFT JOIN (\
+                 SELECT s.orchestrator_id, count(*) AS sites, coalesce(sum(hs.hosts), 0)::bigint AS hosts, \
+                 coalesce(sum(hs.healthy), 0)::bigint AS healthy, coalesce(sum(hs.stale), 0)::bigint AS stale, \
+                 coalesce(sum(hs.offline), 0)::bigint AS offline \
+                 FROM edge.site s LEFT JOIN (SELECT h.site_id, count(*) AS hosts, ",
+                health_counts!("h.status = 'Active'", "h.last_heartbeat"),
+                " FROM edge.host h WHERE h.deleted_at IS NULL GROUP BY h.site_id) hs ON hs.site_id = s.id \
+                 GROUP BY s.orchestrator_id) hc ON hc.orchestrator_id = o.id"
+            ),
             live: "",
             id: "o.id",
             id_type: "uuid",
@@ -563,16 +587,12 @@ fn spec(entity: Entity) -> Spec {
                     col("OFFLINE", "hc.offline::text", "hc.offline", "bigint"),
                 ]
             },
-            from: "edge.site s LEFT JOIN edge.orchestrator o ON o.id = s.orchestrator_id LEFT JOIN LATERAL (\
-                   SELECT count(*) AS hosts, \
-                   count(*) FILTER (WHERE h.status = 'Active' \
-                       AND h.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
-                   count(*) FILTER (WHERE h.status = 'Active' \
-                       AND h.last_heartbeat <= {now} - interval '{stale} seconds' \
-                       AND h.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
-                   count(*) FILTER (WHERE NOT coalesce(h.status = 'Active' \
-                       AND h.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline \
-                   FROM edge.host h WHERE h.site_id = s.id AND h.deleted_at IS NULL) hc ON true",
+            from: concat!(
+                "edge.site s LEFT JOIN edge.orchestrator o ON o.id = s.orchestrator_id LEFT JOIN LATERAL (\
+                 SELECT count(*) AS hosts, ",
+                health_counts!("h.status = 'Active'", "h.last_heartbeat"),
+                " FROM edge.host h WHERE h.site_id = s.id AND h.deleted_at IS NULL) hc ON true"
+            ),
             live: "",
             id: "s.id",
             id_type: "uuid",
@@ -603,17 +623,13 @@ fn spec(entity: Entity) -> Spec {
                     },
                 ]
             },
-            from: "(SELECT ag.cluster_name, count(*) AS agents, \
-                   count(*) FILTER (WHERE ag.status = 'ACTIVE') AS active, \
-                   count(*) FILTER (WHERE ag.status = 'ACTIVE' \
-                       AND ag.last_heartbeat > {now} - interval '{stale} seconds') AS healthy, \
-                   count(*) FILTER (WHERE ag.status = 'ACTIVE' \
-                       AND ag.last_heartbeat <= {now} - interval '{stale} seconds' \
-                       AND ag.last_heartbeat > {now} - interval '{offline} seconds') AS stale, \
-                   count(*) FILTER (WHERE NOT coalesce(ag.status = 'ACTIVE' \
-                       AND ag.last_heartbeat > {now} - interval '{offline} seconds', false)) AS offline, \
-                   max(ag.last_heartbeat) AS last_heartbeat \
-                   FROM broker.agents ag WHERE ag.deleted_at IS NULL GROUP BY ag.cluster_name) c",
+            from: concat!(
+                "(SELECT ag.cluster_name, count(*) AS agents, \
+                 count(*) FILTER (WHERE ag.status = 'ACTIVE') AS active, ",
+                health_counts!("ag.status = 'ACTIVE'", "ag.last_heartbeat"),
+                ", max(ag.last_heartbeat) AS last_heartbeat \
+                 FROM broker.agents ag WHERE ag.deleted_at IS NULL GROUP BY ag.cluster_name) c"
+            ),
             live: "",
             id: "c.cluster_name",
             id_type: "text",
