@@ -8,9 +8,8 @@ use clap::{Subcommand, ValueEnum};
 use color_eyre::eyre::Result;
 use uuid::Uuid;
 
-use super::{require_current_schema, services};
+use super::with_services;
 use crate::config::Settings;
-use crate::db::{Database, DbError, MigratePolicy};
 use crate::domain::execution::Verb;
 use crate::domain::health::Thresholds;
 use crate::service::executions::{self, RowOutcome};
@@ -126,14 +125,7 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
         }
         _ => Vec::new(),
     };
-    let db = match Database::open(settings, MigratePolicy::Require).await {
-        Ok(db) => db,
-        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(fail(UNAVAILABLE, e)),
-        Err(e) => return Err(e.into()),
-    };
-    let outcome = async {
-        require_current_schema(&db).await?;
-        let services = services(&db, settings).await?;
+    with_services(settings, |services| async move {
         let code = match cmd {
             ExecCommand::List { status, agent, workflow, limit, output } => {
                 let mut fields = Vec::new();
@@ -166,12 +158,9 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
             ExecCommand::Cancel(a) => act(&services, Verb::Cancel, &ids, a.reason).await,
             ExecCommand::Retry(a) => act(&services, Verb::Retry, &ids, a.reason).await,
         };
-        services.pool.close().await;
-        Ok::<_, color_eyre::eyre::Report>(code)
-    }
-    .await;
-    db.close().await?;
-    outcome
+        Ok(code)
+    })
+    .await
 }
 
 async fn act(services: &crate::service::Services, verb: Verb, ids: &[Uuid], reason: Option<String>) -> ExitCode {

@@ -8,10 +8,9 @@ use clap::Subcommand;
 use color_eyre::eyre::Result;
 use uuid::Uuid;
 
-use super::exec::{code_of, fail, parse_ids, print_list, report, Output, INVALID, UNAVAILABLE};
-use super::{require_current_schema, services};
+use super::exec::{code_of, fail, parse_ids, print_list, report, Output, INVALID};
+use super::with_services;
 use crate::config::Settings;
-use crate::db::{Database, DbError, MigratePolicy};
 use crate::domain::filter::Filter;
 use crate::service::fleet::{self, AgentStatus, Deletable, HostStatus};
 use crate::service::listing::{self, Entity, PageAt, Query};
@@ -188,14 +187,7 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
         Ok(job) => job,
         Err(e) => return Ok(fail(INVALID, e)),
     };
-    let db = match Database::open(settings, MigratePolicy::Require).await {
-        Ok(db) => db,
-        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(fail(UNAVAILABLE, e)),
-        Err(e) => return Err(e.into()),
-    };
-    let outcome = async {
-        require_current_schema(&db).await?;
-        let services = services(&db, settings).await?;
+    with_services(settings, |services| async move {
         let code = match job {
             Job::List { entity, query, limit, output } => {
                 match listing::page(&services.pool, entity, &query, &PageAt::First, limit.max(0)).await {
@@ -229,10 +221,7 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                 }
             }
         };
-        services.pool.close().await;
-        Ok::<_, color_eyre::eyre::Report>(code)
-    }
-    .await;
-    db.close().await?;
-    outcome
+        Ok(code)
+    })
+    .await
 }

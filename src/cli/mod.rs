@@ -261,6 +261,31 @@ pub(crate) async fn require_current_schema(db: &Database) -> Result<()> {
     Ok(())
 }
 
+/// Run a verb for scripts on the database: open it (exit 4 when it cannot be reached), check
+/// the schema, act as the configured identity, and close the pool and the database afterwards.
+pub(crate) async fn with_services<F, Fut>(settings: &Settings, verb: F) -> Result<ExitCode>
+where
+    F: FnOnce(Services) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
+    let db = match Database::open(settings, MigratePolicy::Require).await {
+        Ok(db) => db,
+        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(exec::fail(exec::UNAVAILABLE, e)),
+        Err(e) => return Err(e.into()),
+    };
+    let outcome = async {
+        require_current_schema(&db).await?;
+        let services = services(&db, settings).await?;
+        let pool = services.pool.clone();
+        let code = verb(services).await;
+        pool.close().await;
+        code
+    }
+    .await;
+    db.close().await?;
+    outcome
+}
+
 /// How to open pools like the dashboard's: as the configured identity, read-only or not.
 pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::Uuid>) -> pool::Connector {
     pool::Connector {

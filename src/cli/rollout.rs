@@ -11,10 +11,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use color_eyre::eyre::Result;
 
-use super::exec::{code_of, emit, fail, Output, INVALID, UNAVAILABLE};
-use super::{require_current_schema, services};
+use super::exec::{code_of, emit, fail, Output, INVALID};
+use super::with_services;
 use crate::config::Settings;
-use crate::db::{Database, DbError, MigratePolicy};
 use crate::domain::text::sanitize_cell;
 use crate::service::rollouts::{self, StackRollout, Status};
 
@@ -73,14 +72,7 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
         }
         _ => None,
     };
-    let db = match Database::open(settings, MigratePolicy::Require).await {
-        Ok(db) => db,
-        Err(e @ (DbError::Connect { .. } | DbError::Server(_))) => return Ok(fail(UNAVAILABLE, e)),
-        Err(e) => return Err(e.into()),
-    };
-    let outcome = async {
-        require_current_schema(&db).await?;
-        let services = services(&db, settings).await?;
+    with_services(settings, |services| async move {
         let code = match cmd {
             RolloutCommand::List { limit, output } => {
                 match rollouts::list(&services, &settings.health, limit.max(0)).await {
@@ -119,12 +111,9 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
                 }
             }
         };
-        services.pool.close().await;
-        Ok::<_, color_eyre::eyre::Report>(code)
-    }
-    .await;
-    db.close().await?;
-    outcome
+        Ok(code)
+    })
+    .await
 }
 
 /// Columns padded to their widest cell, two spaces apart.
