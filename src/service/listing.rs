@@ -675,19 +675,11 @@ fn spec(entity: Entity) -> Spec {
                 ]
             },
             // Per stack: the desired sequence, the agents reached (by route) and what they
-            // reported for the desired object (fleetdeck.stack_reports, migration 13).
+            // reported for the desired object (fleetdeck.stack_progress, migration 14).
             from: "broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
                    LEFT JOIN LATERAL (SELECT max(o.sequence_id) AS seq FROM broker.deployment_objects o \
                        WHERE o.stack_id = st.id AND o.deleted_at IS NULL) d ON true \
-                   LEFT JOIN LATERAL (SELECT count(*) AS agents, \
-                       count(*) FILTER (WHERE r.by_target) AS by_target, \
-                       count(*) FILTER (WHERE r.by_label) AS by_label, \
-                       count(*) FILTER (WHERE r.by_annotation) AS by_annotation, \
-                       count(*) FILTER (WHERE r.status = 'SUCCESS') AS success, \
-                       count(*) FILTER (WHERE r.status = 'FAILURE') AS failure, \
-                       count(*) FILTER (WHERE r.status IS NULL AND r.online) AS pending, \
-                       count(*) FILTER (WHERE r.status IS NULL AND NOT r.online) AS offline \
-                       FROM fleetdeck.stack_reports(st.id, interval '{offline} seconds', {now}) r) p ON true",
+                   LEFT JOIN LATERAL fleetdeck.stack_progress(st.id, interval '{offline} seconds', {now}) p ON true",
             live: "",
             id: "st.id",
             id_type: "uuid",

@@ -121,16 +121,22 @@ pub async fn status(services: &Services, stack: &str, t: &Thresholds) -> Result<
     .bind(t.offline_after.as_secs_f64())
     .fetch_all(&services.pool)
     .await?;
-    let mut progress = Progress::default();
-    for a in &agents {
-        match a.state() {
-            "success" => progress.success += 1,
-            "failure" => progress.failure += 1,
-            "pending" => progress.pending += 1,
-            _ => progress.offline += 1,
+    let progress = progress(&agents);
+    Ok(Status { stack, desired, progress, state: progress.state(), agents })
+}
+
+/// The reports added up.
+pub fn progress(reports: &[AgentReport]) -> Progress {
+    let mut p = Progress::default();
+    for r in reports {
+        match r.state() {
+            "success" => p.success += 1,
+            "failure" => p.failure += 1,
+            "pending" => p.pending += 1,
+            _ => p.offline += 1,
         }
     }
-    Ok(Status { stack, desired, progress, state: progress.state(), agents })
+    p
 }
 
 /// A newly submitted object.
@@ -255,12 +261,7 @@ pub async fn list(services: &Services, t: &Thresholds, limit: i64) -> Result<Vec
                   WHERE o.stack_id = st.id AND o.deleted_at IS NULL), \
                 p.success, p.failure, p.pending, p.offline \
            FROM broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
-           CROSS JOIN LATERAL ( \
-                SELECT count(*) FILTER (WHERE r.status = 'SUCCESS') AS success, \
-                       count(*) FILTER (WHERE r.status = 'FAILURE') AS failure, \
-                       count(*) FILTER (WHERE r.status IS NULL AND r.online) AS pending, \
-                       count(*) FILTER (WHERE r.status IS NULL AND NOT r.online) AS offline \
-                  FROM fleetdeck.stack_reports(st.id, make_interval(secs => $1), now()) r) p \
+           CROSS JOIN LATERAL fleetdeck.stack_progress(st.id, make_interval(secs => $1), now()) p \
           WHERE st.deleted_at IS NULL \
           ORDER BY st.name, st.id \
           LIMIT $2",

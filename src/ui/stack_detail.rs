@@ -8,9 +8,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 use uuid::Uuid;
 
-use crate::domain::rollout::{DiffLine, Progress};
+use crate::domain::rollout::DiffLine;
 use crate::domain::text::sanitize_cell;
-use crate::service::rollouts::StackView;
+use crate::service::rollouts::{self, StackView};
 use crate::ui::theme::Theme;
 
 /// Unchanged lines shown around each change of a diff.
@@ -98,15 +98,7 @@ impl StackDetail {
         if !d.labels.is_empty() {
             out.push(field("labels", sanitize_cell(&d.labels.join(" "), 500), theme.text));
         }
-        let mut progress = Progress::default();
-        for r in &d.reports {
-            match r.state() {
-                "success" => progress.success += 1,
-                "failure" => progress.failure += 1,
-                "pending" => progress.pending += 1,
-                _ => progress.offline += 1,
-            }
-        }
+        let progress = rollouts::progress(&d.reports);
         out.push(Line::raw(""));
         out.push(Line::styled("timeline  ([ newer  ] older  d diff)", theme.title));
         if d.timeline.is_empty() {
