@@ -214,7 +214,7 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                 }
             }
             Job::Delete(what, ids, reason) => {
-                let noun = if what == Deletable::Agent { "agent" } else { "host" };
+                let noun = what.noun();
                 match fleet::soft_delete(&services, what, &ids, reason.as_deref()).await {
                     Ok(out) => report(&out, noun, false, &out.summary_as("deleted", noun)),
                     Err(e) => fail(code_of(&e), e),
