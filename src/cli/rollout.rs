@@ -41,6 +41,30 @@ pub enum RolloutCommand {
         stack: String,
         file: PathBuf,
     },
+    /// Submit the stack's desired object again as a new object, so every agent reconciles
+    Resubmit {
+        /// The stack's name or id
+        stack: String,
+    },
+    /// Add or remove explicit agent targets of the stack (agent ids), in one transaction
+    Target {
+        /// The stack's name or id
+        stack: String,
+        /// An agent to target (repeatable)
+        #[arg(long, value_name = "AGENT_ID")]
+        add: Vec<String>,
+        /// An agent to target no more (repeatable)
+        #[arg(long, value_name = "AGENT_ID")]
+        remove: Vec<String>,
+    },
+    /// Soft-delete the stack: its objects are deleted and a deletion marker becomes desired
+    Delete {
+        /// The stack's name or id
+        stack: String,
+        /// Recorded in the audit log
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 impl RolloutCommand {
@@ -49,6 +73,9 @@ impl RolloutCommand {
         match self {
             RolloutCommand::List { .. } | RolloutCommand::Status { .. } => None,
             RolloutCommand::Submit { .. } => Some("rollout submit"),
+            RolloutCommand::Resubmit { .. } => Some("rollout resubmit"),
+            RolloutCommand::Target { .. } => Some("rollout target"),
+            RolloutCommand::Delete { .. } => Some("rollout delete"),
         }
     }
 }
@@ -68,6 +95,24 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
                     Err(e) => return Ok(fail(INVALID, format!("{}: {e}", file.display()))),
                 },
                 Err(e) => return Ok(fail(INVALID, format!("{}: {e}", file.display()))),
+            }
+        }
+        _ => None,
+    };
+    // Agent ids are checked before the database too.
+    let targets = match &cmd {
+        RolloutCommand::Target { add, remove, .. } => {
+            let parse = |flag: &str, ids: &[String]| -> std::result::Result<Vec<uuid::Uuid>, String> {
+                ids.iter()
+                    .map(|i| i.parse().map_err(|_| format!("--{flag}: {:?} is not an agent id", sanitize_cell(i, 60))))
+                    .collect()
+            };
+            if add.is_empty() && remove.is_empty() {
+                return Ok(fail(INVALID, "rollout target: give --add AGENT_ID or --remove AGENT_ID"));
+            }
+            match (parse("add", add), parse("remove", remove)) {
+                (Ok(a), Ok(r)) => Some((a, r)),
+                (Err(e), _) | (_, Err(e)) => return Ok(fail(INVALID, e)),
             }
         }
         _ => None,
@@ -110,6 +155,39 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
                     Err(e) => fail(code_of(&e), e),
                 }
             }
+            RolloutCommand::Resubmit { stack } => match rollouts::resubmit(&services, &stack).await {
+                Ok(s) => {
+                    emit(&format!(
+                        "{}: submitted sequence {} again as sequence {} (sha256 {})\n",
+                        sanitize_cell(&stack, 80),
+                        s.previous.map_or("—".to_string(), |p| p.to_string()),
+                        s.object.sequence_id,
+                        &s.object.yaml_checksum[..12],
+                    ));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(code_of(&e), e),
+            },
+            RolloutCommand::Target { stack, .. } => {
+                let (add, remove) = targets.unwrap_or_default();
+                match rollouts::set_targets(&services, &stack, &add, &remove).await {
+                    Ok(change) => {
+                        emit(&format!("{}\n", change.describe(&sanitize_cell(&stack, 80))));
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(code_of(&e), e),
+                }
+            }
+            RolloutCommand::Delete { stack, reason } => match rollouts::find_stack(&services, &stack).await {
+                Ok(found) => {
+                    let what = crate::service::fleet::Deletable::Stack;
+                    match crate::service::fleet::soft_delete(&services, what, &[found.id], reason.as_deref()).await {
+                        Ok(out) => super::exec::report(&out, what.noun(), false, &out.summary_as("deleted", what.noun())),
+                        Err(e) => fail(code_of(&e), e),
+                    }
+                }
+                Err(e) => fail(code_of(&e), e),
+            },
         };
         Ok(code)
     })

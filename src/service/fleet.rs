@@ -162,11 +162,13 @@ pub async fn set_host_status(services: &Services, ids: &[Uuid], to: HostStatus) 
     Ok(out)
 }
 
-/// What can be soft-deleted from the Fleet pane.
+/// What can be soft-deleted from the Fleet and Rollouts panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deletable {
     Agent,
     Host,
+    /// A stack: the database's rule soft-deletes its objects and adds a deletion marker.
+    Stack,
 }
 
 impl Deletable {
@@ -174,6 +176,15 @@ impl Deletable {
         match self {
             Deletable::Agent => "broker.agents",
             Deletable::Host => "edge.host",
+            Deletable::Stack => "broker.stacks",
+        }
+    }
+
+    /// The state the audit log records before the deletion (a stack has no status).
+    fn state(self) -> &'static str {
+        match self {
+            Deletable::Agent | Deletable::Host => "status::text",
+            Deletable::Stack => "'live'::text",
         }
     }
 
@@ -181,11 +192,13 @@ impl Deletable {
         match self {
             Deletable::Agent => "agent",
             Deletable::Host => "host",
+            Deletable::Stack => "stack",
         }
     }
 }
 
-/// Soft-delete each of `ids` (deleted_at = now; an agent's events follow by the database's rule),
+/// Soft-delete each of `ids` (deleted_at = now; an agent's events and a stack's objects follow by
+/// the database's rules, and a deleted stack gets a deletion marker as its desired object),
 /// with the reason in the audit log. One that is already deleted lost the race (or is missing).
 pub async fn soft_delete(
     services: &Services,
@@ -199,7 +212,7 @@ pub async fn soft_delete(
         let mut conn = services.pool.acquire().await?;
         let mut tx = conn.begin().await?;
         let state: Option<(Option<String>, Option<DateTime<Utc>>)> =
-            sqlx::query_as(&format!("SELECT status, deleted_at FROM {table} WHERE id = $1"))
+            sqlx::query_as(&format!("SELECT {}, deleted_at FROM {table} WHERE id = $1", what.state()))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;

@@ -160,7 +160,16 @@ pub fn checksum(yaml: &str) -> String {
 pub async fn submit(services: &Services, stack: &str, yaml: &str) -> Result<Submitted> {
     let manifests = check_yaml(yaml).map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
     let stack = find_stack(services, stack).await?;
-    insert_object(services, &stack, yaml, false, "submit", manifests).await
+    insert_object(services, &stack, yaml, false, "submit", manifests, None).await
+}
+
+/// As [`submit`], only while the stack's desired object is still the one with sequence `over`
+/// (None: the stack has none): the editor showed the diff against it. Someone else's submission
+/// in between is a conflict naming the sequence that is desired now, and nothing is written.
+pub async fn submit_over(services: &Services, stack: Uuid, yaml: &str, over: Option<i64>) -> Result<Submitted> {
+    let manifests = check_yaml(yaml).map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
+    let stack = find_stack(services, &stack.to_string()).await?;
+    insert_object(services, &stack, yaml, false, "submit", manifests, Some(over)).await
 }
 
 /// Submit the desired object's YAML again: a new object, so every agent reconciles.
@@ -180,7 +189,7 @@ pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
         });
     };
     let manifests = if marker { Vec::new() } else { check_yaml(&yaml).unwrap_or_default() };
-    insert_object(services, &stack, &yaml, marker, "resubmit", manifests).await
+    insert_object(services, &stack, &yaml, marker, "resubmit", manifests, None).await
 }
 
 async fn insert_object(
@@ -190,6 +199,7 @@ async fn insert_object(
     marker: bool,
     verb: &str,
     manifests: Vec<Manifest>,
+    expected: Option<Option<i64>>,
 ) -> Result<Submitted> {
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
@@ -211,6 +221,27 @@ async fn insert_object(
     .bind(stack.id)
     .fetch_optional(&mut *tx)
     .await?;
+    if let Some(expected) = expected.filter(|e| *e != previous) {
+        let seq = |s: Option<i64>| s.map_or_else(|| "none".to_string(), |s| format!("sequence {s}"));
+        let message = format!(
+            "stack {:?} changed since the editor opened on {}: review the diff against the new desired object",
+            stack.name,
+            seq(expected)
+        );
+        let entry = Entry {
+            verb,
+            target_table: "broker.stacks",
+            target_id: Some(stack.id.to_string()),
+            from_state: Some(seq(expected)),
+            to_state: None,
+            reason: None,
+            outcome: Outcome::Conflict,
+            error: Some(message.clone()),
+        };
+        audit::record(&mut tx, &services.actor, &entry).await?;
+        tx.commit().await?;
+        return Err(Error::Conflict { current_state: seq(previous), message });
+    }
     let object: ObjectInfo = sqlx::query_as(
         "INSERT INTO broker.deployment_objects (stack_id, yaml_content, yaml_checksum, is_deletion_marker, generator_id) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -238,6 +269,129 @@ async fn insert_object(
     audit::record(&mut tx, &services.actor, &entry).await?;
     tx.commit().await?;
     Ok(Submitted { object, previous, manifests })
+}
+
+/// A live agent that can be made an explicit target of a stack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AgentChoice {
+    pub id: Uuid,
+    pub name: String,
+    pub cluster: String,
+    /// The stack targets it explicitly now.
+    pub targeted: bool,
+}
+
+/// Every live agent, by cluster and name, and whether `stack` targets it explicitly.
+pub async fn target_choices(services: &Services, stack: Uuid) -> Result<Vec<AgentChoice>> {
+    Ok(sqlx::query_as(
+        "SELECT ag.id, ag.name, ag.cluster_name AS cluster, t.agent_id IS NOT NULL AS targeted \
+           FROM broker.agents ag \
+           LEFT JOIN broker.agent_targets t ON t.agent_id = ag.id AND t.stack_id = $1 \
+          WHERE ag.deleted_at IS NULL \
+          ORDER BY ag.cluster_name, ag.name, ag.id",
+    )
+    .bind(stack)
+    .fetch_all(&services.pool)
+    .await?)
+}
+
+/// What a change of explicit targets did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TargetChange {
+    pub added: Vec<Uuid>,
+    pub removed: Vec<Uuid>,
+    /// Asked for but already so (added by someone else, or not a target any more).
+    pub unchanged: usize,
+}
+
+impl TargetChange {
+    /// `2 targets added, 1 removed` for a toast or the CLI.
+    pub fn describe(&self, stack: &str) -> String {
+        if self.added.is_empty() && self.removed.is_empty() {
+            return format!("stack {stack}: nothing changed (the targets were already so)");
+        }
+        let mut s = format!("stack {stack}: {} target(s) added, {} removed", self.added.len(), self.removed.len());
+        if self.unchanged > 0 {
+            s.push_str(&format!(", {} already so", self.unchanged));
+        }
+        s
+    }
+}
+
+/// Make `add` explicit targets of `stack` (name or id) and `remove` no longer targets, in one
+/// transaction with an audit row per agent. Every agent to add must be live; an agent in both
+/// lists, a deleted stack or a missing agent write nothing.
+pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove: &[Uuid]) -> Result<TargetChange> {
+    if let Some(both) = add.iter().find(|a| remove.contains(a)) {
+        return Err(Error::Invalid { field: "agent".into(), reason: format!("agent {both} is both added and removed") });
+    }
+    let stack = find_stack(services, stack).await?;
+    let mut conn = services.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+            .bind(stack.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if live.is_none() {
+        return Err(Error::Conflict {
+            current_state: "deleted".into(),
+            message: format!("stack {:?} was deleted; its targets cannot change", stack.name),
+        });
+    }
+    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL")
+        .bind(add)
+        .fetch_all(&mut *tx)
+        .await?;
+    if let Some(missing) = add.iter().find(|a| !found.contains(a)) {
+        return Err(Error::Invalid {
+            field: "agent".into(),
+            reason: format!("agent {missing} does not exist or was deleted"),
+        });
+    }
+    let added: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
+         ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
+    )
+    .bind(add)
+    .bind(stack.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let removed: Vec<Uuid> = sqlx::query_scalar(
+        "DELETE FROM broker.agent_targets WHERE stack_id = $2 AND agent_id = ANY($1) RETURNING agent_id",
+    )
+    .bind(remove)
+    .bind(stack.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (agent, verb, from, to) in added
+        .iter()
+        .map(|a| (a, "add-target", None, Some(format!("targets agent {a}"))))
+        .chain(removed.iter().map(|a| (a, "remove-target", Some(format!("targets agent {a}")), None)))
+    {
+        let entry = Entry {
+            verb,
+            target_table: "broker.stacks",
+            target_id: Some(stack.id.to_string()),
+            from_state: from,
+            to_state: to,
+            reason: None,
+            outcome: Outcome::Ok,
+            error: None,
+        };
+        tracing::debug!(%agent, verb, "target");
+        audit::record(&mut tx, &services.actor, &entry).await?;
+    }
+    if !added.is_empty() || !removed.is_empty() {
+        // Open dashboards see the stack's reach change.
+        sqlx::query("UPDATE broker.stacks SET updated_at = now() WHERE id = $1")
+            .bind(stack.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    let unchanged = (add.len() + remove.len()).saturating_sub(added.len() + removed.len());
+    Ok(TargetChange { added, removed, unchanged })
 }
 
 /// One line of `rollout list`: a live stack, its desired sequence and its progress.
