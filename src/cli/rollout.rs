@@ -172,7 +172,7 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
                 let (add, remove) = targets.unwrap_or_default();
                 match rollouts::set_targets(&services, &stack, &add, &remove).await {
                     Ok(change) => {
-                        emit(&format!("{}\n", change.describe(&sanitize_cell(&stack, 80))));
+                        emit(&format!("{}: {}\n", sanitize_cell(&stack, 80), change.describe()));
                         ExitCode::SUCCESS
                     }
                     Err(e) => fail(code_of(&e), e),
@@ -182,7 +182,9 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
                 Ok(found) => {
                     let what = crate::service::fleet::Deletable::Stack;
                     match crate::service::fleet::soft_delete(&services, what, &[found.id], reason.as_deref()).await {
-                        Ok(out) => super::exec::report(&out, what.noun(), false, &out.summary_as("deleted", what.noun())),
+                        Ok(out) => {
+                            super::exec::report(&out, what.noun(), false, &out.summary_as("deleted", what.noun()))
+                        }
                         Err(e) => fail(code_of(&e), e),
                     }
                 }

@@ -702,7 +702,7 @@ fn spec(entity: Entity) -> Spec {
                 ]
             },
             facet: None,
-            changed: Some("st.updated_at"),
+            changed: Some("fleetdeck.stack_changed_at(st.id, st.updated_at)"),
             base: Some(("broker.stacks st", &["g", "d", "p"])),
         },
         Entity::Executions => Spec {

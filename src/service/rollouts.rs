@@ -172,6 +172,26 @@ pub async fn submit_over(services: &Services, stack: Uuid, yaml: &str, over: Opt
     insert_object(services, &stack, yaml, false, "submit", manifests, Some(over)).await
 }
 
+/// The desired object of a live stack, for the editor: its sequence and YAML (None while the
+/// stack has none). A deleted stack is a conflict: it takes no new objects.
+pub async fn desired(services: &Services, stack: Uuid) -> Result<(StackRef, Option<(i64, String)>)> {
+    let stack = find_stack(services, &stack.to_string()).await?;
+    if stack.deleted_at.is_some() {
+        return Err(Error::Conflict {
+            current_state: "deleted".into(),
+            message: format!("stack {:?} was deleted; a deleted stack takes no new objects", stack.name),
+        });
+    }
+    let object: Option<(i64, String)> = sqlx::query_as(
+        "SELECT sequence_id, yaml_content FROM broker.deployment_objects \
+         WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack.id)
+    .fetch_optional(&services.pool)
+    .await?;
+    Ok((stack, object))
+}
+
 /// Submit the desired object's YAML again: a new object, so every agent reconciles.
 pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
     let stack = find_stack(services, stack).await?;
@@ -305,12 +325,12 @@ pub struct TargetChange {
 }
 
 impl TargetChange {
-    /// `2 targets added, 1 removed` for a toast or the CLI.
-    pub fn describe(&self, stack: &str) -> String {
+    /// `2 target(s) added, 1 removed` for a toast or the CLI.
+    pub fn describe(&self) -> String {
         if self.added.is_empty() && self.removed.is_empty() {
-            return format!("stack {stack}: nothing changed (the targets were already so)");
+            return "nothing changed (the targets were already so)".into();
         }
-        let mut s = format!("stack {stack}: {} target(s) added, {} removed", self.added.len(), self.removed.len());
+        let mut s = format!("{} target(s) added, {} removed", self.added.len(), self.removed.len());
         if self.unchanged > 0 {
             s.push_str(&format!(", {} already so", self.unchanged));
         }
@@ -323,7 +343,10 @@ impl TargetChange {
 /// lists, a deleted stack or a missing agent write nothing.
 pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove: &[Uuid]) -> Result<TargetChange> {
     if let Some(both) = add.iter().find(|a| remove.contains(a)) {
-        return Err(Error::Invalid { field: "agent".into(), reason: format!("agent {both} is both added and removed") });
+        return Err(Error::Invalid {
+            field: "agent".into(),
+            reason: format!("agent {both} is both added and removed"),
+        });
     }
     let stack = find_stack(services, stack).await?;
     let mut conn = services.pool.acquire().await?;

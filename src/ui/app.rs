@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::action::Action;
 use super::exec_detail::ExecDetail;
 use super::keymap::{Keymap, Section};
+use super::rollout_forms::{EditorKey, TargetPicker, YamlEditor};
 use super::stack_detail::StackDetail;
 use super::theme::Theme;
 use super::widgets::form::{Confirm, ConfirmKey, Field, Form, FormKey};
@@ -209,6 +210,10 @@ pub enum Mode {
     Prompt(Box<Prompt>),
     Form(Box<Form>),
     Confirm(Box<Confirm>, Pending),
+    /// The YAML editor of a stack's next deployment object.
+    Editor(Box<YamlEditor>),
+    /// The picker of a stack's explicit agent targets.
+    Targets(Box<TargetPicker>),
 }
 
 /// What a confirmation will do.
@@ -217,6 +222,7 @@ pub enum Pending {
     Executions { verb: Verb, ids: Vec<Uuid> },
     Fleet { entity: Entity, active: bool, ids: Vec<Uuid> },
     Delete { what: Deletable, ids: Vec<Uuid> },
+    Resubmit { stack: Uuid },
 }
 
 /// What the open form is for.
@@ -315,6 +321,14 @@ enum Awaiting {
     OpenTagsForm,
     /// The answer to the labels form.
     TagsForm,
+    /// A stack's desired object, to open the YAML editor.
+    OpenEditor,
+    /// The answer to the editor's submission.
+    EditorSubmit,
+    /// The agents, to open the targets picker.
+    OpenTargets,
+    /// The answer to the picker's changes.
+    TargetsApply,
 }
 
 /// A clickable spot of the status header: (row, first column, end column, the list it filters
@@ -821,6 +835,47 @@ impl App {
                 }
                 _ => self.toast(message, true),
             },
+            (Awaiting::OpenEditor, Outcome::StackYaml { stack, name, over, yaml }) => {
+                if matches!(self.mode, Mode::Normal) {
+                    self.mode = Mode::Editor(Box::new(YamlEditor::new(stack, &name, over, yaml)));
+                }
+            }
+            (Awaiting::EditorSubmit, Outcome::Done(message)) => {
+                let name = match &self.mode {
+                    Mode::Editor(e) => e.name.clone(),
+                    _ => String::new(),
+                };
+                self.mode = Mode::Normal;
+                self.toast(format!("{}: {message}", sanitize_cell(&name, 40)), false);
+                self.stack_detail.stale = true;
+                self.refresh();
+            }
+            (Awaiting::EditorSubmit, Outcome::Failed { message, field }) => match &mut self.mode {
+                Mode::Editor(e) => e.refused(message, field.as_deref() == Some("yaml")),
+                _ => self.toast(message, true),
+            },
+            (Awaiting::OpenTargets, Outcome::TargetChoices { stack, name, agents }) => {
+                if matches!(self.mode, Mode::Normal) {
+                    self.mode = Mode::Targets(Box::new(TargetPicker::new(stack, &name, agents)));
+                }
+            }
+            (Awaiting::TargetsApply, Outcome::Done(message)) => {
+                let name = match &self.mode {
+                    Mode::Targets(p) => p.name.clone(),
+                    _ => String::new(),
+                };
+                self.mode = Mode::Normal;
+                self.toast(format!("{}: {message}", sanitize_cell(&name, 40)), false);
+                self.stack_detail.stale = true;
+                self.refresh();
+            }
+            (Awaiting::TargetsApply, Outcome::Failed { message, .. }) => match &mut self.mode {
+                Mode::Targets(p) => {
+                    p.busy = false;
+                    p.banner = Some(message);
+                }
+                _ => self.toast(message, true),
+            },
             (Awaiting::Detail(id), Outcome::ExecutionDetail(d)) => {
                 if self.exec_detail.id() == Some(id) {
                     self.exec_detail.loading = false;
@@ -888,6 +943,8 @@ impl App {
             Mode::Confirm(c, _) => {
                 c.reason.insert_str(text.lines().next().unwrap_or(""));
             }
+            Mode::Editor(e) => e.paste(text),
+            Mode::Targets(p) => p.paste(text),
             Mode::Normal => {}
         }
     }
@@ -903,6 +960,7 @@ impl App {
         match &mut self.mode {
             Mode::Form(_) => return self.form_key(key),
             Mode::Confirm(..) => return self.confirm_key(key),
+            Mode::Editor(_) | Mode::Targets(_) => return self.editor_key(key),
             Mode::Prompt(_) => return self.prompt_key(key),
             Mode::Normal => {}
         }
@@ -913,7 +971,12 @@ impl App {
             return;
         }
         if self.detail == Detail::Zoomed && self.entity() == Entity::Stacks {
-            if let Some(action) = self.keymap.action(Section::Detail, &key, false) {
+            // The log's keys (follow, wrap, timestamps, search) are not the stack detail's: the
+            // pane's own keys (t for targets) come through.
+            let action = self.keymap.action(Section::Detail, &key, false).filter(|a| {
+                !matches!(a, Action::Follow | Action::Wrap | Action::Timestamps | Action::Search | Action::OpenChain)
+            });
+            if let Some(action) = action {
                 self.stack_detail_action(action);
                 self.sync_detail();
                 return;
@@ -990,8 +1053,6 @@ impl App {
                 d.pick(false);
             }
             Action::Diff => d.diff = !d.diff,
-            // The detail's other keys (follow, wrap, search…) are the log's.
-            Action::Follow | Action::Wrap | Action::Timestamps | Action::Search | Action::OpenChain => {}
             other => self.update(other),
         }
     }
@@ -1138,6 +1199,48 @@ impl App {
         self.call(Command::SetAgentTags { agent, expected, new: Tags { labels, annotations } }, Awaiting::TagsForm);
     }
 
+    /// A key for the YAML editor or the targets picker.
+    fn editor_key(&mut self, key: KeyEvent) {
+        let submit = self.keymap.action(Section::Form, &key, false) == Some(Action::Submit);
+        let back = self.keymap.action(Section::Global, &key, false) == Some(Action::Back);
+        let readonly = self.readonly;
+        let command = match &mut self.mode {
+            Mode::Editor(e) => match e.key(key, submit, back) {
+                EditorKey::Handled => return,
+                EditorKey::Close => None,
+                EditorKey::Send if readonly => {
+                    e.refused("read-only mode: submitting is disabled (:readonly turns it off)".into(), false);
+                    return;
+                }
+                EditorKey::Send => Some((
+                    Command::SubmitObject { stack: e.stack, yaml: e.yaml(), over: e.over },
+                    Awaiting::EditorSubmit,
+                )),
+            },
+            Mode::Targets(p) => match p.key(key, submit, back) {
+                EditorKey::Handled => return,
+                EditorKey::Close => None,
+                EditorKey::Send if readonly => {
+                    p.busy = false;
+                    p.banner = Some("read-only mode: changing targets is disabled (:readonly turns it off)".into());
+                    return;
+                }
+                EditorKey::Send => {
+                    let (add, remove) = p.changes();
+                    Some((Command::SetTargets { stack: p.stack, add, remove }, Awaiting::TargetsApply))
+                }
+            },
+            _ => return,
+        };
+        match command {
+            Some((command, awaiting)) => self.call(command, awaiting),
+            None => {
+                self.mode = Mode::Normal;
+                self.toast("nothing done".into(), false);
+            }
+        }
+    }
+
     fn confirm_key(&mut self, key: KeyEvent) {
         let action = self.keymap.action(Section::Form, &key, false);
         let back = self.keymap.action(Section::Global, &key, false) == Some(Action::Back);
@@ -1176,6 +1279,7 @@ impl App {
                         self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast)
                     }
                     Pending::Delete { what, ids } => self.call(Command::Delete { what, ids, reason }, Awaiting::Toast),
+                    Pending::Resubmit { stack } => self.call(Command::Resubmit(stack), Awaiting::Toast),
                 }
             }
         }
@@ -1629,6 +1733,9 @@ impl App {
                 self.set_status_field(all[next].map(str::to_string));
             }
             Action::EditLabels => self.edit_labels(),
+            Action::EditObject => self.stack_verb(Action::EditObject),
+            Action::Resubmit => self.stack_verb(Action::Resubmit),
+            Action::Targets => self.stack_verb(Action::Targets),
             Action::Delete => self.delete(),
             Action::Activate => self.fleet_verb(true),
             Action::Deactivate => self.fleet_verb(false),
@@ -1718,15 +1825,80 @@ impl App {
         self.call(Command::AgentTags(agent), Awaiting::OpenTagsForm);
     }
 
-    /// Soft-delete the selected or marked agents or hosts, after a confirmation with a reason.
+    /// The stack the Rollouts pane's verbs act on: the zoomed detail's, else the selected row's.
+    fn selected_stack(&self) -> Option<(Uuid, String)> {
+        if self.entity() != Entity::Stacks {
+            return None;
+        }
+        if self.detail == Detail::Zoomed {
+            if let (Some(id), Some(v)) = (self.stack_detail.stack, &self.stack_detail.data) {
+                if v.stack.id == id {
+                    return Some((id, v.stack.name.clone()));
+                }
+            }
+        }
+        let row = self.list().table.selected_row()?;
+        Some((row.cursor.id.parse().ok()?, row.cells.first().cloned().unwrap_or_default()))
+    }
+
+    /// Open the YAML editor, confirm a re-submission or open the targets picker for the
+    /// selected stack.
+    fn stack_verb(&mut self, action: Action) {
+        if self.entity() != Entity::Stacks {
+            return;
+        }
+        let what = match action {
+            Action::EditObject => "submitting",
+            Action::Resubmit => "re-submitting",
+            _ => "changing targets",
+        };
+        if self.readonly {
+            return self.toast(format!("read-only mode: {what} is disabled (:readonly turns it off)"), true);
+        }
+        let Some((stack, name)) = self.selected_stack() else {
+            return self.toast("no stack selected".into(), true);
+        };
+        match action {
+            Action::EditObject => self.call(Command::StackYaml(stack), Awaiting::OpenEditor),
+            Action::Targets => self.call(Command::TargetChoices(stack), Awaiting::OpenTargets),
+            _ => {
+                let question = format!(
+                    "Submit the desired object of {} again? It becomes a new object with the next sequence, so every agent it reaches applies it again.",
+                    sanitize_cell(&name, 40)
+                );
+                self.mode = Mode::Confirm(
+                    Box::new(Confirm::new("Re-submit", question, "Re-submit")),
+                    Pending::Resubmit { stack },
+                );
+            }
+        }
+    }
+
+    /// Soft-delete the selected or marked agents or hosts (or the selected stack), after a
+    /// confirmation with a reason.
     fn delete(&mut self) {
         let what = match self.entity() {
             Entity::Agents => Deletable::Agent,
             Entity::Hosts => Deletable::Host,
+            Entity::Stacks => Deletable::Stack,
             _ => return,
         };
         if self.readonly {
             return self.toast("read-only mode: delete is disabled (:readonly turns it off)".into(), true);
+        }
+        if what == Deletable::Stack {
+            let Some((stack, name)) = self.selected_stack() else {
+                return self.toast("no stack selected".into(), true);
+            };
+            let question = format!(
+                "Delete stack {}? Its objects are soft-deleted and a deletion marker becomes its desired object, so its agents remove what it deployed.",
+                sanitize_cell(&name, 40)
+            );
+            self.mode = Mode::Confirm(
+                Box::new(Confirm::new("Delete stack", question, "Delete")),
+                Pending::Delete { what, ids: vec![stack] },
+            );
+            return;
         }
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
         let noun = what.noun();
@@ -1802,6 +1974,10 @@ impl App {
         }
         match &self.mode {
             Mode::Form(form) => form.draw(frame, body, &self.theme, self.form_keys(false)),
+            Mode::Editor(e) => {
+                e.draw(frame, body, &self.theme, self.editor_keys(e.stage == super::rollout_forms::Stage::Review))
+            }
+            Mode::Targets(p) => p.draw(frame, body, &self.theme, self.picker_keys()),
             Mode::Confirm(c, _) => c.draw(frame, body, &self.theme, self.form_keys(true)),
             Mode::Prompt(p) => self.draw_prompt(frame, p, body, footer),
             Mode::Normal => {}
@@ -2091,7 +2267,14 @@ impl App {
                     (Action::StatusNext, "status"),
                 ]
             }
-            Tab::Rollouts => vec![(Action::NewStack, "new stack"), (Action::StatusNext, "state")],
+            Tab::Rollouts => vec![
+                (Action::NewStack, "new stack"),
+                (Action::EditObject, "edit"),
+                (Action::Resubmit, "resubmit"),
+                (Action::Targets, "targets"),
+                (Action::Delete, "delete"),
+                (Action::StatusNext, "state"),
+            ],
             Tab::Fleet => match self.entity() {
                 Entity::Hosts => vec![
                     (Action::NextView, "next list"),
@@ -2144,7 +2327,6 @@ impl App {
     fn form_keys(&self, confirm: bool) -> Line<'static> {
         let k = |a: Action| self.first_key(Section::Form, a).unwrap_or_default();
         let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
-        let mut spans = vec![Span::raw(" ")];
         let items: Vec<(String, &str)> = if confirm {
             vec![(k(Action::NextField), "next"), ("enter".into(), "choose"), (back, "cancel")]
         } else {
@@ -2155,6 +2337,34 @@ impl App {
                 (k(Action::PrevField), "previous"),
             ]
         };
+        self.key_hints(items)
+    }
+
+    /// The YAML editor's key hints: while editing, submit checks; in review, it sends.
+    fn editor_keys(&self, review: bool) -> Line<'static> {
+        let submit = self.first_key(Section::Form, Action::Submit).unwrap_or_default();
+        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        let items: Vec<(String, &str)> = if review {
+            vec![(format!("{submit}/enter"), "submit"), (back, "edit again"), ("j/k".into(), "scroll")]
+        } else {
+            vec![(submit, "check and review the diff"), (back, "cancel")]
+        };
+        self.key_hints(items)
+    }
+
+    fn picker_keys(&self) -> Line<'static> {
+        let submit = self.first_key(Section::Form, Action::Submit).unwrap_or_default();
+        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        self.key_hints(vec![
+            ("enter".into(), "toggle target"),
+            ("↑/↓".into(), "move"),
+            (submit, "apply"),
+            (back, "cancel"),
+        ])
+    }
+
+    fn key_hints(&self, items: Vec<(String, &str)>) -> Line<'static> {
+        let mut spans = vec![Span::raw(" ")];
         for (key, label) in items {
             spans.push(Span::styled(key, self.theme.key_hint));
             spans.push(Span::styled(format!(" {label}  "), self.theme.muted));

@@ -170,37 +170,7 @@ impl StackDetail {
                     .nth(1)
                     .map_or("nothing".to_string(), |o| format!("#{}", o.sequence_id));
                 out.push(Line::styled(format!("diff {before} → #{seq}  (d: YAML)"), theme.title));
-                // Changed lines with two lines of context; the rest folded.
-                let changed: Vec<usize> = d
-                    .diff
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| !matches!(l, DiffLine::Same(_)))
-                    .map(|(i, _)| i)
-                    .collect();
-                if changed.is_empty() {
-                    out.push(Line::styled("  no change (the same YAML submitted again)", theme.muted));
-                }
-                let near = |i: usize| changed.iter().any(|c| c.abs_diff(i) <= DIFF_CONTEXT);
-                let mut folded = 0;
-                for (i, l) in d.diff.iter().enumerate() {
-                    if !near(i) {
-                        folded += 1;
-                        continue;
-                    }
-                    if folded > 0 {
-                        out.push(Line::styled(format!("  ⋯ {folded} unchanged lines"), theme.muted));
-                        folded = 0;
-                    }
-                    out.push(match l {
-                        DiffLine::Same(t) => Line::styled(format!("  {}", sanitize_cell(t, 1_000)), theme.muted),
-                        DiffLine::Added(t) => Line::styled(format!("+ {}", sanitize_cell(t, 1_000)), theme.ok),
-                        DiffLine::Removed(t) => Line::styled(format!("- {}", sanitize_cell(t, 1_000)), theme.error),
-                    });
-                }
-                if folded > 0 && !changed.is_empty() {
-                    out.push(Line::styled(format!("  ⋯ {folded} unchanged lines"), theme.muted));
-                }
+                out.extend(diff_lines(&d.diff, theme));
             } else {
                 out.push(Line::styled(format!("YAML #{seq}  (d: diff)"), theme.title));
                 if d.yaml.is_empty() {
@@ -229,6 +199,37 @@ impl StackDetail {
 }
 
 /// The theme's status style for a report's state.
+/// A diff's changed lines with DIFF_CONTEXT lines around each, the rest folded into a count.
+pub fn diff_lines(diff: &[DiffLine], theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let changed: Vec<usize> =
+        diff.iter().enumerate().filter(|(_, l)| !matches!(l, DiffLine::Same(_))).map(|(i, _)| i).collect();
+    if changed.is_empty() {
+        out.push(Line::styled("  no change (the same YAML submitted again)", theme.muted));
+    }
+    let near = |i: usize| changed.iter().any(|c| c.abs_diff(i) <= DIFF_CONTEXT);
+    let mut folded = 0;
+    for (i, l) in diff.iter().enumerate() {
+        if !near(i) {
+            folded += 1;
+            continue;
+        }
+        if folded > 0 {
+            out.push(Line::styled(format!("  ⋯ {folded} unchanged lines"), theme.muted));
+            folded = 0;
+        }
+        out.push(match l {
+            DiffLine::Same(t) => Line::styled(format!("  {}", sanitize_cell(t, 1_000)), theme.muted),
+            DiffLine::Added(t) => Line::styled(format!("+ {}", sanitize_cell(t, 1_000)), theme.ok),
+            DiffLine::Removed(t) => Line::styled(format!("- {}", sanitize_cell(t, 1_000)), theme.error),
+        });
+    }
+    if folded > 0 && !changed.is_empty() {
+        out.push(Line::styled(format!("  ⋯ {folded} unchanged lines"), theme.muted));
+    }
+    out
+}
+
 fn state_style(state: &str) -> &'static str {
     match state {
         "success" => "completed",

@@ -17,7 +17,7 @@ use crate::domain::broker::NewStack;
 use crate::domain::execution::Verb;
 use crate::domain::health::Thresholds;
 use crate::service::listing::{self, Entity, Page, PageAt, Query};
-use crate::service::{executions, fleet, stacks, Error, Services};
+use crate::service::{executions, fleet, rollouts, stacks, Error, Services};
 
 /// Rows per page request.
 pub const PAGE_ROWS: i64 = 200;
@@ -107,7 +107,24 @@ pub enum Command {
         expected: fleet::Tags,
         new: fleet::Tags,
     },
-    /// Soft-delete agents or hosts.
+    /// A stack's desired object, to open the YAML editor on it.
+    StackYaml(Uuid),
+    /// Submit the editor's YAML as the stack's next object, if the desired one is still `over`.
+    SubmitObject {
+        stack: Uuid,
+        yaml: String,
+        over: Option<i64>,
+    },
+    /// Submit the stack's desired object again.
+    Resubmit(Uuid),
+    /// The live agents and which the stack targets, to open the picker.
+    TargetChoices(Uuid),
+    SetTargets {
+        stack: Uuid,
+        add: Vec<Uuid>,
+        remove: Vec<Uuid>,
+    },
+    /// Soft-delete agents, hosts or stacks.
     Delete {
         what: fleet::Deletable,
         ids: Vec<Uuid>,
@@ -149,6 +166,17 @@ pub enum Outcome {
         agent: Uuid,
         name: String,
         tags: fleet::Tags,
+    },
+    StackYaml {
+        stack: Uuid,
+        name: String,
+        over: Option<i64>,
+        yaml: String,
+    },
+    TargetChoices {
+        stack: Uuid,
+        name: String,
+        agents: Vec<crate::service::rollouts::AgentChoice>,
     },
     /// The service refused or failed; `field` names the form field when it is about one.
     Failed {
@@ -410,6 +438,47 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
                     field: None,
                 },
                 Ok(_) => Outcome::Failed { message: "the agent is gone (deleted)".into(), field: None },
+                Err(e) => failed(e),
+            }
+        }
+        Command::StackYaml(stack) => match rollouts::desired(services, stack).await {
+            Ok((s, object)) => {
+                let (over, yaml) = object.map_or((None, String::new()), |(seq, yaml)| (Some(seq), yaml));
+                Outcome::StackYaml { stack, name: s.name, over, yaml }
+            }
+            Err(e) => failed(e),
+        },
+        Command::SubmitObject { stack, yaml, over } => {
+            match rollouts::submit_over(services, stack, &yaml, over).await {
+                Ok(s) => Outcome::Done(format!(
+                    "sequence {} submitted (sha256 {}…), replacing {}",
+                    s.object.sequence_id,
+                    &s.object.yaml_checksum[..12],
+                    s.previous.map_or("nothing".to_string(), |p| format!("#{p}"))
+                )),
+                Err(e) => failed(e),
+            }
+        }
+        Command::Resubmit(stack) => match rollouts::resubmit(services, &stack.to_string()).await {
+            Ok(s) => Outcome::Done(format!(
+                "#{} submitted again as sequence {}: every agent reconciles",
+                s.previous.unwrap_or_default(),
+                s.object.sequence_id
+            )),
+            Err(e) => failed(e),
+        },
+        Command::TargetChoices(stack) => {
+            match (
+                rollouts::find_stack(services, &stack.to_string()).await,
+                rollouts::target_choices(services, stack).await,
+            ) {
+                (Ok(s), Ok(agents)) => Outcome::TargetChoices { stack, name: s.name, agents },
+                (Err(e), _) | (_, Err(e)) => failed(e),
+            }
+        }
+        Command::SetTargets { stack, add, remove } => {
+            match rollouts::set_targets(services, &stack.to_string(), &add, &remove).await {
+                Ok(change) => Outcome::Done(change.describe()),
                 Err(e) => failed(e),
             }
         }

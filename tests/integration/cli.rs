@@ -694,4 +694,55 @@ async fn rollout_status_exit_codes_and_submit() {
     let out = run(&mut rollout(&["--readonly", "submit", "web", good.to_str().unwrap()])).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("`fleetdeck rollout submit` writes"), "{}", text(&out).1);
+    for verb in [&["resubmit", "web"][..], &["target", "web", "--remove", &agent.to_string()], &["delete", "web"]] {
+        let mut args = vec!["--readonly"];
+        args.extend_from_slice(verb);
+        let out = run(&mut rollout(&args)).await;
+        assert_eq!(out.status.code(), Some(2), "{verb:?}");
+        assert!(text(&out).1.contains(&format!("`fleetdeck rollout {}` writes", verb[0])), "{}", text(&out).1);
+    }
+
+    // Re-submit: a new object with the same checksum.
+    let out = run(&mut rollout(&["resubmit", "web"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert!(
+        text(&out).0.contains("submitted sequence") && text(&out).0.contains("again as sequence"),
+        "{}",
+        text(&out).0
+    );
+    // Targets: a bad id is named before the database; removing the only target leaves the stack
+    // reaching nobody; adding it back.
+    let out = run(&mut rollout(&["target", "web", "--add", "edge-1"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("--add: \"edge-1\" is not an agent id"), "{}", text(&out).1);
+    let out = run(&mut rollout(&["target", "web"])).await;
+    assert_eq!(out.status.code(), Some(2), "nothing asked");
+    let out = run(&mut rollout(&["target", "web", "--remove", &agent.to_string()])).await;
+    assert_eq!(
+        (out.status.code(), text(&out).0.trim()),
+        (Some(0), "web: 0 target(s) added, 1 removed"),
+        "{}",
+        text(&out).1
+    );
+    let out = run(&mut rollout(&["status", "web"])).await;
+    assert_eq!(out.status.code(), Some(0), "no agent reached: nothing to wait for");
+    let out = run(&mut rollout(&["target", "web", "--add", &agent.to_string()])).await;
+    assert_eq!(text(&out).0.trim(), "web: 1 target(s) added, 0 removed");
+    // Delete: once; the second time the name is no live stack.
+    let out = run(&mut rollout(&["delete", "web", "--reason", "retired"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
+    assert_eq!(text(&out).0.trim(), format!("{stack}: live → deleted"));
+    let out = run(&mut rollout(&["delete", "web"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&mut rollout(&["delete", &stack.to_string()])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("already deleted"), "{}", text(&out).1);
+    let marker: bool = sqlx::query_scalar(
+        "SELECT is_deletion_marker FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(stack)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(marker, "the deletion marker is the only live object");
 }

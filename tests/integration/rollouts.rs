@@ -283,3 +283,198 @@ async fn the_timeline_per_object_reports_and_the_diff() {
     assert!(tl[0].is_deletion_marker && tl[0].deleted_at.is_none());
     assert!(tl[1..].iter().all(|o| o.deleted_at.is_some()));
 }
+
+/// Explicit targets change in one audited transaction: added agents are reached by target at
+/// once, a deleted or unknown agent writes nothing (not even the other changes asked with it),
+/// a target added by someone else first counts as already so, and a deleted stack refuses.
+#[tokio::test]
+async fn targets_are_added_and_removed_in_one_audited_transaction() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let s = services(&db);
+    let sc = scene(pool).await;
+    let a = live_agent(pool, "picked-a").await;
+    let b = live_agent(pool, "picked-b").await;
+    let gone = live_agent(pool, "gone").await;
+    exec(pool, "UPDATE broker.agents SET deleted_at = now() WHERE id = $1", gone).await;
+    let reach = |stack: Uuid| async move {
+        let rows: Vec<(Uuid, bool)> =
+            sqlx::query_as("SELECT agent_id, by_target FROM fleetdeck.stack_agents($1) ORDER BY agent_id")
+                .bind(stack)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        rows
+    };
+    let before = reach(sc.stack).await;
+
+    let choices = rollouts::target_choices(&s, sc.stack).await.unwrap();
+    assert!(choices.iter().any(|c| c.id == sc.target && c.targeted), "the scene's target is ticked");
+    assert!(choices.iter().any(|c| c.id == a && !c.targeted));
+    assert!(!choices.iter().any(|c| c.id == gone), "deleted agents cannot be picked");
+
+    // A deleted agent among the additions: nothing at all is written, the field is named.
+    match rollouts::set_targets(&s, "web", &[a, gone], &[sc.target]).await {
+        Err(Error::Invalid { field, reason }) => {
+            assert_eq!(field, "agent");
+            assert!(reason.contains(&gone.to_string()) && reason.contains("deleted"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(reach(sc.stack).await, before, "the removal asked with it was not applied either");
+    assert!(matches!(
+        rollouts::set_targets(&s, "web", &[a], &[a]).await,
+        Err(Error::Invalid { field, .. }) if field == "agent"
+    ));
+
+    // Someone else targets b first: ours adds a, removes the old target, and b counts as so.
+    sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
+        .bind(b)
+        .bind(sc.stack)
+        .execute(pool)
+        .await
+        .unwrap();
+    let updated_before: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM broker.stacks WHERE id = $1")
+            .bind(sc.stack)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let change = rollouts::set_targets(&s, "web", &[a, b], &[sc.target]).await.unwrap();
+    assert_eq!((change.added, change.removed, change.unchanged), (vec![a], vec![sc.target], 1));
+    assert_eq!(targets_of(pool, sc.stack).await, 2, "two target rows for the stack now");
+    let after = reach(sc.stack).await;
+    assert!(after.contains(&(a, true)) && after.contains(&(b, true)));
+    assert!(!after.iter().any(|(id, _)| *id == sc.target), "the old target is reached by no route now");
+    let updated_after: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM broker.stacks WHERE id = $1")
+            .bind(sc.stack)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert!(updated_after > updated_before, "open dashboards see the stack change");
+    let audit: Vec<(String, Option<String>, Option<String>, String)> =
+        sqlx::query_as("SELECT verb, from_state, to_state, target_id FROM fleetdeck.audit_log ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert_eq!(audit[0], ("add-target".into(), None, Some(format!("targets agent {a}")), sc.stack.to_string()));
+    assert_eq!(
+        audit[1],
+        ("remove-target".into(), Some(format!("targets agent {}", sc.target)), None, sc.stack.to_string())
+    );
+
+    let nothing = rollouts::set_targets(&s, "web", &[a], &[]).await.unwrap();
+    assert!(nothing.describe().starts_with("nothing changed"), "{}", nothing.describe());
+
+    exec(pool, "UPDATE broker.stacks SET deleted_at = now() WHERE id = $1", sc.stack).await;
+    assert!(matches!(rollouts::set_targets(&s, &sc.stack.to_string(), &[], &[a]).await, Err(Error::Conflict { .. })));
+}
+
+async fn targets_of(pool: &PgPool, stack: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM broker.agent_targets WHERE stack_id = $1")
+        .bind(stack)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// The editor's submission is guarded by the desired sequence it showed the diff against; a
+/// stack's soft delete soft-deletes its objects and makes a deletion marker desired, audited
+/// with its reason, once.
+#[tokio::test]
+async fn a_stale_submission_is_refused_and_a_deleted_stack_gets_its_marker() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let s = services(&db);
+    let sc = scene(pool).await;
+    let (_, desired) = rollouts::desired(&s, sc.stack).await.unwrap();
+    let (seq, yaml) = desired.unwrap();
+    assert!(yaml.contains("kind"), "{yaml}");
+    let next = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-2\n";
+
+    // Someone submitted in between: refused, nothing written, the conflict audited.
+    rollouts::submit(&s, "web", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: theirs\n").await.unwrap();
+    let objects: i64 = sqlx::query_scalar("SELECT count(*) FROM broker.deployment_objects WHERE stack_id = $1")
+        .bind(sc.stack)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    match rollouts::submit_over(&s, sc.stack, next, Some(seq)).await {
+        Err(Error::Conflict { message, current_state }) => {
+            assert!(message.contains(&format!("sequence {seq}")), "{message}");
+            assert_eq!(current_state, format!("sequence {}", seq_of(pool, sc.stack).await));
+        }
+        other => panic!("{other:?}"),
+    }
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM broker.deployment_objects WHERE stack_id = $1")
+        .bind(sc.stack)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(after, objects, "nothing written");
+    let conflict: (String, String) =
+        sqlx::query_as("SELECT verb, outcome FROM fleetdeck.audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(conflict, ("submit".into(), "conflict".into()));
+    // Over the sequence that is desired now, it goes in.
+    let ok = rollouts::submit_over(&s, sc.stack, next, Some(seq_of(pool, sc.stack).await)).await.unwrap();
+    assert_eq!(ok.object.yaml_checksum, fixtures::sha256_hex(next));
+    // A bad YAML names line and column before anything else.
+    assert!(matches!(
+        rollouts::submit_over(&s, sc.stack, "kind: X\n", Some(ok.object.sequence_id)).await,
+        Err(Error::Invalid { field, reason }) if field == "yaml" && reason.starts_with("line 1, column 1")
+    ));
+
+    let what = fleetdeck::service::fleet::Deletable::Stack;
+    let out = fleetdeck::service::fleet::soft_delete(&s, what, &[sc.stack], Some("retired")).await.unwrap();
+    assert!(matches!(out.rows[0].1, fleetdeck::service::executions::RowOutcome::Done { .. }), "{out:?}");
+    let timeline = rollouts::timeline(&s, sc.stack).await.unwrap();
+    assert!(timeline[0].is_deletion_marker && timeline[0].deleted_at.is_none(), "the marker is desired: {timeline:?}");
+    assert!(timeline[1..].iter().all(|o| o.deleted_at.is_some()), "every other object is deleted");
+    let st = rollouts::status(&s, &sc.stack.to_string(), &Thresholds::default()).await.unwrap();
+    assert!(st.desired.unwrap().is_deletion_marker);
+    let audit: (String, Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT verb, from_state, to_state, reason FROM fleetdeck.audit_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(audit, ("delete".into(), Some("live".into()), Some("deleted".into()), Some("retired".into())));
+    let again = fleetdeck::service::fleet::soft_delete(&s, what, &[sc.stack], None).await.unwrap();
+    assert!(matches!(again.rows[0].1, fleetdeck::service::executions::RowOutcome::Skipped { .. }), "{again:?}");
+    assert!(
+        matches!(rollouts::desired(&s, sc.stack).await, Err(Error::Conflict { .. })),
+        "no editor on a deleted stack"
+    );
+}
+
+async fn seq_of(pool: &PgPool, stack: Uuid) -> i64 {
+    sqlx::query_scalar(
+        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// Agents' reports, new objects and target changes wake open dashboards on the stacks channel.
+#[tokio::test]
+async fn reports_objects_and_targets_notify_the_rollouts_pane() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let sc = scene(pool).await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.unwrap();
+    listener.listen("fleetdeck_changes").await.unwrap();
+    report(pool, sc.labelled, sc.old, "SUCCESS", None).await;
+    fixtures::deployment_object(pool, sc.stack, sc.generator, "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n").await;
+    sqlx::query("DELETE FROM broker.agent_targets WHERE stack_id = $1").bind(sc.stack).execute(pool).await.unwrap();
+    for what in ["report", "object", "target"] {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv()).await;
+        let n = n.unwrap_or_else(|_| panic!("no notification for the {what}")).unwrap();
+        assert_eq!(n.payload(), "stacks", "{what}");
+    }
+}

@@ -1162,3 +1162,194 @@ async fn the_stack_detail_shows_the_timeline_reports_yaml_and_diff() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.detail, Detail::Closed);
 }
+
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn toasts(app: &App) -> String {
+    app.toasts.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join(" | ")
+}
+
+/// `e` on a stack opens the YAML editor on its desired object; the submit key checks it (an
+/// error names line and column under the editor), then shows the diff against the desired
+/// object; Enter sends it and the service stores it with its checksum. Read-only refuses.
+#[tokio::test]
+async fn the_yaml_editor_checks_shows_the_diff_and_submits() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    let stack: uuid::Uuid = app.list().table.rows[0].cursor.id.parse().unwrap();
+    press(&mut app, KeyCode::Char('e'));
+    answer_calls(&mut app, &db).await;
+    let Mode::Editor(editor) = &app.mode else { panic!("the editor is open: {:?}", app.mode) };
+    let desired: String = sqlx::query_scalar(
+        "SELECT yaml_content FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(editor.yaml().trim_end(), desired.trim_end(), "it starts from the desired object");
+
+    // An unclosed flow sequence on top: the error names where the parser gave up.
+    typed(&mut app, "oops: [");
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 's');
+    let Mode::Editor(editor) = &app.mode else { panic!() };
+    let error = editor.error.clone().expect("an error under the editor");
+    assert!(error.starts_with("line ") && error.contains(", column "), "{error}");
+    assert_eq!(editor.stage, fleetdeck::ui::rollout_forms::Stage::Edit);
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains(&format!("✗ {}", &error[..20])), "{screen}");
+    insta::assert_snapshot!("rollout_editor_error", big(&app));
+    assert!(app.outbox.is_empty(), "nothing sent");
+
+    // The cursor went to the error. Undo the typing, add a comment line on top: valid, and the
+    // diff shows just that line.
+    let Mode::Editor(editor) = &app.mode else { panic!() };
+    assert_eq!(editor.text.cursor().0 + 1, error["line ".len()..].split(',').next().unwrap().parse::<usize>().unwrap());
+    for _ in 0..editor.text.cursor().0 {
+        press(&mut app, KeyCode::Up);
+    }
+    press(&mut app, KeyCode::End);
+    for _ in 0.."oops: [".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    press(&mut app, KeyCode::Delete);
+    typed(&mut app, "# next version");
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 's');
+    let Mode::Editor(editor) = &app.mode else { panic!() };
+    assert_eq!(editor.stage, fleetdeck::ui::rollout_forms::Stage::Review, "{:?}", editor.error);
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("+ # next version") && screen.contains("+1 −0 lines"), "{screen}");
+    insta::assert_snapshot!("rollout_editor_review", big(&app));
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Normal), "{:?}", app.mode);
+    assert!(toasts(&app).contains("submitted"), "{}", toasts(&app));
+    let (yaml, checksum): (String, String) = sqlx::query_as(
+        "SELECT yaml_content, yaml_checksum FROM broker.deployment_objects WHERE stack_id = $1 ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(yaml, format!("# next version\n{}\n", desired.trim_end()));
+    assert_eq!(checksum, crate::fixtures::sha256_hex(&yaml));
+
+    // Read-only: the editor does not open.
+    let mut ro = loaded(&db).await.with_readonly(true);
+    press(&mut ro, KeyCode::Char('3'));
+    pump(&mut ro, &db).await;
+    press(&mut ro, KeyCode::Char('e'));
+    assert!(ro.outbox.is_empty() && matches!(ro.mode, Mode::Normal));
+    assert!(toasts(&ro).contains("read-only mode: submitting is disabled"), "{}", toasts(&ro));
+}
+
+/// `t` opens the targets picker: typing finds agents fuzzily (matches highlighted), Enter
+/// toggles, the submit key applies; `D` deletes the stack after confirming and its timeline
+/// shows the deletion marker.
+#[tokio::test]
+async fn targets_are_picked_fuzzily_and_a_stack_is_deleted_after_confirming() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    let stack: uuid::Uuid = app.list().table.rows[0].cursor.id.parse().unwrap();
+    press(&mut app, KeyCode::Char('t'));
+    answer_calls(&mut app, &db).await;
+    let Mode::Targets(picker) = &app.mode else { panic!("the picker is open: {:?}", app.mode) };
+    let pick = picker.agents.iter().find(|a| !a.targeted).expect("an agent that is not a target").clone();
+    typed(&mut app, &pick.name);
+    let Mode::Targets(picker) = &app.mode else { panic!() };
+    let at = picker.matches.iter().position(|(i, _)| picker.agents[*i].id == pick.id).expect("found by its name");
+    assert!(picker.matches.len() < picker.agents.len(), "the query narrows the list");
+    for _ in 0..at {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("rollout_targets", big(&app));
+    let Mode::Targets(picker) = &app.mode else { panic!() };
+    assert_eq!(picker.changes(), (vec![pick.id], vec![]));
+    ctrl(&mut app, 's');
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Normal), "{:?}", app.mode);
+    assert!(toasts(&app).contains("1 target(s) added"), "{}", toasts(&app));
+    let targeted: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM broker.agent_targets WHERE agent_id = $1 AND stack_id = $2)")
+            .bind(pick.id)
+            .bind(stack)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(targeted);
+
+    // Delete: the confirmation defaults to Cancel; Tab, Enter deletes.
+    press(&mut app, KeyCode::Char('D'));
+    assert!(matches!(app.mode, Mode::Confirm(..)));
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert!(toasts(&app).contains("deleted"), "{}", toasts(&app));
+    let gone: bool = sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM broker.stacks WHERE id = $1")
+        .bind(stack)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(gone);
+    let row = app
+        .list()
+        .table
+        .rows
+        .iter()
+        .position(|r| r.cursor.id == stack.to_string())
+        .expect("deleted stacks stay listed");
+    for _ in 0..row {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    let view = app.stack_detail.data.clone().expect("the detail was read");
+    assert_eq!(view.stack.id, stack);
+    assert!(view.timeline[0].is_deletion_marker, "{:?}", view.timeline[0]);
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("deletion marker"), "{screen}");
+}
+
+/// A report arriving while the stack detail is open: the change notification's delta poll
+/// moves the list's progress and the detail reads the report.
+#[tokio::test]
+async fn a_report_arrives_live_in_the_list_and_the_detail() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    let view = app.stack_detail.data.clone().expect("the detail was read");
+    let agent = view.reports.iter().find(|r| r.state() != "failure").expect("an agent without a failure").clone();
+    let progress = column(&app, "PROGRESS");
+    let before = app.list().table.rows[0].cells[progress].clone();
+    sqlx::query(
+        "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status, message) \
+         VALUES ($1, $2, 'DEPLOY', 'FAILURE', 'ImagePullBackOff: live report')",
+    )
+    .bind(agent.agent_id)
+    .bind(view.desired.unwrap())
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    app.on_reply(Reply::Changed(Entity::Stacks));
+    let requests: Vec<bool> = app.outbox.iter().map(|r| matches!(r, Request::Delta(_))).collect();
+    assert_eq!(requests, [true], "a delta of the rows on screen, not the page");
+    answer_calls(&mut app, &db).await;
+    let after = app.list().table.rows[0].cells[progress].clone();
+    assert_ne!(before, after, "the progress moved");
+    let view = app.stack_detail.data.clone().unwrap();
+    let report = view.reports.iter().find(|r| r.agent_id == agent.agent_id).unwrap();
+    assert_eq!(report.message.as_deref(), Some("ImagePullBackOff: live report"));
+    assert!(format!("{}", big(&app)).contains("ImagePullBackOff: live report"));
+}
