@@ -1891,7 +1891,7 @@ impl App {
                 return self.toast("no stack selected".into(), true);
             };
             let question = format!(
-                "Delete stack {}? Its objects are soft-deleted and a deletion marker becomes its desired object, so its agents remove what it deployed.",
+                "Delete stack {}? A deletion marker becomes its desired object: its agents remove what it deployed.",
                 sanitize_cell(&name, 40)
             );
             self.mode = Mode::Confirm(
