@@ -212,6 +212,23 @@ pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
     insert_object(services, &stack, &yaml, marker, "resubmit", manifests, None).await
 }
 
+/// Lock a live stack's row for the transaction (two writers queue instead of interleaving); a
+/// deleted stack is a conflict saying `why` it matters.
+async fn lock_live(tx: &mut sqlx::PgConnection, stack: &StackRef, why: &str) -> Result<()> {
+    let live: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
+            .bind(stack.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match live {
+        Some(_) => Ok(()),
+        None => Err(Error::Conflict {
+            current_state: "deleted".into(),
+            message: format!("stack {:?} was deleted; {why}", stack.name),
+        }),
+    }
+}
+
 async fn insert_object(
     services: &Services,
     stack: &StackRef,
@@ -223,17 +240,7 @@ async fn insert_object(
 ) -> Result<Submitted> {
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    let live: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-            .bind(stack.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if live.is_none() {
-        return Err(Error::Conflict {
-            current_state: "deleted".into(),
-            message: format!("stack {:?} was deleted; a deleted stack takes no new objects", stack.name),
-        });
-    }
+    lock_live(&mut tx, stack, "a deleted stack takes no new objects").await?;
     let previous: Option<i64> = sqlx::query_scalar(
         "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
          ORDER BY sequence_id DESC LIMIT 1",
@@ -351,17 +358,7 @@ pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove:
     let stack = find_stack(services, stack).await?;
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    let live: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
-            .bind(stack.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if live.is_none() {
-        return Err(Error::Conflict {
-            current_state: "deleted".into(),
-            message: format!("stack {:?} was deleted; its targets cannot change", stack.name),
-        });
-    }
+    lock_live(&mut tx, &stack, "its targets cannot change").await?;
     let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL")
         .bind(add)
         .fetch_all(&mut *tx)
