@@ -311,6 +311,11 @@ const STACK_PROGRESS: &str = "concat_ws('  ', \
      CASE WHEN p.failure > 0 THEN p.failure || ' ✗' END, \
      CASE WHEN p.pending > 0 THEN p.pending || ' pending' END, \
      CASE WHEN p.offline > 0 THEN p.offline || ' offline' END)";
+/// A gauge of the reached agents that reported SUCCESS for the desired object: `██████░░  75%`
+/// (full only when every one did; empty when the stack reaches none).
+const STACK_GAUGE: &str = "CASE WHEN coalesce(p.agents, 0) = 0 THEN '' ELSE \
+     repeat('█', (8 * p.success / p.agents)::int) || repeat('░', 8 - (8 * p.success / p.agents)::int) \
+     || lpad((100 * p.success / p.agents)::text, 4) || '%' END";
 /// An agent's labels, then its annotations as key=value.
 const AGENT_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
      SELECT 0 AS k, l.label AS x FROM broker.agent_labels l WHERE l.agent_id = ag.id \
@@ -662,6 +667,7 @@ fn spec(entity: Entity) -> Spec {
                         sort: STACK_STATE,
                         sort_type: "text",
                     },
+                    col("DONE", STACK_GAUGE, "", "text"),
                     col("PROGRESS", STACK_PROGRESS, "", "text"),
                     col("LABELS", STACK_LABELS, "", "text"),
                     Column {

@@ -1117,6 +1117,11 @@ async fn stacks_show_their_rollout_and_f_filters_by_state() {
     for row in &app.list().table.rows {
         let r = all.iter().find(|r| r.name == row.cells[0]).unwrap();
         assert_eq!(row.cells[progress], r.progress.describe(), "{}", r.name);
+        // The gauge: eighths of the reached agents that reported SUCCESS, and the percentage.
+        let (ok, n) = (r.progress.success, r.progress.total());
+        let full = usize::try_from(8 * ok / n).unwrap();
+        let gauge = format!("{}{}{:>4}%", "█".repeat(full), "░".repeat(8 - full), 100 * ok / n);
+        assert_eq!(row.cells[column(&app, "DONE")], gauge, "{}", r.name);
     }
     press(&mut app, KeyCode::Char('f'));
     pump(&mut app, &db).await;
