@@ -163,6 +163,13 @@ const fn col(title: &'static str, cell: &'static str, sort: &'static str, sort_t
     Column { title, kind: Kind::Text, cell, sort, sort_type }
 }
 
+/// A count column: the cell is the count as text, sorted as a number.
+macro_rules! count {
+    ($title:literal, $expr:literal) => {
+        col($title, concat!($expr, "::text"), $expr, "bigint")
+    };
+}
+
 /// A text column whose cell is also its sort key.
 const fn text(title: &'static str, cell: &'static str) -> Column {
     Column { title, kind: Kind::Text, cell, sort: cell, sort_type: "text" }
@@ -547,11 +554,11 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "coalesce(o.name, '')"),
                     text("TYPE", "coalesce(o.type, '')"),
                     text("REGION", "coalesce(o.region, '')"),
-                    col("SITES", "coalesce(hc.sites, 0)::text", "coalesce(hc.sites, 0)", "bigint"),
-                    col("HOSTS", "coalesce(hc.hosts, 0)::text", "coalesce(hc.hosts, 0)", "bigint"),
-                    col("HEALTHY", "coalesce(hc.healthy, 0)::text", "coalesce(hc.healthy, 0)", "bigint"),
-                    col("STALE", "coalesce(hc.stale, 0)::text", "coalesce(hc.stale, 0)", "bigint"),
-                    col("OFFLINE", "coalesce(hc.offline, 0)::text", "coalesce(hc.offline, 0)", "bigint"),
+                    count!("SITES", "coalesce(hc.sites, 0)"),
+                    count!("HOSTS", "coalesce(hc.hosts, 0)"),
+                    count!("HEALTHY", "coalesce(hc.healthy, 0)"),
+                    count!("STALE", "coalesce(hc.stale, 0)"),
+                    count!("OFFLINE", "coalesce(hc.offline, 0)"),
                     text("ENDPOINT", "coalesce(o.api_endpoint, '')"),
                 ]
             },
@@ -586,10 +593,10 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "coalesce(s.name, '')"),
                     text("LOCATION", "coalesce(s.location, '')"),
                     text("ORCHESTRATOR", "coalesce(o.name, '')"),
-                    col("HOSTS", "hc.hosts::text", "hc.hosts", "bigint"),
-                    col("HEALTHY", "hc.healthy::text", "hc.healthy", "bigint"),
-                    col("STALE", "hc.stale::text", "hc.stale", "bigint"),
-                    col("OFFLINE", "hc.offline::text", "hc.offline", "bigint"),
+                    count!("HOSTS", "hc.hosts"),
+                    count!("HEALTHY", "hc.healthy"),
+                    count!("STALE", "hc.stale"),
+                    count!("OFFLINE", "hc.offline"),
                 ]
             },
             from: concat!(
@@ -614,11 +621,11 @@ fn spec(entity: Entity) -> Spec {
             columns: const {
                 &[
                     text("CLUSTER", "c.cluster_name"),
-                    col("AGENTS", "c.agents::text", "c.agents", "bigint"),
-                    col("ACTIVE", "c.active::text", "c.active", "bigint"),
-                    col("HEALTHY", "c.healthy::text", "c.healthy", "bigint"),
-                    col("STALE", "c.stale::text", "c.stale", "bigint"),
-                    col("OFFLINE", "c.offline::text", "c.offline", "bigint"),
+                    count!("AGENTS", "c.agents"),
+                    count!("ACTIVE", "c.active"),
+                    count!("HEALTHY", "c.healthy"),
+                    count!("STALE", "c.stale"),
+                    count!("OFFLINE", "c.offline"),
                     Column {
                         title: "LAST HEARTBEAT",
                         kind: Kind::Age,
@@ -653,7 +660,7 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "st.name"),
                     text("GENERATOR", "g.name"),
                     col("SEQ", "coalesce(d.seq::text, '')", "coalesce(d.seq, -1)", "bigint"),
-                    col("AGENTS", "coalesce(p.agents, 0)::text", "coalesce(p.agents, 0)", "bigint"),
+                    count!("AGENTS", "coalesce(p.agents, 0)"),
                     col(
                         "ROUTES",
                         "coalesce(p.by_target, 0) || 't ' || coalesce(p.by_label, 0) || 'l ' || coalesce(p.by_annotation, 0) || 'a'",
