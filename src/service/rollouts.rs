@@ -182,27 +182,25 @@ pub async fn desired(services: &Services, stack: Uuid) -> Result<(StackRef, Opti
             message: format!("stack {:?} was deleted; a deleted stack takes no new objects", stack.name),
         });
     }
-    let object: Option<(i64, String)> = sqlx::query_as(
-        "SELECT sequence_id, yaml_content FROM broker.deployment_objects \
+    let object = desired_yaml(services, stack.id).await?.map(|(seq, yaml, _)| (seq, yaml));
+    Ok((stack, object))
+}
+
+/// The desired object's sequence, YAML and whether it is a deletion marker.
+async fn desired_yaml(services: &Services, stack: Uuid) -> Result<Option<(i64, String, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT sequence_id, yaml_content, is_deletion_marker FROM broker.deployment_objects \
          WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
     )
-    .bind(stack.id)
+    .bind(stack)
     .fetch_optional(&services.pool)
-    .await?;
-    Ok((stack, object))
+    .await?)
 }
 
 /// Submit the desired object's YAML again: a new object, so every agent reconciles.
 pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
     let stack = find_stack(services, stack).await?;
-    let current: Option<(String, bool)> = sqlx::query_as(
-        "SELECT yaml_content, is_deletion_marker FROM broker.deployment_objects \
-         WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
-    )
-    .bind(stack.id)
-    .fetch_optional(&services.pool)
-    .await?;
-    let Some((yaml, marker)) = current else {
+    let Some((_, yaml, marker)) = desired_yaml(services, stack.id).await? else {
         return Err(Error::Invalid {
             field: "stack".into(),
             reason: format!("stack {:?} has no deployment object to submit again", stack.name),
