@@ -2244,6 +2244,11 @@ impl App {
         frame.render_widget(Paragraph::new(Line::from(spans)).style(self.theme.status_bar), area);
     }
 
+    /// The first key of the global back action, for the key hints of forms and editors.
+    fn back_key(&self) -> String {
+        self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default()
+    }
+
     /// The first key of an action, as the footer and help show it.
     fn first_key(&self, section: Section, action: Action) -> Option<String> {
         [section, Section::Table, Section::Global]
@@ -2326,7 +2331,7 @@ impl App {
 
     fn form_keys(&self, confirm: bool) -> Line<'static> {
         let k = |a: Action| self.first_key(Section::Form, a).unwrap_or_default();
-        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        let back = self.back_key();
         let items: Vec<(String, &str)> = if confirm {
             vec![(k(Action::NextField), "next"), ("enter".into(), "choose"), (back, "cancel")]
         } else {
@@ -2343,7 +2348,7 @@ impl App {
     /// The YAML editor's key hints: while editing, submit checks; in review, it sends.
     fn editor_keys(&self, review: bool) -> Line<'static> {
         let submit = self.first_key(Section::Form, Action::Submit).unwrap_or_default();
-        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        let back = self.back_key();
         let items: Vec<(String, &str)> = if review {
             vec![(format!("{submit}/enter"), "submit"), (back, "edit again"), ("j/k".into(), "scroll")]
         } else {
@@ -2354,7 +2359,7 @@ impl App {
 
     fn picker_keys(&self) -> Line<'static> {
         let submit = self.first_key(Section::Form, Action::Submit).unwrap_or_default();
-        let back = self.keymap.keys(Section::Global, Action::Back).first().map(|k| k.to_string()).unwrap_or_default();
+        let back = self.back_key();
         self.key_hints(vec![
             ("enter".into(), "toggle target"),
             ("↑/↓".into(), "move"),
