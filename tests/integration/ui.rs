@@ -42,6 +42,11 @@ fn press(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
+/// A key with Ctrl held.
+fn ctrl(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
 fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         press(app, KeyCode::Char(c));
@@ -142,7 +147,7 @@ async fn moving_far_fetches_pages_by_keyset_and_shows_the_position() {
     pump(&mut app, &db).await;
     let screen = format!("{}", big(&app));
     assert!(screen.contains(&format!("{0} / {0}", fleetdeck::ui::widgets::table::thousands(total))), "{screen}");
-    app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 'u');
     press(&mut app, KeyCode::PageUp);
     pump(&mut app, &db).await;
     assert!(app.list().table.selected < total - 1);
@@ -256,7 +261,7 @@ async fn marks_count_rows_hidden_by_the_filter_and_sort_keys_reorder() {
     let mut app = loaded(&db).await;
     press(&mut app, KeyCode::Char(' '));
     press(&mut app, KeyCode::Char('j'));
-    app.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    ctrl(&mut app, ' ');
     assert_eq!(app.list().marks.len(), 3, "one, then a range of two");
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "=argo-cd");
@@ -410,7 +415,7 @@ async fn the_new_stack_form_validates_under_each_field() {
     typed(&mut app, &"x".repeat(70));
     press(&mut app, KeyCode::Tab);
     typed(&mut app, "env prod");
-    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     assert!(app.outbox.is_empty(), "nothing is sent while a field is wrong");
     insta::assert_snapshot!("form_validation", big(&app));
     press(&mut app, KeyCode::Esc);
@@ -479,7 +484,7 @@ fn rebound_keys_show_in_the_footer_and_work() {
     assert!(!app.quit, "q no longer quits");
     let screen = format!("{}", render_at(&app, 120, 10));
     assert!(screen.contains("ctrl-q quit"), "{screen}");
-    app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 'q');
     assert!(app.quit);
 }
 
@@ -1011,7 +1016,7 @@ async fn agent_labels_are_edited_in_a_form_checked_under_each_field() {
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Enter);
     typed(&mut app, "owner=site reliability");
-    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     assert!(app.outbox.is_empty(), "nothing is sent while a field is wrong");
     let screen = format!("{}", big(&app));
     assert!(screen.contains("a label has at most 64 characters; this one has 65"), "{screen}");
@@ -1028,7 +1033,7 @@ async fn agent_labels_are_edited_in_a_form_checked_under_each_field() {
         press(&mut app, KeyCode::Backspace);
     }
     typed(&mut app, "-reliability");
-    app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+    ctrl(&mut app, 's');
     answer_calls(&mut app, &db).await;
     assert!(matches!(app.mode, Mode::Normal), "saved and closed");
     let value: String =
@@ -1166,10 +1171,6 @@ async fn the_stack_detail_shows_the_timeline_reports_yaml_and_diff() {
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.detail, Detail::Closed);
-}
-
-fn ctrl(app: &mut App, c: char) {
-    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
 }
 
 fn toasts(app: &App) -> String {
