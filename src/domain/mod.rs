@@ -1,6 +1,7 @@
 //! Plain types and rules. No IO: no SQL, no terminal.
 
 pub mod broker;
+pub mod catalogue;
 pub mod cloud;
 pub mod execution;
 pub mod filter;
