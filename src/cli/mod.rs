@@ -13,6 +13,7 @@ mod doctor;
 mod exec;
 mod fleet;
 mod import;
+mod market;
 mod rollout;
 
 use crate::config::{ConfigError, Overrides, Settings};
@@ -82,6 +83,9 @@ pub enum Command {
     /// Stacks' rollouts: list, status (exit 0 all SUCCESS, 1 pending, 2 any FAILURE), submit a new version
     #[command(subcommand)]
     Rollout(rollout::RolloutCommand),
+    /// The marketplace: search packages, apps, solutions, agents and compute offers (exit 1 when nothing matches)
+    #[command(subcommand)]
+    Market(market::MarketCommand),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
     Seed {
         /// Generate the demo data set (the only kind there is)
@@ -236,6 +240,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Exec(cmd)) => exec::run(&settings, cmd).await,
         Some(Command::Fleet(cmd)) => fleet::run(&settings, cmd).await,
         Some(Command::Rollout(cmd)) => rollout::run(&settings, cmd).await,
+        Some(Command::Market(cmd)) => market::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args).await,

@@ -197,7 +197,7 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
 }
 
 /// Columns padded to their widest cell, two spaces apart.
-fn table(rows: &[Vec<String>]) -> String {
+pub(super) fn table(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
         .map(|i| rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
         .collect();

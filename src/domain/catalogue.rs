@@ -338,6 +338,25 @@ impl Catalogue {
         Some((f, v))
     }
 
+    /// Put a facet's values in this order (values not named keep their order, after these).
+    pub fn reorder_values(&mut self, facet: usize, order: &[String]) {
+        let Some(f) = self.facets.get_mut(facet) else { return };
+        let mut new: Vec<usize> = order.iter().filter_map(|o| f.values.iter().position(|v| v == o)).collect();
+        let rest: Vec<usize> = (0..f.values.len()).filter(|i| !new.contains(i)).collect();
+        new.extend(rest);
+        let mut map = vec![0u16; f.values.len()];
+        for (to, from) in new.iter().enumerate() {
+            map[*from] = to as u16;
+        }
+        f.values = new.iter().map(|i| f.values[*i].clone()).collect();
+        for e in &mut self.entries {
+            let mut v: Vec<(u8, u16)> =
+                e.values.iter().map(|(ef, v)| (*ef, if *ef as usize == facet { map[*v as usize] } else { *v })).collect();
+            v.sort_unstable();
+            e.values = v.into_boxed_slice();
+        }
+    }
+
     /// The entry's values of a facet.
     pub fn values_of<'a>(&'a self, entry: &'a Entry, facet: usize) -> impl Iterator<Item = &'a str> + 'a {
         entry
