@@ -81,10 +81,10 @@ fn rollouts_pane(c: &mut Criterion) {
 
     let reached = rt.block_on(rollouts::status(&services, &widest.to_string(), &t)).expect("status").agents.len();
     g.bench_function(format!("detail: the widest stack ({reached} agents)"), |b| {
-        b.iter(|| rt.block_on(rollouts::stack_view(&services, widest, None, &t)).expect("view"))
+        b.iter(|| rt.block_on(rollouts::stack_view(&services, widest, None, &t, None)).expect("view"))
     });
     g.bench_function("rollout list --limit 2000", |b| {
-        b.iter(|| rt.block_on(rollouts::list(&services, &t, 2_000)).expect("list"))
+        b.iter(|| rt.block_on(rollouts::list(&services, &t, 2_000, None)).expect("list"))
     });
     g.finish();
 }

@@ -74,8 +74,15 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
     let mut picks = Vec::new();
     for f in &facet {
         match f.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => picks.push((k.trim().to_string(), v.trim().to_string())),
-            _ => return Ok(fail(super::exec::INVALID, format!("--facet {f:?}: write it as FACET=VALUE, e.g. category=Database"))),
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                picks.push((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => {
+                return Ok(fail(
+                    super::exec::INVALID,
+                    format!("--facet {f:?}: write it as FACET=VALUE, e.g. category=Database"),
+                ))
+            }
         }
     }
     if everywhere && query.trim().is_empty() {
@@ -99,11 +106,18 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
                 let known: Vec<&str> = kind.facets().to_vec();
                 return Ok(fail(
                     super::exec::INVALID,
-                    format!("--facet {facet}={value}: {} have no facet {facet:?} (they have: {})", kind.title(), known.join(", ")),
+                    format!(
+                        "--facet {facet}={value}: {} have no facet {facet:?} (they have: {})",
+                        kind.title(),
+                        known.join(", ")
+                    ),
                 ));
             }
             if !selection.pick(&catalogue, facet, value) {
-                return Ok(fail(super::exec::INVALID, format!("--facet {facet}={value}: no entry has {facet} {value:?}")));
+                return Ok(fail(
+                    super::exec::INVALID,
+                    format!("--facet {facet}={value}: no entry has {facet} {value:?}"),
+                ));
             }
         }
         let hits = if everywhere {
@@ -111,13 +125,12 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
                 Ok(ids) => ids,
                 Err(e) => return Ok(fail(code_of(&e), e)),
             };
-            let hits = marketplace::hits_of(&catalogue, &ids);
             // The server's order, facets applied.
-            let arranged = catalogue.arrange(&hits, &selection, Sort::Relevance, false);
-            let keep: std::collections::HashSet<u32> = arranged.rows.iter().map(|h| h.entry).collect();
-            hits.into_iter().filter(|h| keep.contains(&h.entry)).collect::<Vec<_>>()
+            catalogue.arrange_in_order(&marketplace::hits_of(&catalogue, &ids), &selection).rows
         } else {
-            Searcher::default().run(&catalogue, &query, &selection, sort).rows
+            let mut results = Searcher::default().run(&catalogue, &query, &selection, sort);
+            results.ensure_sorted(&catalogue, limit);
+            results.rows
         };
         let total = hits.len();
         let found = marketplace::found(kind, &catalogue, hits.into_iter().take(limit));
@@ -131,7 +144,9 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
                 .collect::<Vec<_>>()];
             for f in &found {
                 let mut row = vec![f.name.clone()];
-                row.extend(kind.columns().iter().map(|c| f.columns.get(&c.to_lowercase()).cloned().unwrap_or_default()));
+                row.extend(
+                    kind.columns().iter().map(|c| f.columns.get(&c.to_lowercase()).cloned().unwrap_or_default()),
+                );
                 row.push(crate::domain::text::sanitize_cell(&f.description, 80));
                 rows.push(row);
             }

@@ -120,7 +120,7 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
     with_services(settings, |services| async move {
         let code = match cmd {
             RolloutCommand::List { limit, output } => {
-                match rollouts::list(&services, &settings.health, limit.max(0)).await {
+                match rollouts::list(&services, &settings.health, limit.max(0), None).await {
                     Ok(stacks) => {
                         print_list(&stacks, output)?;
                         ExitCode::SUCCESS

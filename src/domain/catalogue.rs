@@ -138,7 +138,9 @@ impl Selection {
         for (f, values) in self.picked.iter().enumerate() {
             for (v, on) in values.iter().enumerate() {
                 if *on {
-                    if let (Some(facet), Some(value)) = (catalogue.facets.get(f), catalogue.facets.get(f).and_then(|x| x.values.get(v))) {
+                    if let (Some(facet), Some(value)) =
+                        (catalogue.facets.get(f), catalogue.facets.get(f).and_then(|x| x.values.get(v)))
+                    {
                         out.push(format!("{}={}", facet.name, value));
                     }
                 }
@@ -198,6 +200,50 @@ pub struct Catalogue {
     /// Description and keyword words, lower case, sorted; their entries.
     words: Vec<Box<str>>,
     postings: Vec<Box<[u32]>>,
+    /// Each entry's place in name order, in stars order (most first) and in update order (newest
+    /// first), ties by name; and the entries in each order. Sorting compares these integers.
+    ranks: [Vec<u32>; 3],
+    by_rank: [Vec<u32>; 3],
+    /// Every entry's facet values in one array (entry i's are `flat[flat_at[i]..flat_at[i+1]]`)
+    /// and names' lengths: the per-keystroke loops read these, not the entries.
+    flat: Vec<(u8, u16)>,
+    flat_at: Vec<u32>,
+    name_len: Vec<u16>,
+}
+
+/// Which of a catalogue's orders a sort key ends with.
+const BY_NAME: usize = 0;
+const BY_STARS: usize = 1;
+const BY_UPDATED: usize = 2;
+
+/// Rows put in order at once; the rest are ordered when the list scrolls that far.
+pub const SORT_AHEAD: usize = 1000;
+
+/// The entries in each of the three orders, and each entry's place in them.
+fn orders(entries: &[Entry]) -> ([Vec<u32>; 3], [Vec<u32>; 3]) {
+    let lower: Vec<String> = entries.iter().map(|e| e.name.to_lowercase()).collect();
+    let mut by_name: Vec<u32> = (0..entries.len() as u32).collect();
+    by_name.sort_by(|a, b| lower[*a as usize].cmp(&lower[*b as usize]).then(a.cmp(b)));
+    let mut name_rank = vec![0u32; entries.len()];
+    for (r, e) in by_name.iter().enumerate() {
+        name_rank[*e as usize] = r as u32;
+    }
+    let by = |key: &dyn Fn(&Entry) -> i64| {
+        let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+        order.sort_by(|a, b| {
+            key(&entries[*b as usize])
+                .cmp(&key(&entries[*a as usize]))
+                .then(name_rank[*a as usize].cmp(&name_rank[*b as usize]))
+        });
+        let mut rank = vec![0u32; entries.len()];
+        for (r, e) in order.iter().enumerate() {
+            rank[*e as usize] = r as u32;
+        }
+        (rank, order)
+    };
+    let (stars_rank, by_stars) = by(&|e| e.stars);
+    let (updated_rank, by_updated) = by(&|e| e.updated);
+    ([name_rank, stars_rank, updated_rank], [by_name, by_stars, by_updated])
 }
 
 /// Builds a catalogue entry by entry.
@@ -217,7 +263,10 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 
 impl Builder {
     pub fn new(facets: &[&str]) -> Builder {
-        Builder { facets: facets.iter().map(|f| (f.to_string(), HashMap::new(), Vec::new())).collect(), ..Builder::default() }
+        Builder {
+            facets: facets.iter().map(|f| (f.to_string(), HashMap::new(), Vec::new())).collect(),
+            ..Builder::default()
+        }
     }
 
     pub fn add(&mut self, input: Input) {
@@ -235,7 +284,8 @@ impl Builder {
         }
         values.sort_unstable();
         values.dedup();
-        let mut seen: Vec<String> = words(&input.description).chain(input.keywords.iter().flat_map(|k| words(k))).collect();
+        let mut seen: Vec<String> =
+            words(&input.description).chain(input.keywords.iter().flat_map(|k| words(k))).collect();
         seen.sort_unstable();
         seen.dedup();
         for w in seen {
@@ -271,11 +321,12 @@ impl Builder {
             facets.push(Facet { name, values: order.iter().map(|i| values[*i].clone()).collect() });
             remap.push(map);
         }
-        let entries = self
+        let entries: Vec<Entry> = self
             .entries
             .into_iter()
             .map(|mut e| {
-                let mut v: Vec<(u8, u16)> = e.values.iter().map(|(f, v)| (*f, remap[*f as usize][*v as usize])).collect();
+                let mut v: Vec<(u8, u16)> =
+                    e.values.iter().map(|(f, v)| (*f, remap[*f as usize][*v as usize])).collect();
                 v.sort_unstable();
                 e.values = v.into_boxed_slice();
                 e
@@ -284,7 +335,23 @@ impl Builder {
         let mut words: Vec<(Box<str>, Vec<u32>)> = self.words.into_iter().collect();
         words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (words, postings) = words.into_iter().map(|(w, p)| (w, p.into_boxed_slice())).unzip();
-        Catalogue { facets, entries, names: self.names, masks: self.masks, words, postings }
+        let entries: Vec<Entry> = entries;
+        let (ranks, by_rank) = orders(&entries);
+        let mut c = Catalogue {
+            facets,
+            entries,
+            names: self.names,
+            masks: self.masks,
+            words,
+            postings,
+            ranks,
+            by_rank,
+            flat: Vec::new(),
+            flat_at: Vec::new(),
+            name_len: Vec::new(),
+        };
+        c.reindex();
+        c
     }
 }
 
@@ -298,11 +365,40 @@ pub struct Hit {
 /// What a search shows: the entries in order and each facet value's count.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Results {
+    /// The shown entries: the first `sorted` in order, the rest not yet (see `ensure_sorted`).
     pub rows: Vec<Hit>,
     /// Per facet, per value: how many entries that value would show.
     pub counts: Vec<Vec<u32>>,
     /// Entries the query matched before facets.
     pub matched: usize,
+    sorted: usize,
+    /// The sort keys of the rows after `sorted`, and the order their low half ranks in.
+    tail: Vec<(u64, u32)>,
+    rank: usize,
+}
+
+impl Results {
+    /// Rows in order from the top.
+    pub fn sorted(&self) -> usize {
+        self.sorted
+    }
+
+    /// Put every row up to `upto` in order (all of them, once the list scrolls past the first
+    /// ones put in order).
+    pub fn ensure_sorted(&mut self, catalogue: &Catalogue, upto: usize) {
+        if upto < self.sorted || self.tail.is_empty() {
+            return;
+        }
+        let mut tail = std::mem::take(&mut self.tail);
+        if tail.len() >= PARALLEL_FROM {
+            tail.par_sort_unstable();
+        } else {
+            tail.sort_unstable();
+        }
+        self.rows.truncate(self.sorted);
+        self.rows.extend(tail.iter().map(|(k, score)| catalogue.hit_of(self.rank, *k, *score)));
+        self.sorted = self.rows.len();
+    }
 }
 
 /// One term of a query, ready to match.
@@ -338,6 +434,23 @@ impl Catalogue {
         Some((f, v))
     }
 
+    /// Lay the entries' facet values and name lengths out flat.
+    fn reindex(&mut self) {
+        self.flat = self.entries.iter().flat_map(|e| e.values.iter().copied()).collect();
+        self.flat_at = std::iter::once(0)
+            .chain(self.entries.iter().scan(0u32, |n, e| {
+                *n += e.values.len() as u32;
+                Some(*n)
+            }))
+            .collect();
+        self.name_len = self.entries.iter().map(|e| e.name.len().min(0xffff) as u16).collect();
+    }
+
+    fn values_at(&self, entry: u32) -> &[(u8, u16)] {
+        let i = entry as usize;
+        &self.flat[self.flat_at[i] as usize..self.flat_at[i + 1] as usize]
+    }
+
     /// Put a facet's values in this order (values not named keep their order, after these).
     pub fn reorder_values(&mut self, facet: usize, order: &[String]) {
         let Some(f) = self.facets.get_mut(facet) else { return };
@@ -350,20 +463,22 @@ impl Catalogue {
         }
         f.values = new.iter().map(|i| f.values[*i].clone()).collect();
         for e in &mut self.entries {
-            let mut v: Vec<(u8, u16)> =
-                e.values.iter().map(|(ef, v)| (*ef, if *ef as usize == facet { map[*v as usize] } else { *v })).collect();
+            let mut v: Vec<(u8, u16)> = e
+                .values
+                .iter()
+                .map(|(ef, v)| (*ef, if *ef as usize == facet { map[*v as usize] } else { *v }))
+                .collect();
             v.sort_unstable();
             e.values = v.into_boxed_slice();
         }
+        self.reindex();
     }
 
     /// The entry's values of a facet.
     pub fn values_of<'a>(&'a self, entry: &'a Entry, facet: usize) -> impl Iterator<Item = &'a str> + 'a {
-        entry
-            .values
-            .iter()
-            .filter(move |(f, _)| *f as usize == facet)
-            .filter_map(move |(_, v)| self.facets.get(facet).and_then(|x| x.values.get(*v as usize)).map(String::as_str))
+        entry.values.iter().filter(move |(f, _)| *f as usize == facet).filter_map(move |(_, v)| {
+            self.facets.get(facet).and_then(|x| x.values.get(*v as usize)).map(String::as_str)
+        })
     }
 
     fn term(&self, text: &str) -> Term {
@@ -387,7 +502,8 @@ impl Catalogue {
         let i = e as usize;
         let mut total = 0u32;
         for t in terms {
-            let named = if self.masks[i] & t.mask == t.mask { t.atom.score(self.names[i].view(), matcher) } else { None };
+            let named =
+                if self.masks[i] & t.mask == t.mask { t.atom.score(self.names[i].view(), matcher) } else { None };
             match named {
                 Some(s) => total += NAME_BONUS + s as u32,
                 None if t.described[i / 64] & (1 << (i % 64)) != 0 => total += 1,
@@ -415,24 +531,24 @@ impl Catalogue {
             }
         };
         if candidates.len() < PARALLEL_FROM {
-            return candidates.iter().filter_map(|&e| Some(Hit { entry: e, score: self.score(e, &terms, matcher)? })).collect();
+            return candidates
+                .iter()
+                .filter_map(|&e| Some(Hit { entry: e, score: self.score(e, &terms, matcher)? }))
+                .collect();
         }
         let chunk = candidates.len().div_ceil(rayon::current_num_threads().max(1));
         candidates
             .par_chunks(chunk.max(1))
             .map_init(
                 || Matcher::new(config()),
-                |m, part| part.iter().filter_map(|&e| Some(Hit { entry: e, score: self.score(e, &terms, m)? })).collect::<Vec<_>>(),
+                |m, part| {
+                    part.iter()
+                        .filter_map(|&e| Some(Hit { entry: e, score: self.score(e, &terms, m)? }))
+                        .collect::<Vec<_>>()
+                },
             )
             .flatten_iter()
             .collect()
-    }
-
-    /// Does the entry pass the selection, leaving out facet `except`?
-    fn passes(&self, entry: &Entry, selection: &Selection, active: &[usize], except: Option<usize>) -> bool {
-        active.iter().filter(|f| Some(**f) != except).all(|&f| {
-            entry.values.iter().any(|(ef, v)| *ef as usize == f && selection.is_picked(f, *v as usize))
-        })
     }
 
     /// Facets and sort over matched hits: the rows in order and the facet counts.
@@ -441,53 +557,82 @@ impl Catalogue {
         let mut counts: Vec<Vec<u32>> = self.facets.iter().map(|f| vec![0; f.values.len()]).collect();
         let mut rows = Vec::with_capacity(hits.len());
         for h in hits {
-            let entry = &self.entries[h.entry as usize];
-            let failing: Vec<usize> = active.iter().copied().filter(|&f| !self.passes(entry, selection, &[f], None)).collect();
-            match failing.as_slice() {
-                [] => {
+            let values = self.values_at(h.entry);
+            // How many picked facets the entry fails, and the last one.
+            let (mut failing, mut failed) = (0, 0);
+            for &f in &active {
+                if !values.iter().any(|(ef, v)| *ef as usize == f && selection.is_picked(f, *v as usize)) {
+                    failing += 1;
+                    failed = f;
+                }
+            }
+            match failing {
+                0 => {
                     rows.push(*h);
-                    for (f, v) in entry.values.iter() {
+                    for (f, v) in values {
                         counts[*f as usize][*v as usize] += 1;
                     }
                 }
-                [only] => {
-                    for (f, v) in entry.values.iter().filter(|(f, _)| *f as usize == *only) {
+                1 => {
+                    for (f, v) in values.iter().filter(|(f, _)| *f as usize == failed) {
                         counts[*f as usize][*v as usize] += 1;
                     }
                 }
                 _ => {}
             }
         }
-        self.order(&mut rows, sort, query_empty);
-        Results { rows, counts, matched: hits.len() }
+        let (rows, sorted, tail, rank) = self.order(rows, sort, query_empty);
+        Results { rows, counts, matched: hits.len(), sorted, tail, rank }
     }
 
-    fn order(&self, rows: &mut [Hit], sort: Sort, query_empty: bool) {
-        let e = &self.entries;
-        let by_name = |a: &Hit, b: &Hit| {
-            let (x, y) = (&e[a.entry as usize], &e[b.entry as usize]);
-            x.name.to_lowercase().cmp(&y.name.to_lowercase()).then(a.entry.cmp(&b.entry))
+    /// Facets over hits that keep the order they come in (a server-side search's ranking).
+    pub fn arrange_in_order(&self, hits: &[Hit], selection: &Selection) -> Results {
+        let mut r = self.arrange(hits, selection, Sort::Name, false);
+        let shown: std::collections::HashSet<u32> = r.rows.iter().map(|h| h.entry).collect();
+        r.rows = hits.iter().copied().filter(|h| shown.contains(&h.entry)).collect();
+        r.sorted = r.rows.len();
+        r.tail.clear();
+        r
+    }
+
+    /// The entry a sort key ends with (its place in the `rank` order).
+    fn hit_of(&self, rank: usize, key: u64, score: u32) -> Hit {
+        Hit { entry: self.by_rank[rank][(key & 0xffff_ffff) as usize], score }
+    }
+
+    /// Order the rows by integer keys: relevance is the score (higher first), then the shorter
+    /// name, then stars; the others are the catalogue's precomputed orders. Only the first
+    /// `SORT_AHEAD` are put in order when there are many; the rest wait in `tail`.
+    fn order(&self, rows: Vec<Hit>, sort: Sort, query_empty: bool) -> (Vec<Hit>, usize, Vec<(u64, u32)>, usize) {
+        let rank = match sort {
+            Sort::Name => BY_NAME,
+            Sort::Updated => BY_UPDATED,
+            Sort::Relevance | Sort::Stars => BY_STARS,
         };
-        let cmp = |a: &Hit, b: &Hit| {
-            let (x, y) = (&e[a.entry as usize], &e[b.entry as usize]);
-            match sort {
-                Sort::Relevance if query_empty => y.stars.cmp(&x.stars).then_with(|| by_name(a, b)),
-                Sort::Relevance => b
-                    .score
-                    .cmp(&a.score)
-                    .then(x.name.len().cmp(&y.name.len()))
-                    .then(y.stars.cmp(&x.stars))
-                    .then_with(|| by_name(a, b)),
-                Sort::Stars => y.stars.cmp(&x.stars).then_with(|| by_name(a, b)),
-                Sort::Name => by_name(a, b),
-                Sort::Updated => y.updated.cmp(&x.updated).then_with(|| by_name(a, b)),
+        let relevance = sort == Sort::Relevance && !query_empty;
+        let key = |h: &Hit| -> (u64, u32) {
+            let place = self.ranks[rank][h.entry as usize] as u64;
+            if relevance {
+                let score = u64::from(u16::MAX) - u64::from(h.score.min(u32::from(u16::MAX)));
+                let len = u64::from(self.name_len[h.entry as usize]);
+                ((score << 48) | (len << 32) | place, h.score)
+            } else {
+                (place, h.score)
             }
         };
-        if rows.len() >= PARALLEL_FROM {
-            rows.par_sort_unstable_by(cmp);
+        let mut keys: Vec<(u64, u32)> = rows.iter().map(key).collect();
+        let ahead = if keys.len() > 2 * SORT_AHEAD {
+            keys.select_nth_unstable(SORT_AHEAD);
+            keys[..SORT_AHEAD].sort_unstable();
+            SORT_AHEAD
         } else {
-            rows.sort_unstable_by(cmp);
-        }
+            keys.sort_unstable();
+            keys.len()
+        };
+        let tail = keys.split_off(ahead);
+        let mut out: Vec<Hit> = keys.iter().map(|(k, s)| self.hit_of(rank, *k, *s)).collect();
+        out.extend(tail.iter().map(|(k, s)| self.hit_of(rank, *k, *s)));
+        (out, ahead, tail, rank)
     }
 
     /// Where the query's terms match the entry's name (char indices) and description (byte
@@ -615,11 +760,41 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         let mut b = Builder::new(&["category", "repository", "deprecated"]);
-        b.add(input("postgresql", "PostgreSQL is an object-relational database", &["database", "sql"], &[&["Database"], &["bitnami"], &["no"]], 50));
-        b.add(input("postgresql-ha", "PostgreSQL with replication and Pgpool", &["database"], &[&["Database"], &["bitnami"], &["no"]], 80));
-        b.add(input("redis", "In-memory data store", &["cache", "database"], &[&["Database"], &["bitnami"], &["no"]], 99));
-        b.add(input("prometheus", "Monitoring system and time series database", &["monitoring"], &[&["Monitoring"], &["prometheus-community"], &["no"]], 70));
-        b.add(input("kube-prometheus-stack", "Prometheus Operator, Grafana and rules", &["operator"], &[&["Monitoring"], &["prometheus-community"], &["no"]], 60));
+        b.add(input(
+            "postgresql",
+            "PostgreSQL is an object-relational database",
+            &["database", "sql"],
+            &[&["Database"], &["bitnami"], &["no"]],
+            50,
+        ));
+        b.add(input(
+            "postgresql-ha",
+            "PostgreSQL with replication and Pgpool",
+            &["database"],
+            &[&["Database"], &["bitnami"], &["no"]],
+            80,
+        ));
+        b.add(input(
+            "redis",
+            "In-memory data store",
+            &["cache", "database"],
+            &[&["Database"], &["bitnami"], &["no"]],
+            99,
+        ));
+        b.add(input(
+            "prometheus",
+            "Monitoring system and time series database",
+            &["monitoring"],
+            &[&["Monitoring"], &["prometheus-community"], &["no"]],
+            70,
+        ));
+        b.add(input(
+            "kube-prometheus-stack",
+            "Prometheus Operator, Grafana and rules",
+            &["operator"],
+            &[&["Monitoring"], &["prometheus-community"], &["no"]],
+            60,
+        ));
         b.add(input("old-postgres", "A deprecated chart", &[], &[&["Database"], &["legacy"], &["yes"]], 1));
         b.finish(&[])
     }
@@ -666,8 +841,10 @@ mod tests {
         let none = Selection::none(&c);
         let mut fresh = Searcher::default();
         for q in ["p", "po", "pos", "post", "postgresql", "postgres", "post", "p", "", "r", "re", "red"] {
-            let typed = s.run(&c, q, &none, Sort::Relevance);
-            let whole = fresh.run(&c, q, &none, Sort::Relevance);
+            let mut typed = s.run(&c, q, &none, Sort::Relevance);
+            let mut whole = fresh.run(&c, q, &none, Sort::Relevance);
+            typed.ensure_sorted(&c, usize::MAX);
+            whole.ensure_sorted(&c, usize::MAX);
             fresh.reset();
             assert_eq!(typed, whole, "query {q:?}");
         }
@@ -699,7 +876,10 @@ mod tests {
         assert_eq!(names(&c, &r), ["kube-prometheus-stack"]);
         assert_eq!(r.matched, 1);
         assert!(!sel.pick(&c, "category", "Cooking"));
-        assert_eq!(sel.describe(&c), ["category=Database", "category=Monitoring", "repository=prometheus-community", "deprecated=no"]);
+        assert_eq!(
+            sel.describe(&c),
+            ["category=Database", "category=Monitoring", "repository=prometheus-community", "deprecated=no"]
+        );
     }
 
     #[test]
@@ -709,8 +889,14 @@ mod tests {
         let none = Selection::none(&c);
         assert_eq!(names(&c, &s.run(&c, "", &none, Sort::Relevance))[0], "redis", "no query: most stars first");
         // kube-prometheus-stack holds p, o, s, t in order.
-        assert_eq!(names(&c, &s.run(&c, "post", &none, Sort::Stars)), ["postgresql-ha", "kube-prometheus-stack", "postgresql", "old-postgres"]);
-        assert_eq!(names(&c, &s.run(&c, "post", &none, Sort::Name)), ["kube-prometheus-stack", "old-postgres", "postgresql", "postgresql-ha"]);
+        assert_eq!(
+            names(&c, &s.run(&c, "post", &none, Sort::Stars)),
+            ["postgresql-ha", "kube-prometheus-stack", "postgresql", "old-postgres"]
+        );
+        assert_eq!(
+            names(&c, &s.run(&c, "post", &none, Sort::Name)),
+            ["kube-prometheus-stack", "old-postgres", "postgresql", "postgresql-ha"]
+        );
         assert_eq!(names(&c, &s.run(&c, "post", &none, Sort::Updated))[3], "old-postgres");
         assert_eq!(Sort::Updated.next(), Sort::Relevance);
     }

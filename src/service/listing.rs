@@ -526,7 +526,7 @@ fn spec(entity: Entity) -> Spec {
                     col("LABELS", AGENT_LABELS, "", "text"),
                 ]
             },
-            from: "broker.agents ag LEFT JOIN LATERAL fleetdeck.agent_rollup(ag.id) r ON true",
+            from: "broker.agents ag LEFT JOIN LATERAL fleetdeck.agent_rollup(ag.id, {now}) r ON true",
             live: "ag.deleted_at IS NULL",
             id: "ag.id",
             id_type: "uuid",

@@ -425,7 +425,13 @@ pub struct StackRollout {
 }
 
 /// The live stacks by name (at most `limit`), each with its rollout's progress.
-pub async fn list(services: &Services, t: &Thresholds, limit: i64) -> Result<Vec<StackRollout>> {
+/// The live stacks' rollouts by name; health judged at `at`, or the database's clock when None.
+pub async fn list(
+    services: &Services,
+    t: &Thresholds,
+    limit: i64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Vec<StackRollout>> {
     type Row = (Uuid, String, String, Option<i64>, i64, i64, i64, i64);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT st.id, st.name, g.name, \
@@ -433,13 +439,14 @@ pub async fn list(services: &Services, t: &Thresholds, limit: i64) -> Result<Vec
                   WHERE o.stack_id = st.id AND o.deleted_at IS NULL), \
                 p.success, p.failure, p.pending, p.offline \
            FROM broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
-           CROSS JOIN LATERAL fleetdeck.stack_progress(st.id, make_interval(secs => $1), now()) p \
+           CROSS JOIN LATERAL fleetdeck.stack_progress(st.id, make_interval(secs => $1), coalesce($3, now())) p \
           WHERE st.deleted_at IS NULL \
           ORDER BY st.name, st.id \
           LIMIT $2",
     )
     .bind(t.offline_after.as_secs_f64())
     .bind(limit)
+    .bind(at)
     .fetch_all(&services.pool)
     .await?;
     Ok(rows
@@ -501,11 +508,12 @@ pub async fn object_reports(
     stack: Uuid,
     object: Uuid,
     t: &Thresholds,
+    at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<Vec<AgentReport>> {
     Ok(sqlx::query_as(
         "SELECT r.agent_id, ag.name, ag.cluster_name AS cluster, r.by_target, r.by_label, r.by_annotation, \
                 e.status, e.message, e.created_at AS reported_at, \
-                coalesce(ag.status = 'ACTIVE' AND ag.last_heartbeat > now() - make_interval(secs => $3), false) AS online \
+                coalesce(ag.status = 'ACTIVE' AND ag.last_heartbeat > coalesce($4, now()) - make_interval(secs => $3), false) AS online \
            FROM fleetdeck.stack_agents($1) r \
            JOIN broker.agents ag ON ag.id = r.agent_id \
            LEFT JOIN LATERAL (SELECT ev.status::text AS status, ev.message, ev.created_at \
@@ -517,6 +525,7 @@ pub async fn object_reports(
     .bind(stack)
     .bind(object)
     .bind(t.offline_after.as_secs_f64())
+    .bind(at)
     .fetch_all(&services.pool)
     .await?)
 }
@@ -564,7 +573,15 @@ pub struct StackView {
 }
 
 /// Read a stack's detail, showing `object` (or the desired object; or the newest one).
-pub async fn stack_view(services: &Services, stack: Uuid, object: Option<Uuid>, t: &Thresholds) -> Result<StackView> {
+/// The stack detail; health is judged at `at` (the dashboard's clock, so that the detail and the
+/// list agree) or the database's when None.
+pub async fn stack_view(
+    services: &Services,
+    stack: Uuid,
+    object: Option<Uuid>,
+    t: &Thresholds,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<StackView> {
     let stack = find_stack(services, &stack.to_string()).await?;
     let labels: Vec<String> = sqlx::query_scalar(
         "SELECT x FROM (SELECT 0 AS k, label AS x FROM broker.stack_labels WHERE stack_id = $1 \
@@ -579,7 +596,7 @@ pub async fn stack_view(services: &Services, stack: Uuid, object: Option<Uuid>, 
     let object = object.filter(|o| timeline.iter().any(|e| e.id == *o)).or(desired).or(timeline.first().map(|o| o.id));
     let (reports, yaml, diff) = match object {
         Some(o) => (
-            object_reports(services, stack.id, o, t).await?,
+            object_reports(services, stack.id, o, t, at).await?,
             object_yaml(services, o).await?,
             object_diff(services, o).await?,
         ),

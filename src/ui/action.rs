@@ -62,6 +62,8 @@ actions! {
     MarkRange = "mark_range": "mark from the last mark to here",
     Open = "open": "open the detail split",
     Zoom = "zoom": "zoom the detail",
+    Facets = "facets": "open or close the facets panel (space picks a value)",
+    ClearFacet = "clear_facet": "facets panel: clear the facet under the cursor",
     NewStack = "new_stack": "new stack (form)",
     EditObject = "edit_object": "write the stack's next version in the YAML editor (diff before submit)",
     Resubmit = "resubmit": "submit the stack's desired object again (confirm; agents reconcile)",

@@ -31,6 +31,7 @@ use crate::domain::health::{Health, Thresholds};
 use crate::domain::text::sanitize_cell;
 use crate::service::fleet::{Deletable, Summary, Tags};
 use crate::service::listing::{self, Entity, PageAt, Query};
+use crate::service::marketplace::Kind;
 
 /// The four panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +330,10 @@ enum Awaiting {
     OpenTargets,
     /// The answer to the picker's changes.
     TargetsApply,
+    /// A marketplace catalogue.
+    Catalogue(Kind),
+    /// A server-side marketplace search.
+    MarketSearch(Kind),
 }
 
 /// A clickable spot of the status header: (row, first column, end column, the list it filters
@@ -339,6 +344,8 @@ type Spot = (u16, u16, u16, Option<Entity>, Option<String>);
 #[derive(Debug, Clone)]
 pub struct App {
     pub tab: Tab,
+    /// The Marketplace pane's catalogues.
+    pub market: super::market::Market,
     pub quit: bool,
     pub help: bool,
     /// Where the data comes from, shown in the status bar.
@@ -388,6 +395,7 @@ impl App {
     pub fn new(theme: Theme, keymap: Keymap, target: String) -> App {
         App {
             tab: Tab::Marketplace,
+            market: super::market::Market::default(),
             quit: false,
             help: false,
             target,
@@ -581,6 +589,13 @@ impl App {
     pub fn tick(&mut self, now: DateTime<Utc>) {
         self.now = now;
         self.toasts.retain(|t| t.until > now);
+        if self.tab == Tab::Marketplace {
+            // The marketplace searches catalogues in memory: it reads them, it does not poll.
+            let ask = self.market.tick(now);
+            self.market_ask(ask);
+            self.poll_fleet();
+            return;
+        }
         let due = match self.list().refreshed {
             None => true,
             Some(at) => (now - at).to_std().map(|d| d >= self.refresh_every).unwrap_or(true),
@@ -752,6 +767,26 @@ impl App {
     fn on_called(&mut self, id: u64, outcome: Outcome) {
         let Some(awaiting) = self.calls.remove(&id) else { return };
         match (awaiting, outcome) {
+            (Awaiting::Catalogue(kind), Outcome::Catalogue(catalogue)) => {
+                let now = self.now;
+                if let Some(view) = self.market.views.get_mut(&kind) {
+                    view.loaded(catalogue, now);
+                }
+            }
+            (Awaiting::Catalogue(kind), Outcome::Failed { message, .. }) => {
+                self.market.load_failed(kind, message, self.now);
+            }
+            (Awaiting::MarketSearch(kind), Outcome::MarketSearch { query, ids }) => {
+                if let Some(view) = self.market.views.get_mut(&kind) {
+                    view.server_results(query, &ids);
+                }
+            }
+            (Awaiting::MarketSearch(kind), Outcome::Failed { message, .. }) => {
+                if let Some(view) = self.market.views.get_mut(&kind) {
+                    view.searching = false;
+                }
+                self.toast(format!("search: {message}"), true);
+            }
             (Awaiting::OpenStackForm, Outcome::Generators(gens)) => {
                 if gens.is_empty() {
                     self.toast("a stack needs a generator, and there is none".into(), true);
@@ -993,6 +1028,17 @@ impl App {
             }
             return;
         }
+        if self.tab == Tab::Marketplace && self.detail == Detail::Closed {
+            if let Some(action) = self.keymap.action(section, &key, true) {
+                if action == Action::Back && self.market_back() {
+                    return;
+                }
+                let (handled, ask) = self.market.action(action);
+                if handled {
+                    return self.market_ask(ask);
+                }
+            }
+        }
         match self.keymap.action(section, &key, true) {
             Some(action) => self.update(action),
             None => {
@@ -1096,7 +1142,8 @@ impl App {
             self.stack_detail.loading = true;
             self.stack_detail.stale = false;
             let thresholds = self.thresholds;
-            self.call(Command::StackDetail { stack, object, thresholds }, Awaiting::StackDetail(stack));
+            let at = self.now;
+            self.call(Command::StackDetail { stack, object, thresholds, at }, Awaiting::StackDetail(stack));
         }
     }
 
@@ -1292,6 +1339,7 @@ impl App {
                 let kind = prompt.kind;
                 self.mode = Mode::Normal;
                 match kind {
+                    PromptKind::Filter if self.tab == Tab::Marketplace => self.market.set_query(""),
                     PromptKind::Filter => self.set_filter(String::new()),
                     PromptKind::Search => self.exec_detail.search = None,
                     PromptKind::Command => {}
@@ -1307,6 +1355,10 @@ impl App {
                 match kind {
                     PromptKind::Command => self.run_command(text.trim()),
                     PromptKind::Search => self.exec_detail.find(&text),
+                    PromptKind::Filter if self.tab == Tab::Marketplace => {
+                        let ask = self.market.search_server(&text);
+                        self.market_ask(ask);
+                    }
                     PromptKind::Filter => {}
                 }
             }
@@ -1357,6 +1409,10 @@ impl App {
             return;
         }
         let text = prompt.text();
+        if self.tab == Tab::Marketplace {
+            // Search as you type: every keystroke matches the catalogue in memory.
+            return self.market.set_query(&text);
+        }
         match Filter::parse(&text) {
             Ok(Filter::Label { .. }) if !entity.has_labels() => {
                 prompt.error = Some(format!("{} have no labels or annotations", entity.title()));
@@ -1381,6 +1437,55 @@ impl App {
         self.requery();
     }
 
+    /// `:pkgs category=Database official=yes`: show a marketplace list with those facet values
+    /// picked (the kind's defaults otherwise).
+    fn market_command(&mut self, kind: Kind, name: &str, arg: &str) {
+        let mut picks = Vec::new();
+        for word in arg.split_whitespace() {
+            match word.split_once('=') {
+                Some((k, v)) if !k.is_empty() && !v.is_empty() => {
+                    picks.push((k.replace('_', " "), v.replace('_', " ")))
+                }
+                _ => return self.toast(format!(":{name} {word}: expected facet=value"), true),
+            }
+        }
+        self.switch(Tab::Marketplace);
+        self.detail = Detail::Closed;
+        self.market.show(kind);
+        if let Err(e) = self.market.view_mut().pick(&picks) {
+            self.toast(format!(":{name}: {e}"), true);
+        }
+        let ask = self.market.tick(self.now);
+        self.market_ask(ask);
+    }
+
+    /// Esc in the Marketplace list: clear the search first (true when it did something).
+    fn market_back(&mut self) -> bool {
+        let view = self.market.view_mut();
+        if view.facets.is_some() {
+            return false;
+        }
+        if !view.query.is_empty() || view.server.is_some() {
+            view.server = None;
+            view.set_query("");
+            view.query.clear();
+            return true;
+        }
+        false
+    }
+
+    /// Send what the Marketplace pane asked for to a worker.
+    fn market_ask(&mut self, ask: Option<super::market::Ask>) {
+        use super::market::Ask;
+        match ask {
+            None => {}
+            Some(Ask::Load(kind)) => self.call(Command::Catalogue(kind), Awaiting::Catalogue(kind)),
+            Some(Ask::Search { kind, query }) => {
+                self.call(Command::MarketSearch { kind, query }, Awaiting::MarketSearch(kind))
+            }
+        }
+    }
+
     fn theme_names(&self) -> Vec<String> {
         self.themes.iter().map(|(n, _)| n.clone()).collect()
     }
@@ -1392,6 +1497,17 @@ impl App {
         self.history.retain(|h| h != text);
         self.history.push(text.to_string());
         let (name, arg) = text.split_once(' ').map(|(a, b)| (a, b.trim())).unwrap_or((text, ""));
+        // `:agents` in the Marketplace means its published agents; elsewhere the cluster agents.
+        let market = match name {
+            "agents" if self.tab != Tab::Marketplace => None,
+            "cluster-agents" => None,
+            "market-agents" => Some(Kind::Agents),
+            n => Kind::parse(n).filter(|_| n != "compute" && n != "packages"),
+        };
+        if let Some(kind) = market {
+            return self.market_command(kind, name, arg);
+        }
+        let name = if name == "cluster-agents" { "agents" } else { name };
         let entity = match name {
             "exec" => Some(Entity::Executions),
             "hosts" => Some(Entity::Hosts),
@@ -1648,6 +1764,8 @@ impl App {
     pub fn update(&mut self, action: Action) {
         let n = Tab::ALL.len();
         match action {
+            // The Marketplace's own; nothing elsewhere.
+            Action::Facets | Action::ClearFacet => {}
             Action::Quit => self.quit = true,
             // Handled by the terminal loop, which owns the terminal.
             Action::Suspend => {}
@@ -1675,6 +1793,14 @@ impl App {
             Action::PageDown => self.move_by(self.page_height()),
             Action::PageUp => self.move_by(-self.page_height()),
             Action::Command => self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Command, ""))),
+            Action::Filter if self.tab == Tab::Marketplace => {
+                let text = self.market.view().query.clone();
+                self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &text)));
+            }
+            Action::Refresh if self.tab == Tab::Marketplace => {
+                let ask = self.market.reload();
+                self.market_ask(ask);
+            }
             Action::Filter => {
                 let text = self.list().filter_text.clone();
                 self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &text)));
@@ -1995,6 +2121,10 @@ impl App {
     }
 
     fn draw_body(&self, frame: &mut Frame, area: Rect) {
+        if self.tab == Tab::Marketplace {
+            self.table_area.set(area);
+            return self.market.draw(frame, area, &self.theme, self.detail == Detail::Closed, Line::default());
+        }
         let (table_area, detail_area) = match self.detail {
             Detail::Closed => (Some(area), None),
             Detail::Split => {
@@ -2260,8 +2390,9 @@ impl App {
     /// The current pane's main keys, from the keymap.
     fn draw_footer(&self, frame: &mut Frame, area: Rect) {
         let section = self.tab.section();
+        let filter = if self.tab == Tab::Marketplace { "search" } else { "filter" };
         let mut hints: Vec<(Action, &str)> =
-            vec![(Action::Help, "help"), (Action::Command, "command"), (Action::Filter, "filter")];
+            vec![(Action::Help, "help"), (Action::Command, "command"), (Action::Filter, filter)];
         hints.extend(match self.tab {
             Tab::Executions => {
                 vec![
@@ -2298,19 +2429,22 @@ impl App {
                 ],
                 _ => vec![(Action::NextView, "next list")],
             },
-            Tab::Marketplace => vec![(Action::NextView, "next list")],
+            Tab::Marketplace => {
+                vec![(Action::NextView, "next list"), (Action::Facets, "facets")]
+            }
         });
         let open = if matches!(self.entity(), Entity::Orchestrators | Entity::Sites | Entity::Clusters) {
             "drill down"
         } else {
             "detail"
         };
-        hints.extend([
-            (Action::Mark, "mark"),
-            (Action::Open, open),
-            (Action::SortNext, "sort"),
-            (Action::Quit, "quit"),
-        ]);
+        if self.tab != Tab::Marketplace {
+            hints.push((Action::Mark, "mark"));
+        }
+        if self.tab != Tab::Marketplace {
+            hints.push((Action::Open, open));
+        }
+        hints.extend([(Action::SortNext, "sort"), (Action::Quit, "quit")]);
         // Whole hints only, as many as fit.
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;

@@ -4,6 +4,7 @@ pub mod action;
 pub mod app;
 pub mod exec_detail;
 pub mod keymap;
+pub mod market;
 pub mod rollout_forms;
 pub mod stack_detail;
 pub mod theme;

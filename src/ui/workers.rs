@@ -85,6 +85,8 @@ pub enum Command {
         stack: Uuid,
         object: Option<Uuid>,
         thresholds: Thresholds,
+        /// The dashboard's clock, which health is judged by.
+        at: DateTime<Utc>,
     },
     /// Activate (or deactivate) cluster agents or hosts.
     Fleet {
@@ -123,6 +125,13 @@ pub enum Command {
         stack: Uuid,
         add: Vec<Uuid>,
         remove: Vec<Uuid>,
+    },
+    /// Read a marketplace catalogue whole.
+    Catalogue(crate::service::marketplace::Kind),
+    /// Search a marketplace kind on the server (every field).
+    MarketSearch {
+        kind: crate::service::marketplace::Kind,
+        query: String,
     },
     /// Soft-delete agents, hosts or stacks.
     Delete {
@@ -177,6 +186,11 @@ pub enum Outcome {
         stack: Uuid,
         name: String,
         agents: Vec<crate::service::rollouts::AgentChoice>,
+    },
+    Catalogue(Arc<crate::domain::catalogue::Catalogue>),
+    MarketSearch {
+        query: String,
+        ids: Vec<String>,
     },
     /// The service refused or failed; `field` names the form field when it is about one.
     Failed {
@@ -482,6 +496,16 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
                 Err(e) => failed(e),
             }
         }
+        Command::Catalogue(kind) => match crate::service::marketplace::catalogue(services, kind).await {
+            Ok(c) => Outcome::Catalogue(Arc::new(c)),
+            Err(e) => failed(e),
+        },
+        Command::MarketSearch { kind, query } => {
+            match crate::service::marketplace::search(services, kind, &query).await {
+                Ok(ids) => Outcome::MarketSearch { query, ids },
+                Err(e) => failed(e),
+            }
+        }
         Command::Delete { what, ids, reason } => {
             match fleet::soft_delete(services, what, &ids, reason.as_deref()).await {
                 Ok(out) => {
@@ -522,8 +546,8 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
             }
         }
         Command::Generators => stacks::generators(services).await.map(Outcome::Generators).unwrap_or_else(failed),
-        Command::StackDetail { stack, object, thresholds } => {
-            crate::service::rollouts::stack_view(services, stack, object, &thresholds)
+        Command::StackDetail { stack, object, thresholds, at } => {
+            crate::service::rollouts::stack_view(services, stack, object, &thresholds, Some(at))
                 .await
                 .map(|v| Outcome::StackDetail(Box::new(v)))
                 .unwrap_or_else(failed)

@@ -203,8 +203,8 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
     let home_path = home.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
-        let first = pty.wait_for("/ 300", Duration::from_secs(20));
-        for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions", "Helm charts", "airflow"] {
+        let first = pty.wait_for("Packages 300", Duration::from_secs(20));
+        for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions", "Compute", "STARS"] {
             assert!(first.contains(tab), "{tab}: {first}");
         }
         pty.send(b"3");
@@ -745,4 +745,53 @@ async fn rollout_status_exit_codes_and_submit() {
     .await
     .unwrap();
     assert!(marker, "the deletion marker is the only live object");
+}
+
+/// `market search`: the pane's ranking for scripts (table and JSON), facets checked by name,
+/// `--everywhere` searching READMEs on the server, exit 1 when nothing matches.
+#[tokio::test]
+async fn market_search_ranks_filters_by_facet_and_searches_everywhere() {
+    let db = TestDb::new().await;
+    fleetdeck::import::demo::seed(&db.pool, fleetdeck::import::demo::Scale::Small, 3, chrono::Utc::now(), |_| {})
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let search = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.env("DATABASE_URL", db.url()).args(["market", "search"]).args(args);
+        cmd
+    };
+    let out = run(&mut search(&["argo", "--output", "json"])).await;
+    assert!(out.status.success(), "{out:?}");
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = found.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(names[0].starts_with("argo"), "{names:?}");
+    assert!(found[0]["columns"]["repository"].is_string());
+    // A facet narrows; an unknown one is named.
+    let out = run(&mut search(&["", "--facet", "repository=argoproj", "--sort", "name"])).await;
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let rows: Vec<&str> = stdout.lines().skip(1).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r.contains("argoproj")), "{stdout}");
+    let out = run(&mut search(&["x", "--facet", "flavour=mint"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("no facet \"flavour\""), "{}", text(&out).1);
+    let out = run(&mut search(&["x", "--facet", "nonsense"])).await;
+    assert!(text(&out).1.contains("FACET=VALUE"));
+    // Nothing matches: exit 1; the server search reads READMEs the fuzzy match does not.
+    let out = run(&mut search(&["zzqqxx"])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let fuzzy = run(&mut search(&["kubectl", "--output", "json"])).await;
+    let fuzzy: serde_json::Value = serde_json::from_slice(&fuzzy.stdout).unwrap_or(serde_json::json!([]));
+    let everywhere = run(&mut search(&["kubectl", "--everywhere", "--output", "json", "--limit", "500"])).await;
+    assert!(everywhere.status.success());
+    let everywhere: serde_json::Value = serde_json::from_slice(&everywhere.stdout).unwrap();
+    assert!(everywhere.as_array().unwrap().len() > fuzzy.as_array().unwrap().len());
+    // Other kinds, and `%` and `_` as plain text on the server.
+    for kind in ["apps", "solutions", "agents", "instances"] {
+        let out = run(&mut search(&["a", "--kind", kind, "--limit", "3"])).await;
+        assert!(out.status.success(), "{kind}: {}", text(&out).1);
+    }
+    let out = run(&mut search(&["100%_", "--everywhere", "--kind", "instances"])).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).0);
 }

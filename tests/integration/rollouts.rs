@@ -152,7 +152,7 @@ async fn a_rollout_follows_the_desired_object_and_the_latest_report_of_each_reac
     let st = rollouts::status(&s, "web", &t).await.unwrap();
     assert_eq!((counts(&st.progress), st.state), ((4, 0, 0, 0), RolloutState::Complete));
 
-    let list = rollouts::list(&s, &t, 10).await.unwrap();
+    let list = rollouts::list(&s, &t, 10, None).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!((list[0].name.as_str(), list[0].agents, list[0].state), ("web", 4, RolloutState::Complete));
 
@@ -162,7 +162,7 @@ async fn a_rollout_follows_the_desired_object_and_the_latest_report_of_each_reac
     let st = rollouts::status(&s, &sc.stack.to_string(), &t).await.unwrap();
     assert!(st.agents.is_empty());
     assert!(st.desired.unwrap().is_deletion_marker, "the deletion marker is the desired object");
-    assert!(rollouts::list(&s, &t, 10).await.unwrap().is_empty());
+    assert!(rollouts::list(&s, &t, 10, None).await.unwrap().is_empty());
     let _ = sc.generator;
 }
 
@@ -260,7 +260,7 @@ async fn the_timeline_per_object_reports_and_the_diff() {
     assert_eq!((tl[1].id, tl[1].success, tl[1].failure), (sc.desired, 1, 0));
     assert_eq!((tl[2].id, tl[2].success, tl[2].failure), (sc.old, 1, 1));
 
-    let on_old = rollouts::object_reports(&s, sc.stack, sc.old, &t).await.unwrap();
+    let on_old = rollouts::object_reports(&s, sc.stack, sc.old, &t, None).await.unwrap();
     let states: Vec<(&str, &str)> = on_old.iter().map(|a| (a.name.as_str(), a.state())).collect();
     assert_eq!(
         states,

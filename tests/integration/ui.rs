@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fleetdeck::import::demo::{self, Scale};
 use fleetdeck::service::listing::{self, Entity};
+use fleetdeck::service::marketplace::Kind;
 use fleetdeck::testing::TestDb;
 use fleetdeck::ui::app::{App, Detail, Mode, Tab};
 use fleetdeck::ui::keymap::Keymap;
@@ -100,8 +101,13 @@ async fn pump(app: &mut App, db: &TestDb) -> Vec<Request> {
                     .map_err(|e| e.to_string());
                     app.on_reply(Reply::Delta { entity: d.entity, generation: d.generation, result, when: now() });
                 }
-                // The Fleet header's counts are read in the background, as the workers would.
-                Request::Call { id, command: command @ Command::FleetSummary(..) } => {
+                // The Fleet header's counts and the marketplace's catalogues are read in the
+                // background, as the workers would.
+                Request::Call {
+                    id,
+                    command:
+                        command @ (Command::FleetSummary(..) | Command::Catalogue(_) | Command::MarketSearch { .. }),
+                } => {
                     let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
                     let outcome = fleetdeck::ui::workers::call(&s, command).await;
                     app.on_reply(Reply::Called { id, outcome });
@@ -193,17 +199,28 @@ async fn command_mode_completes_and_switches() {
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Enter);
     pump(&mut app, &db).await;
-    assert_eq!((app.tab, app.list().entity), (Tab::Marketplace, Entity::Solutions));
+    assert_eq!((app.tab, app.market.kind), (Tab::Marketplace, Kind::Solutions));
     // History: the last command comes back with Up.
     press(&mut app, KeyCode::Char(':'));
     press(&mut app, KeyCode::Up);
     let Mode::Prompt(p) = &app.mode else { panic!() };
     assert_eq!(p.text(), "solutions");
     press(&mut app, KeyCode::Esc);
+    // `:agents` in the Marketplace: its published agents; elsewhere the cluster agents.
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "agents");
     press(&mut app, KeyCode::Enter);
     pump(&mut app, &db).await;
+    assert_eq!((app.tab, app.market.kind), (Tab::Marketplace, Kind::Agents));
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "agents");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!((app.tab, app.list().entity), (Tab::Fleet, Entity::Agents));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "cluster-agents");
+    press(&mut app, KeyCode::Enter);
     assert_eq!((app.tab, app.list().entity), (Tab::Fleet, Entity::Agents));
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "fly");
@@ -219,17 +236,18 @@ async fn command_mode_completes_and_switches() {
 async fn a_filter_narrows_highlights_and_esc_clears_it() {
     let db = demo_db().await;
     let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
     let all = app.list().table.total;
     press(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "rgcd");
+    typed(&mut app, "lgca");
     pump(&mut app, &db).await;
     let backend = big(&app);
     insta::assert_snapshot!("filter_fuzzy", backend);
     // The matched characters carry the highlight style.
     let theme = Theme::built_in("default").unwrap();
-    let row = styled_row(&backend, 4);
-    let hl = format!("[{:?} Reset {:?}]r", theme.highlight.fg.unwrap(), theme.highlight.add_modifier);
-    assert!(row.contains(&hl), "{row}");
+    let hl = format!("[{:?} Reset {:?}]l", theme.highlight.fg.unwrap(), theme.highlight.add_modifier);
+    assert!((3..8).any(|y| styled_row(&backend, y).contains(&hl)), "{}", styled_row(&backend, 4));
     press(&mut app, KeyCode::Enter);
     assert!(app.list().table.total < all);
     press(&mut app, KeyCode::Esc);
@@ -237,34 +255,38 @@ async fn a_filter_narrows_highlights_and_esc_clears_it() {
     assert_eq!(app.list().table.total, all);
     // Inverse and exact.
     press(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "!rgcd");
+    typed(&mut app, "!lgca");
     pump(&mut app, &db).await;
     let inverse = app.list().table.total;
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "=argo-");
+    typed(&mut app, "=logistics-");
     pump(&mut app, &db).await;
     assert!(inverse < all && app.list().table.total > 0);
     // A label filter where there are no labels says so instead of querying.
     press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "-l");
     app.outbox.clear();
     typed(&mut app, " env=prod");
     assert!(app.outbox.is_empty());
-    assert!(format!("{}", big(&app)).contains("Helm charts have no labels"));
+    assert!(format!("{}", big(&app)).contains("Executions have no labels"));
 }
 
 #[tokio::test]
 async fn marks_count_rows_hidden_by_the_filter_and_sort_keys_reorder() {
     let db = demo_db().await;
     let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
     press(&mut app, KeyCode::Char(' '));
     press(&mut app, KeyCode::Char('j'));
     ctrl(&mut app, ' ');
     assert_eq!(app.list().marks.len(), 3, "one, then a range of two");
     press(&mut app, KeyCode::Char('/'));
-    typed(&mut app, "=argo-cd");
+    typed(&mut app, "=logistics-");
     press(&mut app, KeyCode::Enter);
     pump(&mut app, &db).await;
     let screen = format!("{}", big(&app));
@@ -275,24 +297,29 @@ async fn marks_count_rows_hidden_by_the_filter_and_sort_keys_reorder() {
     press(&mut app, KeyCode::Esc);
     assert!(app.list().marks.is_empty(), "esc clears marks last");
 
-    // Shift+letter sorts by that column; again reverses.
-    press(&mut app, KeyCode::Char('V'));
+    // Shift+letter sorts by the column starting with that letter; again reverses.
+    press(&mut app, KeyCode::Char('A'));
     pump(&mut app, &db).await;
-    assert_eq!((app.list().query.sort, app.list().query.descending), (1, false));
-    press(&mut app, KeyCode::Char('V'));
+    let agents = app.list().query.sort;
+    assert_eq!(agents, column(&app, "AGENTS"));
+    assert!(!app.list().query.descending);
+    press(&mut app, KeyCode::Char('A'));
     pump(&mut app, &db).await;
     assert!(app.list().query.descending);
+    assert!(format!("{}", big(&app)).contains("AGENTS ↓"));
     press(&mut app, KeyCode::Char('s'));
-    press(&mut app, KeyCode::Char('S'));
     pump(&mut app, &db).await;
-    assert_eq!((app.list().query.sort, app.list().query.descending), (2, true));
-    assert!(format!("{}", big(&app)).contains("REPOSITORY ↓"));
+    assert!(app.list().query.sort > agents && !app.list().query.descending, "s: the next sortable column");
 }
 
 #[tokio::test]
 async fn enter_opens_the_detail_split_and_z_zooms_it() {
     let db = demo_db().await;
     let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "hosts");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.detail, Detail::Split);
     insta::assert_snapshot!("detail_split", big(&app));
@@ -426,6 +453,8 @@ async fn the_new_stack_form_validates_under_each_field() {
 async fn the_status_bar_shows_a_lost_database_and_recovery() {
     let db = demo_db().await;
     let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
     app.on_reply(Reply::Lost {
         since: now() - chrono::Duration::seconds(42),
         retry_in: Duration::from_secs(2),
@@ -729,7 +758,10 @@ async fn verbs_by_key_change_the_rows() {
     pump(&mut app, &db).await;
     assert_eq!(app.list().table.selected_row().unwrap().cursor.id, id);
     assert_eq!(app.list().table.selected_row().unwrap().cells[0], "paused");
-    insta::assert_snapshot!("verb_pause_after", big(&app));
+    // Durations are redacted: the pause is stamped by the database's clock, not the test's.
+    insta::with_settings!({filters => vec![(r"\b\d+[hm]?\d*[ms]?s\b", "[dur]")]}, {
+        insta::assert_snapshot!("verb_pause_after", big(&app));
+    });
     press(&mut app, KeyCode::Char('r'));
     answer_calls(&mut app, &db).await;
     assert_eq!(app.list().table.selected_row().unwrap().cells[0], "running");
@@ -841,7 +873,7 @@ async fn agents_are_activated_and_deactivated_by_key() {
     let db = demo_db().await;
     let mut app = loaded(&db).await;
     press(&mut app, KeyCode::Char(':'));
-    typed(&mut app, "agents");
+    typed(&mut app, "cluster-agents");
     press(&mut app, KeyCode::Enter);
     pump(&mut app, &db).await;
     let row = app.list().table.rows.iter().position(|r| r.cells[2] == "INACTIVE").expect("an inactive agent");
@@ -1115,7 +1147,9 @@ async fn stacks_show_their_rollout_and_f_filters_by_state() {
     // The same stacks as the service's rollout reckoning, at the same clock.
     let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
     let all =
-        fleetdeck::service::rollouts::list(&s, &fleetdeck::domain::health::Thresholds::default(), 1000).await.unwrap();
+        fleetdeck::service::rollouts::list(&s, &fleetdeck::domain::health::Thresholds::default(), 1000, Some(now()))
+            .await
+            .unwrap();
     let failing = all.iter().filter(|r| r.state == fleetdeck::domain::rollout::RolloutState::Failing).count();
     assert_eq!(app.list().table.total, failing as i64);
     let progress = column(&app, "PROGRESS");
@@ -1358,4 +1392,104 @@ async fn a_report_arrives_live_in_the_list_and_the_detail() {
     let report = view.reports.iter().find(|r| r.agent_id == agent.agent_id).unwrap();
     assert_eq!(report.message.as_deref(), Some("ImagePullBackOff: live report"));
     assert!(format!("{}", big(&app)).contains("ImagePullBackOff: live report"));
+}
+
+/// The Marketplace: each sub-view's catalogue read whole; typing narrows, ranks and highlights
+/// on every keystroke without asking the database; the facets panel picks values; `s` sorts;
+/// Enter asks the server (README included); Esc clears.
+#[tokio::test]
+async fn the_marketplace_searches_as_you_type_with_facets_and_a_server_search() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    for (kind, name) in [
+        (Kind::Apps, "market_apps"),
+        (Kind::Solutions, "market_solutions"),
+        (Kind::Agents, "market_agents"),
+        (Kind::Instances, "market_instances"),
+        (Kind::Packages, "market_packages"),
+    ] {
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, kind.command());
+        press(&mut app, KeyCode::Enter);
+        pump(&mut app, &db).await;
+        assert_eq!(app.market.kind, kind);
+        assert!(app.market.view().catalogue.is_some(), "{kind:?} loaded");
+        insta::assert_snapshot!(name, big(&app));
+    }
+    // Deprecated packages are hidden until asked.
+    let view = app.market.view();
+    let cat = view.catalogue.clone().unwrap();
+    assert!(view.results.rows.len() < cat.len());
+    // Typing: no database work, the best match first, its characters highlighted.
+    press(&mut app, KeyCode::Char('/'));
+    app.outbox.clear();
+    typed(&mut app, "argo");
+    assert!(app.outbox.is_empty(), "search as you type reads nothing");
+    let first = app.market.view().current().unwrap().name.clone();
+    assert!(first.starts_with("argo"), "a name starting with the query first: {first}");
+    let backend = big(&app);
+    insta::assert_snapshot!("market_search_argo", backend);
+    let theme = Theme::built_in("default").unwrap();
+    let row = styled_row(&backend, 4);
+    assert!(row.contains(&format!("{:?}", theme.highlight.fg.unwrap())), "{row}");
+    // Enter: the server searches every field, the READMEs too.
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "kubectl");
+    let typed_hits = app.market.view().results.rows.len();
+    press(&mut app, KeyCode::Enter);
+    let calls = pump(&mut app, &db).await;
+    assert!(calls.is_empty());
+    let view = app.market.view();
+    assert!(view.server.is_some());
+    assert!(view.results.rows.len() > typed_hits, "README matches: {} vs {typed_hits}", view.results.rows.len());
+    press(&mut app, KeyCode::Esc);
+    assert!(app.market.view().server.is_none() && app.market.view().query.is_empty());
+    // Facets: pick a category; the counts are what each value would show.
+    press(&mut app, KeyCode::Char('f'));
+    assert!(app.market.view().facets.is_some());
+    press(&mut app, KeyCode::Char('j'));
+    press(&mut app, KeyCode::Char(' '));
+    let picked = app.market.view().selection.describe(&cat);
+    assert_eq!(picked.len(), 2, "{picked:?}");
+    let shown = app.market.view().results.rows.len();
+    let (f, v) = cat.value_index("category", picked[0].trim_start_matches("category=")).unwrap();
+    assert!(app
+        .market
+        .view()
+        .results
+        .rows
+        .iter()
+        .all(|h| cat.values_of(&cat.entries[h.entry as usize], f).any(|x| x == cat.facets[f].values[v])));
+    insta::assert_snapshot!("market_facets", big(&app));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.market.view().facets.is_none());
+    assert_eq!(app.market.view().results.rows.len(), shown, "closing the panel keeps the picks");
+    // Sort: relevance → stars → name.
+    press(&mut app, KeyCode::Char('s'));
+    press(&mut app, KeyCode::Char('s'));
+    let names: Vec<String> = app
+        .market
+        .view()
+        .results
+        .rows
+        .iter()
+        .take(20)
+        .map(|h| cat.entries[h.entry as usize].name.to_lowercase())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    // `:pkgs deprecated=yes` shows only the deprecated ones.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "pkgs deprecated=yes");
+    press(&mut app, KeyCode::Enter);
+    let view = app.market.view();
+    assert!(!view.results.rows.is_empty());
+    let d = cat.facet_index("deprecated").unwrap();
+    assert!(view.results.rows.iter().all(|h| cat.values_of(&cat.entries[h.entry as usize], d).any(|x| x == "yes")));
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "pkgs flavour=mint");
+    press(&mut app, KeyCode::Enter);
+    assert!(toasts(&app).contains("have no facet \"flavour\""), "{}", toasts(&app));
 }
