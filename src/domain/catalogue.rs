@@ -378,11 +378,6 @@ pub struct Results {
 }
 
 impl Results {
-    /// Rows in order from the top.
-    pub fn sorted(&self) -> usize {
-        self.sorted
-    }
-
     /// Put every row up to `upto` in order (all of them, once the list scrolls past the first
     /// ones put in order).
     pub fn ensure_sorted(&mut self, catalogue: &Catalogue, upto: usize) {
@@ -726,8 +721,8 @@ impl Searcher {
     /// Match, facet and sort: what the list shows after a keystroke.
     pub fn run(&mut self, catalogue: &Catalogue, query: &str, selection: &Selection, sort: Sort) -> Results {
         let empty = query.trim().is_empty();
-        let hits = self.matches(catalogue, query).to_vec();
-        catalogue.arrange(&hits, selection, sort, empty)
+        let hits = self.matches(catalogue, query);
+        catalogue.arrange(hits, selection, sort, empty)
     }
 
     pub fn highlights(&mut self, catalogue: &Catalogue, entry: u32, query: &str) -> (Vec<usize>, Vec<(usize, usize)>) {

@@ -1466,9 +1466,8 @@ impl App {
             return false;
         }
         if !view.query.is_empty() || view.server.is_some() {
-            view.server = None;
+            // Clears the server's answer too.
             view.set_query("");
-            view.query.clear();
             return true;
         }
         false

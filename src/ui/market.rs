@@ -112,11 +112,6 @@ impl View {
         }
     }
 
-    /// The rows shown: the server's answer (facets applied) or the fuzzy matches.
-    pub fn rows(&self) -> &[Hit] {
-        &self.results.rows
-    }
-
     /// The selected entry.
     pub fn current(&self) -> Option<&catalogue::Entry> {
         let hit = self.results.rows.get(self.selected)?;
