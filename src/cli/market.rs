@@ -9,7 +9,7 @@ use color_eyre::eyre::Result;
 use super::exec::{code_of, emit, fail, Output};
 use super::with_services;
 use crate::config::Settings;
-use crate::domain::catalogue::{Searcher, Selection, Sort};
+use crate::domain::catalogue::{Searcher, Sort};
 use crate::service::marketplace::{self, Kind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,27 +99,10 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
             Ok(c) => c,
             Err(e) => return Ok(fail(code_of(&e), e)),
         };
-        let mut selection =
-            if deprecated { Selection::none(&catalogue) } else { marketplace::default_selection(kind, &catalogue) };
-        for (facet, value) in &picks {
-            if catalogue.facet_index(facet).is_none() {
-                let known: Vec<&str> = kind.facets().to_vec();
-                return Ok(fail(
-                    super::exec::INVALID,
-                    format!(
-                        "--facet {facet}={value}: {} have no facet {facet:?} (they have: {})",
-                        kind.title(),
-                        known.join(", ")
-                    ),
-                ));
-            }
-            if !selection.pick(&catalogue, facet, value) {
-                return Ok(fail(
-                    super::exec::INVALID,
-                    format!("--facet {facet}={value}: no entry has {facet} {value:?}"),
-                ));
-            }
-        }
+        let selection = match marketplace::selection_of(kind, &catalogue, &picks, !deprecated) {
+            Ok(s) => s,
+            Err(e) => return Ok(fail(super::exec::INVALID, format!("--facet: {e}"))),
+        };
         let hits = if everywhere {
             let ids = match marketplace::search(&services, kind, &query).await {
                 Ok(ids) => ids,

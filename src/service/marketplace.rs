@@ -469,6 +469,36 @@ pub fn default_selection(kind: Kind, catalogue: &Catalogue) -> Selection {
     selection
 }
 
+/// A selection from facet values named as `(facet, value)`: over the kind's defaults (or over
+/// nothing), a facet named replaces its default (`deprecated=yes` drops `deprecated=no`), several
+/// values of one facet add up. The error names the facet or value that is not there.
+pub fn selection_of(
+    kind: Kind,
+    catalogue: &Catalogue,
+    picks: &[(String, String)],
+    defaults: bool,
+) -> std::result::Result<Selection, String> {
+    let mut selection = if defaults { default_selection(kind, catalogue) } else { Selection::none(catalogue) };
+    for (facet, _) in picks {
+        match catalogue.facet_index(facet) {
+            Some(f) => selection.clear(f),
+            None => {
+                return Err(format!(
+                    "{} have no facet {facet:?} (they have: {})",
+                    kind.title(),
+                    kind.facets().join(", ")
+                ))
+            }
+        }
+    }
+    for (facet, value) in picks {
+        if !selection.pick(catalogue, facet, value) {
+            return Err(format!("no {} has {facet} {value:?}", kind.title().to_lowercase()));
+        }
+    }
+    Ok(selection)
+}
+
 /// One found entry, as the CLI prints it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Found {

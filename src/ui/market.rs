@@ -190,25 +190,7 @@ impl View {
             self.pending_picks = picks.to_vec();
             return Ok(());
         };
-        let mut selection = marketplace::default_selection(self.kind, &cat);
-        // A facet asked for replaces its default (deprecated=yes drops deprecated=no).
-        for (facet, _) in picks {
-            match cat.facet_index(facet) {
-                Some(f) => selection.clear(f),
-                None => {
-                    return Err(format!(
-                        "{} have no facet {facet:?} (they have: {})",
-                        self.kind.title(),
-                        self.kind.facets().join(", ")
-                    ))
-                }
-            }
-        }
-        for (facet, value) in picks {
-            if !selection.pick(&cat, facet, value) {
-                return Err(format!("no {} has {facet} {value:?}", self.kind.title().to_lowercase()));
-            }
-        }
+        let selection = marketplace::selection_of(self.kind, &cat, picks, true)?;
         if !picks.is_empty() {
             self.selection = selection;
             self.rerun();
