@@ -44,8 +44,6 @@ pub struct Entry {
     pub cells: Vec<String>,
     pub stars: i64,
     pub updated: i64,
-    /// (facet, value) pairs, sorted.
-    values: Box<[(u8, u16)]>,
 }
 
 /// A facet and its values, in the order they are shown.
@@ -204,8 +202,8 @@ pub struct Catalogue {
     /// first), ties by name; and the entries in each order. Sorting compares these integers.
     ranks: [Vec<u32>; 3],
     by_rank: [Vec<u32>; 3],
-    /// Every entry's facet values in one array (entry i's are `flat[flat_at[i]..flat_at[i+1]]`)
-    /// and names' lengths: the per-keystroke loops read these, not the entries.
+    /// Every entry's (facet, value) pairs in one array, sorted per entry (entry i's are
+    /// `flat[flat_at[i]..flat_at[i+1]]`), and names' lengths: the per-keystroke loops read these.
     flat: Vec<(u8, u16)>,
     flat_at: Vec<u32>,
     name_len: Vec<u16>,
@@ -254,6 +252,18 @@ pub struct Builder {
     names: Vec<Hay>,
     masks: Vec<u64>,
     words: HashMap<Box<str>, Vec<u32>>,
+    flat: Vec<(u8, u16)>,
+    flat_at: Vec<u32>,
+}
+
+/// Map each entry's (facet, value) pairs through `map`, keeping each entry's pairs sorted.
+fn remap(flat: &mut [(u8, u16)], at: &[u32], map: impl Fn(u8, u16) -> u16) {
+    for pair in flat.iter_mut() {
+        pair.1 = map(pair.0, pair.1);
+    }
+    for w in at.windows(2) {
+        flat[w[0] as usize..w[1] as usize].sort_unstable();
+    }
 }
 
 /// Split text into the words the index holds: runs of letters and digits, lower case.
@@ -265,6 +275,7 @@ impl Builder {
     pub fn new(facets: &[&str]) -> Builder {
         Builder {
             facets: facets.iter().map(|f| (f.to_string(), HashMap::new(), Vec::new())).collect(),
+            flat_at: vec![0],
             ..Builder::default()
         }
     }
@@ -284,6 +295,8 @@ impl Builder {
         }
         values.sort_unstable();
         values.dedup();
+        self.flat.extend(values);
+        self.flat_at.push(self.flat.len() as u32);
         let mut seen: Vec<String> =
             words(&input.description).chain(input.keywords.iter().flat_map(|k| words(k))).collect();
         seen.sort_unstable();
@@ -300,7 +313,6 @@ impl Builder {
             cells: input.cells,
             stars: input.stars,
             updated: input.updated,
-            values: values.into_boxed_slice(),
         });
     }
 
@@ -308,7 +320,7 @@ impl Builder {
     /// alphabetically unless the facet keeps the order they were first seen in).
     pub fn finish(self, keep_order: &[&str]) -> Catalogue {
         let mut facets = Vec::new();
-        let mut remap: Vec<Vec<u16>> = Vec::new();
+        let mut maps: Vec<Vec<u16>> = Vec::new();
         for (name, _, values) in self.facets {
             let mut order: Vec<usize> = (0..values.len()).collect();
             if !keep_order.contains(&name.as_str()) {
@@ -319,25 +331,17 @@ impl Builder {
                 map[*old] = new as u16;
             }
             facets.push(Facet { name, values: order.iter().map(|i| values[*i].clone()).collect() });
-            remap.push(map);
+            maps.push(map);
         }
-        let entries: Vec<Entry> = self
-            .entries
-            .into_iter()
-            .map(|mut e| {
-                let mut v: Vec<(u8, u16)> =
-                    e.values.iter().map(|(f, v)| (*f, remap[*f as usize][*v as usize])).collect();
-                v.sort_unstable();
-                e.values = v.into_boxed_slice();
-                e
-            })
-            .collect();
+        let (mut flat, flat_at) = (self.flat, self.flat_at);
+        remap(&mut flat, &flat_at, |f, v| maps[f as usize][v as usize]);
+        let entries = self.entries;
         let mut words: Vec<(Box<str>, Vec<u32>)> = self.words.into_iter().collect();
         words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (words, postings) = words.into_iter().map(|(w, p)| (w, p.into_boxed_slice())).unzip();
-        let entries: Vec<Entry> = entries;
         let (ranks, by_rank) = orders(&entries);
-        let mut c = Catalogue {
+        let name_len = entries.iter().map(|e| e.name.len().min(0xffff) as u16).collect();
+        Catalogue {
             facets,
             entries,
             names: self.names,
@@ -346,12 +350,10 @@ impl Builder {
             postings,
             ranks,
             by_rank,
-            flat: Vec::new(),
-            flat_at: Vec::new(),
-            name_len: Vec::new(),
-        };
-        c.reindex();
-        c
+            flat,
+            flat_at,
+            name_len,
+        }
     }
 }
 
@@ -429,18 +431,6 @@ impl Catalogue {
         Some((f, v))
     }
 
-    /// Lay the entries' facet values and name lengths out flat.
-    fn reindex(&mut self) {
-        self.flat = self.entries.iter().flat_map(|e| e.values.iter().copied()).collect();
-        self.flat_at = std::iter::once(0)
-            .chain(self.entries.iter().scan(0u32, |n, e| {
-                *n += e.values.len() as u32;
-                Some(*n)
-            }))
-            .collect();
-        self.name_len = self.entries.iter().map(|e| e.name.len().min(0xffff) as u16).collect();
-    }
-
     fn values_at(&self, entry: u32) -> &[(u8, u16)] {
         let i = entry as usize;
         &self.flat[self.flat_at[i] as usize..self.flat_at[i + 1] as usize]
@@ -457,21 +447,12 @@ impl Catalogue {
             map[*from] = to as u16;
         }
         f.values = new.iter().map(|i| f.values[*i].clone()).collect();
-        for e in &mut self.entries {
-            let mut v: Vec<(u8, u16)> = e
-                .values
-                .iter()
-                .map(|(ef, v)| (*ef, if *ef as usize == facet { map[*v as usize] } else { *v }))
-                .collect();
-            v.sort_unstable();
-            e.values = v.into_boxed_slice();
-        }
-        self.reindex();
+        remap(&mut self.flat, &self.flat_at, |ef, v| if ef as usize == facet { map[v as usize] } else { v });
     }
 
-    /// The entry's values of a facet.
-    pub fn values_of<'a>(&'a self, entry: &'a Entry, facet: usize) -> impl Iterator<Item = &'a str> + 'a {
-        entry.values.iter().filter(move |(f, _)| *f as usize == facet).filter_map(move |(_, v)| {
+    /// The values of a facet that entry `entry` has.
+    pub fn values_of(&self, entry: u32, facet: usize) -> impl Iterator<Item = &str> + '_ {
+        self.values_at(entry).iter().filter(move |(f, _)| *f as usize == facet).filter_map(move |(_, v)| {
             self.facets.get(facet).and_then(|x| x.values.get(*v as usize)).map(String::as_str)
         })
     }

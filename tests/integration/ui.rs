@@ -1460,7 +1460,7 @@ async fn the_marketplace_searches_as_you_type_with_facets_and_a_server_search() 
         .results
         .rows
         .iter()
-        .all(|h| cat.values_of(&cat.entries[h.entry as usize], f).any(|x| x == cat.facets[f].values[v])));
+        .all(|h| cat.values_of(h.entry, f).any(|x| x == cat.facets[f].values[v])));
     insta::assert_snapshot!("market_facets", big(&app));
     press(&mut app, KeyCode::Esc);
     assert!(app.market.view().facets.is_none());
@@ -1487,7 +1487,7 @@ async fn the_marketplace_searches_as_you_type_with_facets_and_a_server_search() 
     let view = app.market.view();
     assert!(!view.results.rows.is_empty());
     let d = cat.facet_index("deprecated").unwrap();
-    assert!(view.results.rows.iter().all(|h| cat.values_of(&cat.entries[h.entry as usize], d).any(|x| x == "yes")));
+    assert!(view.results.rows.iter().all(|h| cat.values_of(h.entry, d).any(|x| x == "yes")));
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "pkgs flavour=mint");
     press(&mut app, KeyCode::Enter);
