@@ -1,0 +1,273 @@
+//! Does a Margo deployment profile fit an edge host? (SEMANTICS, seed 000: the host's
+//! architecture is listed, its cores, memory and storage are at least the profile's, and it has
+//! every required peripheral and interface.)
+
+use serde_json::Value;
+
+/// A Kubernetes-style quantity in bytes: `512Mi`, `2Gi`, `1.5Ti`, `500M`, `1024`.
+pub fn quantity(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let units: [(&str, f64); 12] = [
+        ("Ki", 1024f64),
+        ("Mi", 1024f64.powi(2)),
+        ("Gi", 1024f64.powi(3)),
+        ("Ti", 1024f64.powi(4)),
+        ("Pi", 1024f64.powi(5)),
+        ("Ei", 1024f64.powi(6)),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+        ("P", 1e15),
+        ("E", 1e18),
+    ];
+    let (number, factor) =
+        units.iter().find_map(|(u, f)| t.strip_suffix(u).map(|n| (n, *f))).unwrap_or((t, 1.0));
+    match number.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n * factor),
+        _ => Err(format!("{text:?} is not a quantity like 512Mi or 2Gi")),
+    }
+}
+
+/// A peripheral a profile needs: its type, and a manufacturer and model when it names them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Peripheral {
+    pub kind: String,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+}
+
+impl Peripheral {
+    fn from_json(v: &Value) -> Option<Peripheral> {
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string).filter(|s| !s.is_empty());
+        Some(Peripheral { kind: text("type")?, manufacturer: text("manufacturer"), model: text("model") })
+    }
+
+    /// `gpu (NVIDIA Jetson)`.
+    pub fn describe(&self) -> String {
+        let extra: Vec<&str> = [&self.manufacturer, &self.model].into_iter().flatten().map(String::as_str).collect();
+        if extra.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{} ({})", self.kind, extra.join(" "))
+        }
+    }
+
+    /// Does the host's `have` satisfy this need? Same type; the manufacturer and model, where
+    /// the profile names them, equal ignoring case.
+    fn met_by(&self, have: &Peripheral) -> bool {
+        let same = |want: &Option<String>, got: &Option<String>| match (want, got) {
+            (None, _) => true,
+            (Some(w), Some(g)) => w.eq_ignore_ascii_case(g),
+            (Some(_), None) => false,
+        };
+        self.kind.eq_ignore_ascii_case(&have.kind)
+            && same(&self.manufacturer, &have.manufacturer)
+            && same(&self.model, &have.model)
+    }
+}
+
+fn list_of<T>(v: Option<&Value>, each: impl Fn(&Value) -> Option<T>) -> Vec<T> {
+    v.and_then(Value::as_array).map(|a| a.iter().filter_map(each).collect()).unwrap_or_default()
+}
+
+fn type_of(v: &Value) -> Option<String> {
+    v.get("type").and_then(Value::as_str).or_else(|| v.as_str()).map(str::to_string)
+}
+
+/// What a deployment profile requires (catalog.deployment_profile).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Requirements {
+    pub cores: Option<f64>,
+    /// Bytes.
+    pub memory: Option<f64>,
+    pub storage: Option<f64>,
+    /// Empty: any architecture.
+    pub architectures: Vec<String>,
+    pub peripherals: Vec<Peripheral>,
+    pub interfaces: Vec<String>,
+}
+
+impl Requirements {
+    /// From the profile's columns; a quantity the catalogue holds that does not parse is an
+    /// error naming it (the import checks them, so this is a damaged row).
+    pub fn from_profile(
+        cores: Option<f64>,
+        memory: Option<&str>,
+        storage: Option<&str>,
+        architectures: Option<&Value>,
+        peripherals: Option<&Value>,
+        interfaces: Option<&Value>,
+    ) -> Result<Requirements, String> {
+        Ok(Requirements {
+            cores,
+            memory: memory.map(quantity).transpose().map_err(|e| format!("memory: {e}"))?,
+            storage: storage.map(quantity).transpose().map_err(|e| format!("storage: {e}"))?,
+            architectures: list_of(architectures, |v| v.as_str().map(str::to_string)),
+            peripherals: list_of(peripherals, Peripheral::from_json),
+            interfaces: list_of(interfaces, type_of),
+        })
+    }
+}
+
+/// What a host offers (edge.host.metadata).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Host {
+    pub architecture: Option<String>,
+    pub cores: Option<f64>,
+    pub memory: Option<f64>,
+    pub storage: Option<f64>,
+    pub peripherals: Vec<Peripheral>,
+    pub interfaces: Vec<String>,
+}
+
+impl Host {
+    /// From `edge.host.metadata`; what is missing or unreadable counts as not offered.
+    pub fn from_metadata(m: &Value) -> Host {
+        let q = |k: &str| match m.get(k) {
+            Some(Value::String(s)) => quantity(s).ok(),
+            Some(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        };
+        Host {
+            architecture: m.get("architecture").and_then(Value::as_str).map(str::to_string),
+            cores: m.get("cores").and_then(|v| v.as_f64().or_else(|| v.as_str()?.parse().ok())),
+            memory: q("memory"),
+            storage: q("storage"),
+            peripherals: list_of(m.get("peripherals"), Peripheral::from_json),
+            interfaces: list_of(m.get("interfaces"), type_of),
+        }
+    }
+}
+
+/// Why a profile does not fit a host, one reason per unmet requirement.
+pub fn misfits(need: &Requirements, host: &Host) -> Vec<String> {
+    let mut why = Vec::new();
+    if !need.architectures.is_empty() {
+        match &host.architecture {
+            Some(a) if need.architectures.iter().any(|n| n.eq_ignore_ascii_case(a)) => {}
+            Some(a) => why.push(format!("architecture {a} is not one of {}", need.architectures.join(", "))),
+            None => why.push("the host does not say its architecture".into()),
+        }
+    }
+    let at_least = |what: &str, want: Option<f64>, have: Option<f64>, show: &dyn Fn(f64) -> String| match (
+        want, have,
+    ) {
+        (Some(w), Some(h)) if h + 1e-9 < w => Some(format!("{what} {} < {}", show(h), show(w))),
+        (Some(w), None) => Some(format!("{what} unknown (needs {})", show(w))),
+        _ => None,
+    };
+    let cores = |n: f64| format!("{n}");
+    why.extend(at_least("cores", need.cores, host.cores, &cores));
+    why.extend(at_least("memory", need.memory, host.memory, &bytes));
+    why.extend(at_least("storage", need.storage, host.storage, &bytes));
+    for p in &need.peripherals {
+        if !host.peripherals.iter().any(|h| p.met_by(h)) {
+            why.push(format!("no {}", p.describe()));
+        }
+    }
+    for i in &need.interfaces {
+        if !host.interfaces.iter().any(|h| h.eq_ignore_ascii_case(i)) {
+            why.push(format!("no {i} interface"));
+        }
+    }
+    why
+}
+
+/// Does the profile fit the host?
+pub fn fits(need: &Requirements, host: &Host) -> bool {
+    misfits(need, host).is_empty()
+}
+
+/// Bytes as a binary quantity: `512Mi`, `2Gi`, `1.5Ti`.
+pub fn bytes(b: f64) -> String {
+    let units = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    let mut v = b;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if (v - v.round()).abs() < 0.05 {
+        format!("{}{}", v.round(), units[u])
+    } else {
+        format!("{v:.1}{}", units[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn host() -> Host {
+        Host::from_metadata(&json!({
+            "architecture": "arm64", "cores": 4, "memory": "8Gi", "storage": "128Gi",
+            "peripherals": [{"type": "gpu", "manufacturer": "NVIDIA", "model": "Jetson Orin"}, {"type": "camera"}],
+            "interfaces": [{"type": "ethernet"}, {"type": "wifi"}],
+        }))
+    }
+
+    fn need(v: Value) -> Requirements {
+        Requirements::from_profile(
+            v.get("cores").and_then(Value::as_f64),
+            v.get("memory").and_then(Value::as_str),
+            v.get("storage").and_then(Value::as_str),
+            v.get("arch"),
+            v.get("peripherals"),
+            v.get("interfaces"),
+        )
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn quantities_read_binary_and_decimal_units() {
+        assert_eq!(quantity("512Mi"), Ok(512.0 * 1024.0 * 1024.0));
+        assert_eq!(quantity("1.5Gi"), Ok(1.5 * 1024f64.powi(3)));
+        assert_eq!(quantity("2G"), Ok(2e9));
+        assert_eq!(quantity("1024"), Ok(1024.0));
+        assert!(quantity("lots").unwrap_err().contains("\"lots\""));
+        assert!(quantity("-1Gi").is_err());
+        assert_eq!(bytes(512.0 * 1024.0 * 1024.0), "512Mi");
+        assert_eq!(bytes(1.5 * 1024f64.powi(4)), "1.5Ti");
+    }
+
+    #[test]
+    fn a_profile_fits_when_every_requirement_is_met_and_at_the_edges() {
+        let h = host();
+        // Exactly the host's figures fit (at least, not more than).
+        let exact = need(json!({"cores": 4.0, "memory": "8Gi", "storage": "128Gi", "arch": ["amd64", "arm64"]}));
+        assert!(fits(&exact, &h), "{:?}", misfits(&exact, &h));
+        // An empty profile fits anything; fractional cores too.
+        assert!(fits(&Requirements::default(), &h));
+        assert!(fits(&need(json!({"cores": 0.5, "memory": "8192Mi"})), &h));
+        // One over on each quantity does not.
+        assert_eq!(misfits(&need(json!({"cores": 4.5})), &h), ["cores 4 < 4.5"]);
+        assert_eq!(misfits(&need(json!({"memory": "9Gi"})), &h), ["memory 8Gi < 9Gi"]);
+        assert_eq!(misfits(&need(json!({"storage": "1Ti"})), &h), ["storage 128Gi < 1Ti"]);
+        assert_eq!(misfits(&need(json!({"arch": ["amd64"]})), &h), ["architecture arm64 is not one of amd64"]);
+    }
+
+    #[test]
+    fn peripherals_and_interfaces_must_all_be_present() {
+        let h = host();
+        let gpu = need(json!({"peripherals": [{"type": "gpu", "manufacturer": "nvidia"}], "interfaces": [{"type": "wifi"}]}));
+        assert!(fits(&gpu, &h));
+        let other_model = need(json!({"peripherals": [{"type": "gpu", "manufacturer": "NVIDIA", "model": "A100"}]}));
+        assert_eq!(misfits(&other_model, &h), ["no gpu (NVIDIA A100)"]);
+        let two = need(json!({"peripherals": [{"type": "camera"}, {"type": "display"}], "interfaces": [{"type": "canbus"}, {"type": "ethernet"}]}));
+        assert_eq!(misfits(&two, &h), ["no display", "no canbus interface"]);
+    }
+
+    #[test]
+    fn a_host_that_does_not_say_is_not_assumed_to_fit() {
+        let bare = Host::from_metadata(&json!({}));
+        let n = need(json!({"cores": 1.0, "arch": ["arm64"]}));
+        assert_eq!(misfits(&n, &bare), ["the host does not say its architecture", "cores unknown (needs 1)"]);
+        // Nothing asked, nothing missing.
+        assert!(fits(&Requirements::default(), &bare));
+        // A damaged profile quantity names its field.
+        let bad = Requirements::from_profile(None, Some("8 gigs"), None, None, None, None);
+        assert!(bad.unwrap_err().starts_with("memory:"));
+    }
+}
