@@ -8,6 +8,7 @@ pub mod fleet;
 pub mod identity;
 pub mod imports;
 pub mod listing;
+pub mod market_detail;
 pub mod marketplace;
 pub mod rollouts;
 pub mod sim;

@@ -5,6 +5,7 @@ pub mod app;
 pub mod exec_detail;
 pub mod keymap;
 pub mod market;
+pub mod markdown;
 pub mod rollout_forms;
 pub mod stack_detail;
 pub mod theme;

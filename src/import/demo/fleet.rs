@@ -236,7 +236,18 @@ pub async fn broker(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: 
         }
         copy.maybe_flush().await?;
     }
-    tally.add("broker.agent_annotations", copy.finish().await?);
+    let mut written = copy.finish().await?;
+    // Which edge site each cluster serves (the Marketplace deploys an app to a site's agents):
+    // cluster i serves site i, wrapping round. No random draws, so the rest of the demo is as
+    // it was.
+    let mut copy = Copy::start(conn, "broker.agent_annotations", &["agent_id", "key", "value"]).await?;
+    for a in &agents {
+        copy.rows.uuid(a.id).text("site").text(&format!("site-{:05}", a.cluster % sizes.sites.max(1)));
+        copy.rows.end();
+        copy.maybe_flush().await?;
+    }
+    written += copy.finish().await?;
+    tally.add("broker.agent_annotations", written);
 
     let mut by_cluster: HashMap<usize, Vec<usize>> = HashMap::new();
     let mut by_team: HashMap<usize, Vec<usize>> = HashMap::new();

@@ -1,0 +1,713 @@
+//! One marketplace item in full, for the detail view: a document of blocks (fields, Markdown,
+//! coloured counts, tables) the pane draws, plus what the deploy form needs. The text is raw;
+//! the pane sanitises every string it draws.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::marketplace::Kind;
+use super::{Error, Result, Services};
+use crate::domain::deploy::Component;
+use crate::domain::fit::{self, Host, Requirements};
+
+/// A piece of the detail view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Heading(String),
+    /// A label and its value on one line.
+    Field(String, String),
+    /// Plain text (may hold line breaks).
+    Text(String),
+    /// Markdown, rendered by the pane.
+    Markdown(String),
+    /// Counts with a severity each (`critical` … `unknown`), coloured by the pane.
+    Counts(Vec<(String, i64)>),
+    Table { header: Vec<String>, rows: Vec<Vec<String>> },
+    /// Muted remark.
+    Note(String),
+}
+
+/// A site an app profile can go to: its hosts that fit, and its agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteFit {
+    pub site: String,
+    pub name: String,
+    pub fitting: usize,
+    pub hosts: usize,
+    pub agents: usize,
+}
+
+/// A deployment profile, for the deploy form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub id: String,
+    pub kind: String,
+    pub components: Vec<Component>,
+    /// Sites with at least one fitting host, the best first.
+    pub sites: Vec<SiteFit>,
+}
+
+/// What deploying this item needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deployable {
+    Package { chart: String, repository: String, repository_url: String, versions: Vec<String> },
+    App { app_id: String, profiles: Vec<Profile> },
+}
+
+/// One item in full.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub kind: Kind,
+    pub id: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+    pub deploy: Option<Deployable>,
+}
+
+fn s(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn field(label: &str, value: impl Into<String>) -> Option<Block> {
+    let value = value.into();
+    (!value.trim().is_empty()).then(|| Block::Field(label.to_string(), value))
+}
+
+fn yes(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn array<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
+
+fn date(epoch: Option<i64>) -> String {
+    epoch
+        .filter(|t| *t > 0)
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+/// A JSON value as one short line (strings bare).
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The item `id` of `kind` in full. Not found when it is gone (or not visible to the actor).
+pub async fn detail(services: &Services, kind: Kind, id: &str) -> Result<Detail> {
+    let gone = || Error::NotFound { what: format!("{} {id}", kind.title().trim_end_matches('s').to_lowercase()) };
+    match kind {
+        Kind::Packages => package(services, Uuid::parse_str(id).map_err(|_| gone())?).await?.ok_or_else(gone),
+        Kind::Apps => app(services, id).await?.ok_or_else(gone),
+        Kind::Solutions => solution(services, Uuid::parse_str(id).map_err(|_| gone())?).await?.ok_or_else(gone),
+        Kind::Agents => agent(services, Uuid::parse_str(id).map_err(|_| gone())?).await?.ok_or_else(gone),
+        Kind::Instances => instance(services, Uuid::parse_str(id).map_err(|_| gone())?).await?.ok_or_else(gone),
+    }
+}
+
+async fn json_row(services: &Services, sql: &str, id: &str) -> Result<Option<Value>> {
+    Ok(sqlx::query_scalar(sql).bind(id).fetch_optional(&services.pool).await?)
+}
+
+/// The severities of a security report, worst first.
+pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "unknown"];
+
+async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
+    let Some(p) = json_row(
+        services,
+        "SELECT to_jsonb(p) - 'description_embedding' - 'readme_embedding' - 'keywords_embedding' - 'search_tsv' \
+             || jsonb_build_object('category_name', c.name) \
+         FROM cloud.bitnami_packages p LEFT JOIN cloud.bitnami_categories c ON c.category_id = p.category \
+         WHERE p.package_id = $1::uuid",
+        &id.to_string(),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let name = s(&p, "name");
+    let mut b: Vec<Block> = Vec::new();
+    b.extend(field("Description", s(&p, "description")));
+    b.extend(field("Version", format!("{}  (app {})", s(&p, "version"), s(&p, "app_version"))));
+    b.extend(field(
+        "Repository",
+        format!("{}  {}", s(&p, "repository_display_name").max(s(&p, "repository_name")), s(&p, "repository_url")),
+    ));
+    b.extend(field("Category", s(&p, "category_name")));
+    b.extend(field("Licence", s(&p, "license")));
+    b.extend(field("Stars", s(&p, "stars")));
+    b.extend(field("Updated", date(p.get("ts").and_then(Value::as_i64))));
+    let flags: Vec<&str> = [
+        ("official", yes(&p, "official") || yes(&p, "repository_official")),
+        ("verified publisher", yes(&p, "repository_verified_publisher")),
+        ("CNCF", yes(&p, "cncf")),
+        ("operator", yes(&p, "is_operator")),
+        ("signed", yes(&p, "signed")),
+        ("DEPRECATED", yes(&p, "deprecated")),
+    ]
+    .into_iter()
+    .filter_map(|(n, on)| on.then_some(n))
+    .collect();
+    b.extend(field("Flags", flags.join(", ")));
+    b.extend(field("Capability level", s(&p, "capabilities")));
+    let keywords: Vec<String> = array(&p, "keywords").iter().map(show).collect();
+    b.extend(field("Keywords", keywords.join(", ")));
+
+    b.push(Block::Heading("Security report".into()));
+    match p.get("security_report_summary").filter(|v| v.is_object()) {
+        Some(summary) => {
+            b.push(Block::Counts(
+                SEVERITIES.iter().map(|k| (k.to_string(), summary.get(*k).and_then(Value::as_i64).unwrap_or(0))).collect(),
+            ));
+            b.extend(field("Scanned", date(p.get("security_report_created_at").and_then(Value::as_i64))));
+        }
+        None => b.push(Block::Note("no security report".into())),
+    }
+
+    let versions = array(&p, "available_versions");
+    b.push(Block::Heading(format!("Versions ({})", versions.len())));
+    if versions.is_empty() {
+        b.push(Block::Note("no versions listed".into()));
+    } else {
+        b.push(Block::Table {
+            header: vec!["VERSION".into(), "APP VERSION".into(), "RELEASED".into(), "NOTES".into()],
+            rows: versions
+                .iter()
+                .map(|v| {
+                    let mut notes = Vec::new();
+                    if yes(v, "contains_security_updates") {
+                        notes.push("security updates");
+                    }
+                    if yes(v, "prerelease") {
+                        notes.push("prerelease");
+                    }
+                    vec![s(v, "version"), s(v, "app_version"), date(v.get("ts").and_then(Value::as_i64)), notes.join(", ")]
+                })
+                .collect(),
+        });
+    }
+
+    let deps = array(&p, "dependencies");
+    b.push(Block::Heading(format!("Dependencies ({})", deps.len())));
+    if deps.is_empty() {
+        b.push(Block::Note("none".into()));
+    } else {
+        b.push(Block::Table {
+            header: vec!["NAME".into(), "VERSION".into(), "REPOSITORY".into()],
+            rows: deps.iter().map(|d| vec![s(d, "name"), s(d, "version"), s(d, "repository_url")]).collect(),
+        });
+    }
+
+    let images = array(&p, "container_images");
+    b.push(Block::Heading(format!("Container images ({})", images.len())));
+    if images.is_empty() {
+        b.push(Block::Note("none listed".into()));
+    } else {
+        b.push(Block::Table {
+            header: vec!["NAME".into(), "IMAGE".into(), "PLATFORMS".into(), "WHITELISTED".into()],
+            rows: images
+                .iter()
+                .map(|i| {
+                    let platforms: Vec<String> = array(i, "platforms").iter().map(show).collect();
+                    vec![
+                        s(i, "name"),
+                        s(i, "image"),
+                        platforms.join(", "),
+                        if yes(i, "whitelisted") { "yes" } else { "no" }.into(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+
+    let mut links: Vec<Vec<String>> = Vec::new();
+    if !s(&p, "home_url").is_empty() {
+        links.push(vec!["home".into(), s(&p, "home_url")]);
+    }
+    links.extend(array(&p, "links").iter().map(|l| vec![s(l, "name"), s(l, "url")]));
+    if !s(&p, "content_url").is_empty() {
+        links.push(vec!["chart archive".into(), s(&p, "content_url")]);
+    }
+    b.push(Block::Heading("Links".into()));
+    if links.is_empty() {
+        b.push(Block::Note("none".into()));
+    } else {
+        b.push(Block::Table { header: vec!["NAME".into(), "URL".into()], rows: links });
+    }
+
+    b.push(Block::Heading("README".into()));
+    match s(&p, "readme") {
+        r if r.trim().is_empty() => b.push(Block::Note("no README".into())),
+        r => b.push(Block::Markdown(r)),
+    }
+    let mut version_list: Vec<String> = versions.iter().map(|v| s(v, "version")).filter(|v| !v.is_empty()).collect();
+    if version_list.is_empty() && !s(&p, "version").is_empty() {
+        version_list.push(s(&p, "version"));
+    }
+    Ok(Some(Detail {
+        kind: Kind::Packages,
+        id: id.to_string(),
+        title: name.clone(),
+        blocks: b,
+        deploy: Some(Deployable::Package {
+            chart: name,
+            repository: s(&p, "repository_name"),
+            repository_url: s(&p, "repository_url"),
+            versions: version_list,
+        }),
+    }))
+}
+
+async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
+    let Some(a) = json_row(services, "SELECT to_jsonb(a) FROM catalog.application_desc a WHERE a.app_id = $1", id).await?
+    else {
+        return Ok(None);
+    };
+    let profiles: Vec<Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(p) || jsonb_build_object('components', coalesce((SELECT jsonb_agg(jsonb_build_object( \
+             'name', c.name, 'properties', coalesce(c.properties, '{}')) ORDER BY c.id) \
+             FROM catalog.component c WHERE c.deployment_profile_id = p.id), '[]')) \
+         FROM catalog.deployment_profile p WHERE p.app_id = $1 ORDER BY p.id",
+    )
+    .bind(id)
+    .fetch_all(&services.pool)
+    .await?;
+    let mut b: Vec<Block> = Vec::new();
+    b.extend(field("Tagline", s(&a, "tag_line")));
+    b.extend(field("Description", s(&a, "description")));
+    b.extend(field("Vendor", s(&a, "vendor")));
+    b.extend(field("Version", s(&a, "version")));
+    b.extend(field("Category", s(&a, "category")));
+    b.extend(field("Site", s(&a, "site")));
+    let tags: Vec<String> = array(&a, "tags").iter().map(show).collect();
+    b.extend(field("Tags", tags.join(", ")));
+    b.extend(field("Published", s(&a, "published")));
+
+    let needs: Vec<std::result::Result<Requirements, String>> = profiles
+        .iter()
+        .map(|p| {
+            Requirements::from_profile(
+                p.get("cpu_cores").and_then(Value::as_f64),
+                p.get("memory").and_then(Value::as_str),
+                p.get("storage").and_then(Value::as_str),
+                p.get("cpu_architectures"),
+                p.get("peripherals"),
+                p.get("interfaces"),
+            )
+        })
+        .collect();
+    let fits = fleet_fit(services, &needs).await?;
+    let mut deploy_profiles = Vec::new();
+    for ((p, need), fit) in profiles.iter().zip(&needs).zip(fits) {
+        let pid = s(p, "id");
+        let short = pid.strip_prefix(&format!("{id}/")).unwrap_or(&pid).to_string();
+        b.push(Block::Heading(format!("Profile {short} ({})", s(p, "type"))));
+        b.extend(field("Description", s(p, "description")));
+        let need = match need {
+            Ok(n) => n,
+            Err(e) => {
+                b.push(Block::Note(format!("this profile's requirements cannot be read: {e}")));
+                continue;
+            }
+        };
+        let mut rows = vec![
+            vec!["architectures".into(), if need.architectures.is_empty() { "any".into() } else { need.architectures.join(", ") }],
+            vec!["cpu cores".into(), need.cores.map(|c| format!("≥ {c}")).unwrap_or_else(|| "any".into())],
+            vec!["memory".into(), need.memory.map(|m| format!("≥ {}", fit::bytes(m))).unwrap_or_else(|| "any".into())],
+            vec!["storage".into(), need.storage.map(|m| format!("≥ {}", fit::bytes(m))).unwrap_or_else(|| "any".into())],
+        ];
+        if !need.peripherals.is_empty() {
+            rows.push(vec![
+                "peripherals".into(),
+                need.peripherals.iter().map(|p| p.describe()).collect::<Vec<_>>().join(", "),
+            ]);
+        }
+        if !need.interfaces.is_empty() {
+            rows.push(vec!["interfaces".into(), need.interfaces.join(", ")]);
+        }
+        b.push(Block::Table { header: vec!["REQUIRES".into(), "".into()], rows });
+        let components: Vec<Component> = array(p, "components")
+            .iter()
+            .map(|c| Component { name: s(c, "name"), properties: c.get("properties").cloned().unwrap_or(Value::Null) })
+            .collect();
+        if components.is_empty() {
+            b.push(Block::Note("no components".into()));
+        } else {
+            b.push(Block::Table {
+                header: vec!["COMPONENT".into(), "REPOSITORY".into(), "REVISION".into(), "TIMEOUT".into()],
+                rows: components
+                    .iter()
+                    .map(|c| {
+                        let pr = &c.properties;
+                        vec![
+                            c.name.clone(),
+                            [s(pr, "repository"), s(pr, "packageLocation")].into_iter().find(|x| !x.is_empty()).unwrap_or_default(),
+                            s(pr, "revision"),
+                            s(pr, "timeout"),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        b.push(Block::Field(
+            "Fits".into(),
+            format!(
+                "{} of {} hosts, on {} of {} sites",
+                fit.fitting, fit.hosts, fit.sites.len(), fit.all_sites
+            ),
+        ));
+        if !fit.reasons.is_empty() {
+            b.push(Block::Field(
+                "Why not".into(),
+                fit.reasons.iter().take(4).map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join("; "),
+            ));
+        }
+        if !fit.sites.is_empty() {
+            b.push(Block::Table {
+                header: vec!["SITE".into(), "NAME".into(), "FITTING HOSTS".into(), "AGENTS".into()],
+                rows: fit
+                    .sites
+                    .iter()
+                    .take(10)
+                    .map(|f| vec![f.site.clone(), f.name.clone(), format!("{} of {}", f.fitting, f.hosts), f.agents.to_string()])
+                    .collect(),
+            });
+            if fit.sites.len() > 10 {
+                b.push(Block::Note(format!("and {} more sites", fit.sites.len() - 10)));
+            }
+        }
+        deploy_profiles.push(Profile { id: pid, kind: s(p, "type"), components, sites: fit.sites });
+    }
+    if profiles.is_empty() {
+        b.push(Block::Note("no deployment profiles".into()));
+    }
+    Ok(Some(Detail {
+        kind: Kind::Apps,
+        id: id.to_string(),
+        title: [s(&a, "name"), id.to_string()].into_iter().find(|n| !n.is_empty()).unwrap_or_default(),
+        blocks: b,
+        deploy: Some(Deployable::App { app_id: id.to_string(), profiles: deploy_profiles }),
+    }))
+}
+
+/// How one profile fits the fleet.
+#[derive(Debug, Default)]
+struct FleetFit {
+    fitting: usize,
+    hosts: usize,
+    all_sites: usize,
+    sites: Vec<SiteFit>,
+    /// Why hosts do not fit, the most common first (the reason's kind, then how many).
+    reasons: Vec<(String, usize)>,
+}
+
+/// The kind of a misfit reason, for counting (`memory 8Gi < 9Gi` → `memory`).
+fn reason_kind(reason: &str) -> String {
+    match reason.split_whitespace().next() {
+        Some("no") => reason.to_string(),
+        Some("the") => "architecture unknown".into(),
+        Some(w) => w.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Judge every host of the fleet against each profile (the rule in `domain::fit`), and count
+/// by site. A site's agents are the live cluster agents annotated `site=<site id>`.
+async fn fleet_fit(services: &Services, needs: &[std::result::Result<Requirements, String>]) -> Result<Vec<FleetFit>> {
+    use futures::TryStreamExt;
+    let sites: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
+        "SELECT s.id, s.site_id::text, coalesce(s.name, '')::text, \
+             (SELECT count(*) FROM broker.agent_annotations an JOIN broker.agents ag ON ag.id = an.agent_id \
+              WHERE an.key = 'site' AND an.value = s.site_id AND ag.deleted_at IS NULL) \
+         FROM edge.site s",
+    )
+    .fetch_all(&services.pool)
+    .await?;
+    let index: HashMap<Uuid, usize> = sites.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
+    let mut per: Vec<(Vec<(usize, usize)>, HashMap<String, usize>, usize)> =
+        needs.iter().map(|_| (vec![(0, 0); sites.len()], HashMap::new(), 0)).collect();
+    let mut hosts = 0;
+    let mut rows = sqlx::query("SELECT site_id, coalesce(metadata, '{}') FROM edge.host").fetch(&services.pool);
+    while let Some(row) = rows.try_next().await? {
+        let site: Uuid = row.try_get(0)?;
+        let meta: Value = row.try_get(1)?;
+        let host = Host::from_metadata(&meta);
+        hosts += 1;
+        let Some(&i) = index.get(&site) else { continue };
+        for (need, (counts, reasons, fitting)) in needs.iter().zip(per.iter_mut()) {
+            let Ok(need) = need else { continue };
+            counts[i].1 += 1;
+            let why = fit::misfits(need, &host);
+            if why.is_empty() {
+                counts[i].0 += 1;
+                *fitting += 1;
+            }
+            for r in why {
+                *reasons.entry(reason_kind(&r)).or_default() += 1;
+            }
+        }
+    }
+    Ok(per
+        .into_iter()
+        .map(|(counts, reasons, fitting)| {
+            let mut fits: Vec<SiteFit> = counts
+                .iter()
+                .zip(&sites)
+                .filter(|((f, _), _)| *f > 0)
+                .map(|((f, h), s)| SiteFit {
+                    site: s.1.clone(),
+                    name: s.2.clone(),
+                    fitting: *f,
+                    hosts: *h,
+                    agents: s.3.max(0) as usize,
+                })
+                .collect();
+            // Sites with agents first (a deployment needs them), then by fitting hosts.
+            fits.sort_by(|a, b| {
+                (b.agents > 0).cmp(&(a.agents > 0)).then(b.fitting.cmp(&a.fitting)).then(a.site.cmp(&b.site))
+            });
+            let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            FleetFit { fitting, hosts, all_sites: sites.len(), sites: fits, reasons }
+        })
+        .collect())
+}
+
+async fn solution(services: &Services, id: Uuid) -> Result<Option<Detail>> {
+    let Some(v) = json_row(
+        services,
+        "SELECT to_jsonb(s) || jsonb_build_object( \
+             'integrations', (SELECT count(*) FROM ergon.integrations i WHERE i.solution_id = s.id), \
+             'integrations_ok', (SELECT count(*) FROM ergon.integrations i WHERE i.solution_id = s.id AND i.success), \
+             'recent_errors', coalesce((SELECT jsonb_agg(e) FROM (SELECT i.project_name || ': ' || i.error_message AS e \
+                 FROM ergon.integrations i WHERE i.solution_id = s.id AND NOT i.success AND i.error_message IS NOT NULL \
+                 ORDER BY i.created_at DESC LIMIT 3) x), '[]')) \
+         FROM ergon.solutions s WHERE s.id = $1::uuid",
+        &id.to_string(),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut b: Vec<Block> = Vec::new();
+    b.extend(field("Description", s(&v, "description")));
+    b.extend(field("Type", s(&v, "type")));
+    b.extend(field("Version", s(&v, "version")));
+    b.extend(field("Status", s(&v, "status")));
+    b.extend(field("Source", s(&v, "source")));
+    b.extend(field("Author", s(&v, "author")));
+    b.extend(field("Licence", s(&v, "license")));
+    let tags: Vec<String> = array(&v, "tags").iter().map(show).collect();
+    b.extend(field("Tags", tags.join(", ")));
+    b.push(Block::Heading("Success".into()));
+    let total = v.get("integrations").and_then(Value::as_i64).unwrap_or(0);
+    let ok = v.get("integrations_ok").and_then(Value::as_i64).unwrap_or(0);
+    b.push(Block::Field(
+        "Integrations".into(),
+        if total == 0 {
+            "none recorded".into()
+        } else {
+            format!("{ok} of {total} succeeded ({:.0}%)", ok as f64 * 100.0 / total as f64)
+        },
+    ));
+    let used = v.get("usage_count").and_then(Value::as_i64).unwrap_or(0);
+    let used_ok = v.get("success_count").and_then(Value::as_i64).unwrap_or(0);
+    let used_bad = v.get("failure_count").and_then(Value::as_i64).unwrap_or(0);
+    if used > 0 {
+        b.push(Block::Field(
+            "Uses".into(),
+            format!("{used}: {used_ok} succeeded, {used_bad} failed ({:.0}%)", used_ok as f64 * 100.0 / used as f64),
+        ));
+    }
+    b.extend(field("Last used", s(&v, "last_used_at")));
+    for e in array(&v, "recent_errors") {
+        b.push(Block::Field("Recent failure".into(), show(e)));
+    }
+    let caps = array(&v, "capabilities");
+    b.push(Block::Heading(format!("Capabilities ({})", caps.len())));
+    if caps.is_empty() {
+        b.push(Block::Note("none".into()));
+    }
+    for c in caps {
+        let name = if c.is_string() { show(c) } else { s(c, "name") };
+        b.push(Block::Text(format!("• {name}")));
+    }
+    for (key, title) in [("parameters", "Parameters"), ("dependencies", "Dependencies")] {
+        b.push(Block::Heading(title.into()));
+        match v.get(key).and_then(Value::as_object) {
+            Some(m) if !m.is_empty() => b.push(Block::Table {
+                header: vec!["NAME".into(), "VALUE".into()],
+                rows: m.iter().map(|(k, x)| vec![k.clone(), show(x)]).collect(),
+            }),
+            _ => b.push(Block::Note("none".into())),
+        }
+    }
+    let mut links = Vec::new();
+    for (k, n) in [("homepage_url", "home"), ("repository_url", "repository"), ("documentation_url", "documentation")] {
+        if !s(&v, k).is_empty() {
+            links.push(vec![n.to_string(), s(&v, k)]);
+        }
+    }
+    if !links.is_empty() {
+        b.push(Block::Heading("Links".into()));
+        b.push(Block::Table { header: vec!["NAME".into(), "URL".into()], rows: links });
+    }
+    if !s(&v, "long_description").trim().is_empty() {
+        b.push(Block::Heading("About".into()));
+        b.push(Block::Markdown(s(&v, "long_description")));
+    }
+    Ok(Some(Detail { kind: Kind::Solutions, id: id.to_string(), title: s(&v, "display_name"), blocks: b, deploy: None }))
+}
+
+async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
+    let Some(v) = json_row(
+        services,
+        "SELECT to_jsonb(a) || jsonb_build_object( \
+             'resources', (SELECT to_jsonb(r) FROM platform.container_resources r WHERE r.agent_id = a.id LIMIT 1), \
+             'listings', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_at) \
+                 FROM platform.marketplace_integrations m WHERE m.agent_id = a.id), '[]')) \
+         FROM platform.agents a WHERE a.id = $1::uuid",
+        &id.to_string(),
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut b: Vec<Block> = Vec::new();
+    b.extend(field("Description", s(&v, "description")));
+    b.extend(field("Framework", s(&v, "framework")));
+    b.extend(field("Type", s(&v, "agent_type")));
+    b.extend(field("Status", s(&v, "status")));
+    b.extend(field("Version", s(&v, "version")));
+    b.extend(field("Owner", format!("{} {}", s(&v, "owner_type"), s(&v, "owner_id"))));
+    b.extend(field("Deployed", s(&v, "deployed_at")));
+    b.extend(field("Container", s(&v, "container_id")));
+    b.push(Block::Heading("Publication".into()));
+    let listings = array(&v, "listings");
+    if listings.is_empty() {
+        b.push(Block::Note("not listed in any marketplace".into()));
+    } else {
+        b.push(Block::Table {
+            header: vec!["MARKETPLACE".into(), "STATUS".into(), "PUBLISHED".into(), "LISTING".into(), "USAGE".into()],
+            rows: listings
+                .iter()
+                .map(|m| {
+                    vec![
+                        s(m, "marketplace_name"),
+                        s(m, "status"),
+                        s(m, "published_at").chars().take(10).collect(),
+                        s(m, "marketplace_agent_id"),
+                        m.get("usage_metrics").filter(|u| !u.is_null()).map(show).unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    b.push(Block::Heading("Container resources".into()));
+    match v.get("resources").filter(|r| r.is_object()) {
+        Some(r) => {
+            b.extend(field("Tier", s(r, "subscription_tier")));
+            b.extend(field("CPU limit", s(r, "cpu_limit")));
+            b.extend(field("Memory limit", format!("{} MB", s(r, "memory_limit_mb"))));
+            b.extend(field("Network", s(r, "network_isolation")));
+        }
+        None => b.push(Block::Note("none assigned".into())),
+    }
+    if let Some(m) = v.get("resource_limits").and_then(Value::as_object).filter(|m| !m.is_empty()) {
+        b.push(Block::Table {
+            header: vec!["LIMIT".into(), "VALUE".into()],
+            rows: m.iter().map(|(k, x)| vec![k.clone(), show(x)]).collect(),
+        });
+    }
+    Ok(Some(Detail { kind: Kind::Agents, id: id.to_string(), title: s(&v, "name"), blocks: b, deploy: None }))
+}
+
+async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
+    let Some(v) = json_row(services, "SELECT to_jsonb(i) - 'embedding' FROM cloud.instances i WHERE i.id = $1::uuid", &id.to_string()).await?
+    else {
+        return Ok(None);
+    };
+    let mut b: Vec<Block> = Vec::new();
+    b.extend(field("Description", s(&v, "description")));
+    b.extend(field("Provider", s(&v, "provider")));
+    b.extend(field("Type", s(&v, "instance_type")));
+    b.push(Block::Heading("Specification".into()));
+    b.extend(field(
+        "CPU",
+        format!("{} cores, {} threads  {} {}", s(&v, "cpu_cores"), s(&v, "cpu_threads"), s(&v, "cpu_manufacturer"), s(&v, "cpu_model"))
+            .replace(",  threads", "")
+            .trim()
+            .to_string(),
+    ));
+    b.extend(field("Memory", if s(&v, "memory_gb").is_empty() { String::new() } else { format!("{} GB", s(&v, "memory_gb")) }));
+    if v.get("gpu_count").and_then(Value::as_i64).unwrap_or(0) > 0 {
+        b.extend(field(
+            "GPU",
+            format!("{} × {} {} ({} GB)", s(&v, "gpu_count"), s(&v, "gpu_manufacturer"), s(&v, "gpu_model"), s(&v, "gpu_memory_gb")),
+        ));
+    }
+    if !s(&v, "disk_gb").is_empty() {
+        b.extend(field("Disk", format!("{} GB {}", s(&v, "disk_gb"), s(&v, "disk_type"))));
+    }
+    if !s(&v, "bandwidth_mbps").is_empty() {
+        b.extend(field("Bandwidth", format!("{} Mbps", s(&v, "bandwidth_mbps"))));
+    }
+    b.extend(field("OS", s(&v, "os_type")));
+    b.extend(field("Available", s(&v, "available")));
+    b.extend(field("Stock", s(&v, "stock_status")));
+    b.push(Block::Heading("Price".into()));
+    let currency = [s(&v, "price_currency"), "USD".into()].into_iter().find(|c| !c.is_empty()).unwrap_or_default();
+    b.extend(field("Hourly", if s(&v, "price_hourly").is_empty() { String::new() } else { format!("{} {currency}", s(&v, "price_hourly")) }));
+    b.extend(field("Monthly", if s(&v, "price_monthly").is_empty() { String::new() } else { format!("{} {currency}", s(&v, "price_monthly")) }));
+    let regions: Vec<String> = array(&v, "regions").iter().map(show).collect();
+    let prices_of = |key: &str| {
+        v.pointer(&format!("/capabilities/{key}"))
+            .or_else(|| v.pointer(&format!("/raw_data/{key}")))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (now, old) = (prices_of("region_prices"), prices_of("region_prices_2024"));
+    let mut names: Vec<String> = regions.clone();
+    for r in now.keys().chain(old.keys()) {
+        if !names.contains(r) {
+            names.push(r.clone());
+        }
+    }
+    let rows: Vec<Vec<String>> = names
+        .iter()
+        .map(|r| {
+            let price = match (now.get(r).and_then(Value::as_f64), old.get(r).and_then(Value::as_f64)) {
+                (Some(p), _) => format!("{p}"),
+                (None, Some(p)) => format!("{p} (2024)"),
+                _ => "—".into(),
+            };
+            vec![r.clone(), price]
+        })
+        .collect();
+    b.push(Block::Heading(format!("Price per region ({})", rows.len())));
+    if rows.is_empty() {
+        b.push(Block::Note("no regions listed".into()));
+    } else {
+        b.push(Block::Table { header: vec!["REGION".into(), format!("{currency}/HOUR")], rows });
+    }
+    Ok(Some(Detail {
+        kind: Kind::Instances,
+        id: id.to_string(),
+        title: [s(&v, "name"), s(&v, "instance_type")].into_iter().find(|n| !n.is_empty()).unwrap_or_default(),
+        blocks: b,
+        deploy: None,
+    }))
+}
