@@ -96,6 +96,17 @@ fn date(epoch: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
+/// A timestamp as the database writes it in JSON, shown to the minute in UTC.
+fn stamp(v: &Value, key: &str) -> String {
+    let text = s(v, key);
+    chrono::DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        })
+        .unwrap_or(text)
+}
+
 /// A JSON value as one short line (strings bare).
 fn show(v: &Value) -> String {
     match v {
@@ -293,7 +304,7 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
     b.extend(field("Site", s(&a, "site")));
     let tags: Vec<String> = array(&a, "tags").iter().map(show).collect();
     b.extend(field("Tags", tags.join(", ")));
-    b.extend(field("Published", s(&a, "published")));
+    b.extend(field("Published", stamp(&a, "published")));
 
     let needs: Vec<std::result::Result<Requirements, String>> = profiles
         .iter()
@@ -531,7 +542,7 @@ async fn solution(services: &Services, id: Uuid) -> Result<Option<Detail>> {
             format!("{used}: {used_ok} succeeded, {used_bad} failed ({:.0}%)", used_ok as f64 * 100.0 / used as f64),
         ));
     }
-    b.extend(field("Last used", s(&v, "last_used_at")));
+    b.extend(field("Last used", stamp(&v, "last_used_at")));
     for e in array(&v, "recent_errors") {
         b.push(Block::Field("Recent failure".into(), show(e)));
     }
@@ -592,7 +603,7 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     b.extend(field("Status", s(&v, "status")));
     b.extend(field("Version", s(&v, "version")));
     b.extend(field("Owner", format!("{} {}", s(&v, "owner_type"), s(&v, "owner_id"))));
-    b.extend(field("Deployed", s(&v, "deployed_at")));
+    b.extend(field("Deployed", stamp(&v, "deployed_at")));
     b.extend(field("Container", s(&v, "container_id")));
     b.push(Block::Heading("Publication".into()));
     let listings = array(&v, "listings");

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod deploy;
 pub mod executions;
 pub mod fleet;
 pub mod identity;

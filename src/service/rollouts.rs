@@ -212,7 +212,7 @@ pub async fn resubmit(services: &Services, stack: &str) -> Result<Submitted> {
 
 /// Lock a live stack's row for the transaction (two writers queue instead of interleaving); a
 /// deleted stack is a conflict saying `why` it matters.
-async fn lock_live(tx: &mut sqlx::PgConnection, stack: &StackRef, why: &str) -> Result<()> {
+pub(crate) async fn lock_live(tx: &mut sqlx::PgConnection, stack: &StackRef, why: &str) -> Result<()> {
     let live: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM broker.stacks WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
             .bind(stack.id)
@@ -267,6 +267,23 @@ async fn insert_object(
         tx.commit().await?;
         return Err(Error::Conflict { current_state: seq(previous), message });
     }
+    let object = write_object(&mut tx, &services.actor, stack, yaml, marker, verb, previous).await?;
+    tx.commit().await?;
+    Ok(Submitted { object, previous, manifests })
+}
+
+/// Inside the caller's transaction, with the stack locked: insert the next object, touch the
+/// stack (open dashboards see it) and audit it under `verb`. `previous` is the desired sequence
+/// it replaces.
+pub(crate) async fn write_object(
+    tx: &mut sqlx::PgConnection,
+    actor: &super::Actor,
+    stack: &StackRef,
+    yaml: &str,
+    marker: bool,
+    verb: &str,
+    previous: Option<i64>,
+) -> Result<ObjectInfo> {
     let object: ObjectInfo = sqlx::query_as(
         "INSERT INTO broker.deployment_objects (stack_id, yaml_content, yaml_checksum, is_deletion_marker, generator_id) \
          VALUES ($1, $2, $3, $4, $5) \
@@ -291,9 +308,8 @@ async fn insert_object(
         outcome: Outcome::Ok,
         error: None,
     };
-    audit::record(&mut tx, &services.actor, &entry).await?;
-    tx.commit().await?;
-    Ok(Submitted { object, previous, manifests })
+    audit::record(tx, actor, &entry).await?;
+    Ok(object)
 }
 
 /// A live agent that can be made an explicit target of a stack.

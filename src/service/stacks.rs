@@ -26,6 +26,23 @@ pub async fn generators(services: &Services) -> Result<Vec<Generator>> {
 pub async fn create(services: &Services, stack: &NewStack, generator: Uuid, dry_run: bool) -> Result<Uuid> {
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
+    let id = create_in(&mut tx, &services.actor, stack, generator, !dry_run).await?;
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(id)
+}
+
+/// As [`create`], inside the caller's transaction (audited when `audited`).
+pub(crate) async fn create_in(
+    tx: &mut sqlx::PgConnection,
+    actor: &super::Actor,
+    stack: &NewStack,
+    generator: Uuid,
+    audited: bool,
+) -> Result<Uuid> {
     let taken: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM broker.stacks WHERE name = $1 AND deleted_at IS NULL)")
             .bind(&stack.name)
@@ -65,25 +82,22 @@ pub async fn create(services: &Services, stack: &NewStack, generator: Uuid, dry_
             .execute(&mut *tx)
             .await?;
     }
-    if dry_run {
-        tx.rollback().await?;
-        return Ok(id);
+    if audited {
+        audit::record(
+            tx,
+            actor,
+            &Entry {
+                verb: "create",
+                target_table: "broker.stacks",
+                target_id: Some(id.to_string()),
+                from_state: None,
+                to_state: Some("live".into()),
+                reason: None,
+                outcome: Outcome::Ok,
+                error: None,
+            },
+        )
+        .await?;
     }
-    audit::record(
-        &mut tx,
-        &services.actor,
-        &Entry {
-            verb: "create",
-            target_table: "broker.stacks",
-            target_id: Some(id.to_string()),
-            from_state: None,
-            to_state: Some("live".into()),
-            reason: None,
-            outcome: Outcome::Ok,
-            error: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(id)
 }

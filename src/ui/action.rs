@@ -64,6 +64,7 @@ actions! {
     Zoom = "zoom": "zoom the detail",
     Facets = "facets": "open or close the facets panel (space picks a value)",
     ClearFacet = "clear_facet": "facets panel: clear the facet under the cursor",
+    Deploy = "deploy": "deploy the package or app (form: new or existing stack)",
     NewStack = "new_stack": "new stack (form)",
     EditObject = "edit_object": "write the stack's next version in the YAML editor (diff before submit)",
     Resubmit = "resubmit": "submit the stack's desired object again (confirm; agents reconcile)",

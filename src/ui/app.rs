@@ -230,6 +230,8 @@ pub enum Pending {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormFor {
     NewStack,
+    /// A Marketplace deploy.
+    Deploy(super::market::DeployFor),
     /// An agent's labels and annotations, as they were when the form opened.
     AgentTags {
         agent: Uuid,
@@ -334,6 +336,12 @@ enum Awaiting {
     Catalogue(Kind),
     /// A server-side marketplace search.
     MarketSearch(Kind),
+    /// A marketplace item in full.
+    MarketDetail(Kind),
+    /// Generators, to open the deploy form.
+    OpenDeployForm,
+    /// The answer to the deploy form.
+    DeployForm,
 }
 
 /// A clickable spot of the status header: (row, first column, end column, the list it filters
@@ -787,6 +795,53 @@ impl App {
                 }
                 self.toast(format!("search: {message}"), true);
             }
+            (Awaiting::MarketDetail(kind), Outcome::MarketDetail(detail)) => {
+                let deploy = match &mut self.market.detail {
+                    Some(d) if d.kind == kind && d.id == detail.id => {
+                        d.loaded(*detail);
+                        std::mem::take(&mut d.deploy_when_loaded)
+                    }
+                    _ => false,
+                };
+                if deploy {
+                    self.start_deploy();
+                }
+            }
+            (Awaiting::MarketDetail(kind), Outcome::Failed { message, .. }) => {
+                if let Some(d) = self.market.detail.as_mut().filter(|d| d.kind == kind && d.loading) {
+                    d.failed(message);
+                }
+            }
+            (Awaiting::OpenDeployForm, Outcome::Generators(gens)) => {
+                let form = self
+                    .market
+                    .detail
+                    .as_ref()
+                    .and_then(|d| d.data.as_ref())
+                    .and_then(|data| super::market::deploy_form(data, &gens));
+                if let Some((what, form)) = form {
+                    self.form_for = FormFor::Deploy(what);
+                    self.mode = Mode::Form(Box::new(form));
+                }
+            }
+            (Awaiting::OpenDeployForm, Outcome::Failed { message, .. }) => self.toast(message, true),
+            (Awaiting::DeployForm, Outcome::Deployed(done)) => {
+                self.mode = Mode::Normal;
+                self.toast(done.describe(), false);
+                if let Some(l) = self.lists.get_mut(&Entity::Stacks) {
+                    l.refreshed = None;
+                }
+            }
+            (Awaiting::DeployForm, Outcome::Failed { message, field }) => match &mut self.mode {
+                Mode::Form(form) => {
+                    form.busy = false;
+                    match field {
+                        Some(f) => form.set_error(&f, message),
+                        None => form.banner = Some(message),
+                    }
+                }
+                _ => self.toast(message, true),
+            },
             (Awaiting::OpenStackForm, Outcome::Generators(gens)) => {
                 if gens.is_empty() {
                     self.toast("a stack needs a generator, and there is none".into(), true);
@@ -1181,6 +1236,9 @@ impl App {
         if let FormFor::AgentTags { agent, expected } = self.form_for.clone() {
             return self.submit_tags(agent, expected);
         }
+        if let FormFor::Deploy(what) = self.form_for.clone() {
+            return self.submit_deploy(what);
+        }
         let readonly = self.readonly;
         let Mode::Form(form) = &mut self.mode else { return };
         if form.busy {
@@ -1214,6 +1272,48 @@ impl App {
         };
         form.busy = true;
         self.call(Command::CreateStack { stack, generator, dry_run }, Awaiting::StackForm);
+    }
+
+    /// Check the deploy form (each problem under its field), then deploy.
+    fn submit_deploy(&mut self, what: super::market::DeployFor) {
+        let readonly = self.readonly;
+        let Mode::Form(form) = &mut self.mode else { return };
+        if form.busy {
+            return;
+        }
+        form.clear_errors();
+        if readonly {
+            form.banner = Some("read-only mode: deploying is disabled (:readonly turns it off)".into());
+            return;
+        }
+        match super::market::deploy_request(&what, form) {
+            Ok(request) => {
+                form.busy = true;
+                self.call(Command::Deploy(Box::new(request)), Awaiting::DeployForm);
+            }
+            Err(errors) => {
+                for (field, message) in errors {
+                    form.set_error(field, message);
+                }
+            }
+        }
+    }
+
+    /// `d` on a Marketplace item: the deploy form (generators first), unless read-only.
+    fn start_deploy(&mut self) {
+        if self.readonly {
+            return self.toast("read-only mode: deploying is disabled (:readonly turns it off)".into(), true);
+        }
+        let Some(d) = &mut self.market.detail else { return };
+        let Some(data) = &d.data else {
+            d.deploy_when_loaded = true;
+            return;
+        };
+        if data.deploy.is_none() {
+            let kind = d.kind.title().to_lowercase();
+            return self.toast(format!("{kind} are not deployed from here; packages and apps are"), true);
+        }
+        self.call(Command::Generators, Awaiting::OpenDeployForm);
     }
 
     /// Check the labels form by the domain rules (each problem under its field), then save.
@@ -1451,6 +1551,7 @@ impl App {
         }
         self.switch(Tab::Marketplace);
         self.detail = Detail::Closed;
+        self.market.detail = None;
         self.market.show(kind);
         if let Err(e) = self.market.view_mut().pick(&picks) {
             self.toast(format!(":{name}: {e}"), true);
@@ -1461,6 +1562,9 @@ impl App {
 
     /// Esc in the Marketplace list: clear the search first (true when it did something).
     fn market_back(&mut self) -> bool {
+        if self.market.close_detail() {
+            return true;
+        }
         let view = self.market.view_mut();
         if view.facets.is_some() {
             return false;
@@ -1482,6 +1586,10 @@ impl App {
             Some(Ask::Search { kind, query }) => {
                 self.call(Command::MarketSearch { kind, query }, Awaiting::MarketSearch(kind))
             }
+            Some(Ask::Detail { kind, id }) => {
+                self.call(Command::MarketDetail { kind, id }, Awaiting::MarketDetail(kind))
+            }
+            Some(Ask::Deploy) => self.start_deploy(),
         }
     }
 
@@ -1764,7 +1872,7 @@ impl App {
         let n = Tab::ALL.len();
         match action {
             // The Marketplace's own; nothing elsewhere.
-            Action::Facets | Action::ClearFacet => {}
+            Action::Facets | Action::ClearFacet | Action::Deploy => {}
             Action::Quit => self.quit = true,
             // Handled by the terminal loop, which owns the terminal.
             Action::Suspend => {}
@@ -1797,7 +1905,7 @@ impl App {
                 self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &text)));
             }
             Action::Refresh if self.tab == Tab::Marketplace => {
-                let ask = self.market.reload();
+                let ask = if self.market.detail.is_some() { self.market.reload_detail() } else { self.market.reload() };
                 self.market_ask(ask);
             }
             Action::Filter => {
@@ -2429,7 +2537,16 @@ impl App {
                 _ => vec![(Action::NextView, "next list")],
             },
             Tab::Marketplace => {
-                vec![(Action::NextView, "next list"), (Action::Facets, "facets")]
+                let deploys = matches!(self.market.kind, Kind::Packages | Kind::Apps);
+                let mut hints = if self.market.detail.is_some() {
+                    vec![(Action::Down, "scroll"), (Action::Back, "back")]
+                } else {
+                    vec![(Action::NextView, "next list"), (Action::Facets, "facets"), (Action::Open, "detail")]
+                };
+                if deploys {
+                    hints.push((Action::Deploy, "deploy"));
+                }
+                hints
             }
         });
         let open = if matches!(self.entity(), Entity::Orchestrators | Entity::Sites | Entity::Clusters) {
@@ -2443,7 +2560,10 @@ impl App {
         if self.tab != Tab::Marketplace {
             hints.push((Action::Open, open));
         }
-        hints.extend([(Action::SortNext, "sort"), (Action::Quit, "quit")]);
+        if !(self.tab == Tab::Marketplace && self.market.detail.is_some()) {
+            hints.push((Action::SortNext, "sort"));
+        }
+        hints.push((Action::Quit, "quit"));
         // Whole hints only, as many as fit.
         let mut spans = vec![Span::raw(" ")];
         let mut width = 1;

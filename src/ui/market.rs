@@ -17,6 +17,7 @@ use ratatui::Frame;
 use super::action::Action;
 use super::theme::Theme;
 use crate::domain::catalogue::{self, Catalogue, Hit, Results, Searcher, Selection, Sort};
+use crate::service::market_detail::{Block as DocBlock, Detail, SEVERITIES};
 use crate::service::marketplace::{self, Kind};
 
 /// How long a catalogue is shown before it is read again (catalogues change rarely; Ctrl-R reads
@@ -28,6 +29,66 @@ pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(300
 pub enum Ask {
     Load(Kind),
     Search { kind: Kind, query: String },
+    /// Read one item in full for the detail view.
+    Detail { kind: Kind, id: String },
+    /// Open the deploy form on the detail shown.
+    Deploy,
+}
+
+/// One item in full, over the list (Enter/z opens it, Esc closes it).
+#[derive(Debug, Clone)]
+pub struct DetailView {
+    pub kind: Kind,
+    pub id: String,
+    pub name: String,
+    pub loading: bool,
+    pub error: Option<String>,
+    pub data: Option<Arc<Detail>>,
+    /// First line shown.
+    pub scroll: usize,
+    /// Open the deploy form as soon as the item arrives (`d` pressed on the list).
+    pub deploy_when_loaded: bool,
+    height: Cell<usize>,
+    total: Cell<usize>,
+    /// The drawn lines, kept while the item, the width and the theme stay the same.
+    cache: RefCell<Option<(u16, Theme, Vec<Line<'static>>)>>,
+}
+
+impl DetailView {
+    fn new(kind: Kind, id: String, name: String) -> DetailView {
+        DetailView {
+            kind,
+            id,
+            name,
+            loading: true,
+            error: None,
+            data: None,
+            scroll: 0,
+            deploy_when_loaded: false,
+            height: Cell::new(20),
+            total: Cell::new(0),
+            cache: RefCell::new(None),
+        }
+    }
+
+    /// The item arrived.
+    pub fn loaded(&mut self, detail: Detail) {
+        self.loading = false;
+        self.error = None;
+        self.name = detail.title.clone();
+        self.data = Some(Arc::new(detail));
+        self.cache.replace(None);
+    }
+
+    pub fn failed(&mut self, message: String) {
+        self.loading = false;
+        self.error = Some(message);
+    }
+
+    fn scroll_by(&mut self, delta: i64) {
+        let max = self.total.get().saturating_sub(self.height.get().max(1));
+        self.scroll = (self.scroll as i64 + delta).clamp(0, max as i64) as usize;
+    }
 }
 
 /// A server-side search's answer, shown instead of the fuzzy matches until the next typing.
@@ -282,11 +343,17 @@ impl View {
 pub struct Market {
     pub kind: Kind,
     pub views: BTreeMap<Kind, View>,
+    /// The item open in full, if any.
+    pub detail: Option<DetailView>,
 }
 
 impl Default for Market {
     fn default() -> Market {
-        Market { kind: Kind::Packages, views: Kind::ALL.into_iter().map(|k| (k, View::new(k))).collect() }
+        Market {
+            kind: Kind::Packages,
+            views: Kind::ALL.into_iter().map(|k| (k, View::new(k))).collect(),
+            detail: None,
+        }
     }
 }
 
@@ -347,8 +414,68 @@ impl Market {
         self.kind = Kind::ALL[(i + delta).rem_euclid(Kind::ALL.len() as i64) as usize];
     }
 
+    /// Open the selected item in full; with `deploy`, the deploy form once it is read.
+    fn open(&mut self, deploy: bool) -> Option<Ask> {
+        let view = self.view();
+        let entry = view.current()?;
+        let mut d = DetailView::new(view.kind, entry.id.clone(), entry.name.clone());
+        d.deploy_when_loaded = deploy;
+        let ask = Ask::Detail { kind: d.kind, id: d.id.clone() };
+        self.detail = Some(d);
+        Some(ask)
+    }
+
+    /// Esc: close the detail (true when one was open).
+    pub fn close_detail(&mut self) -> bool {
+        self.detail.take().is_some()
+    }
+
+    /// Read the open detail again (Ctrl-R).
+    pub fn reload_detail(&mut self) -> Option<Ask> {
+        let d = self.detail.as_mut()?;
+        d.loading = true;
+        Some(Ask::Detail { kind: d.kind, id: d.id.clone() })
+    }
+
+    fn detail_action(&mut self, action: Action) -> Option<(bool, Option<Ask>)> {
+        let d = self.detail.as_mut()?;
+        let page = d.height.get().max(1) as i64;
+        match action {
+            Action::Down => d.scroll_by(1),
+            Action::Up => d.scroll_by(-1),
+            Action::PageDown => d.scroll_by(page),
+            Action::PageUp => d.scroll_by(-page),
+            Action::HalfPageDown => d.scroll_by(page / 2),
+            Action::HalfPageUp => d.scroll_by(-page / 2),
+            Action::Top => d.scroll = 0,
+            Action::Bottom => d.scroll_by(i64::MAX / 4),
+            Action::Deploy => return Some((true, Some(Ask::Deploy))),
+            // The list's keys do nothing while an item is open.
+            Action::Open
+            | Action::Zoom
+            | Action::NextView
+            | Action::PrevView
+            | Action::Facets
+            | Action::ClearFacet
+            | Action::SortNext
+            | Action::SortReverse => {}
+            _ => return Some((false, None)),
+        }
+        Some((true, None))
+    }
+
     /// An action of the pane; true when it was the pane's. `Some(ask)` for work to send.
     pub fn action(&mut self, action: Action) -> (bool, Option<Ask>) {
+        if let Some(done) = self.detail_action(action) {
+            return done;
+        }
+        if self.view().facets.is_none() {
+            match action {
+                Action::Open | Action::Zoom => return (true, self.open(false)),
+                Action::Deploy => return (true, self.open(true)),
+                _ => {}
+            }
+        }
         let view = self.view_mut();
         if view.facet_action(action) {
             return (true, None);
@@ -380,9 +507,6 @@ impl Market {
             }
             Action::NextView => self.cycle(1),
             Action::PrevView => self.cycle(-1),
-            // The detail views are not built yet: the keys do nothing here rather than open the
-            // other panes' detail.
-            Action::Open | Action::Zoom => {}
             _ => return (false, None),
         }
         (true, None)
@@ -408,6 +532,9 @@ impl Market {
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool, keys: Line<'static>) {
         let [tabs, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
         self.draw_kinds(frame, tabs, theme);
+        if let Some(d) = &self.detail {
+            return draw_detail(frame, body, d, theme, focused, keys);
+        }
         let view = self.view();
         let body = match &view.catalogue {
             Some(cat) if body.width > 60 && view.facets.is_some() => {
@@ -626,4 +753,302 @@ fn draw_list(frame: &mut Frame, area: Rect, view: &View, theme: &Theme, focused:
     let table =
         Table::new(rows, widths).header(Row::new(header).style(theme.table_header)).column_spacing(2).block(block);
     frame.render_widget(table, area);
+}
+
+/// The detail's blocks as lines (text sanitised here; Markdown by its renderer).
+pub fn detail_lines(detail: &Detail, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    use crate::domain::text::{sanitize_cell, sanitize_lines};
+    let width = width.max(20) as usize;
+    let mut out: Vec<Line<'static>> = Vec::new();
+    for block in &detail.blocks {
+        match block {
+            DocBlock::Heading(h) => {
+                if !out.is_empty() {
+                    out.push(Line::default());
+                }
+                out.push(Line::styled(
+                    sanitize_cell(h, width),
+                    theme.title.add_modifier(ratatui::style::Modifier::BOLD),
+                ));
+            }
+            DocBlock::Field(label, value) => {
+                let mut values = sanitize_lines(value, 2_000).into_iter();
+                let first = values.next().unwrap_or_default();
+                out.push(Line::from(vec![
+                    Span::styled(format!("{:<18}", sanitize_cell(label, 17)), theme.muted),
+                    Span::styled(first, theme.text),
+                ]));
+                for more in values {
+                    out.push(Line::from(vec![Span::raw(" ".repeat(18)), Span::styled(more, theme.text)]));
+                }
+            }
+            DocBlock::Text(text) => {
+                out.extend(sanitize_lines(text, 2_000).into_iter().map(|l| Line::styled(l, theme.text)))
+            }
+            DocBlock::Note(text) => out.push(Line::styled(
+                sanitize_cell(text, width),
+                theme.muted.add_modifier(ratatui::style::Modifier::ITALIC),
+            )),
+            DocBlock::Markdown(md) => out.extend(super::markdown::render(md, theme)),
+            DocBlock::Counts(counts) => {
+                let mut spans = Vec::new();
+                for (label, n) in counts {
+                    let style = match (label.as_str(), *n) {
+                        (_, 0) => theme.muted,
+                        ("critical" | "high", _) => theme.error,
+                        ("medium", _) => theme.warn,
+                        ("low", _) => theme.ok,
+                        _ => theme.text,
+                    };
+                    let bold = if SEVERITIES[..2].contains(&label.as_str()) && *n > 0 {
+                        style.add_modifier(ratatui::style::Modifier::BOLD)
+                    } else {
+                        style
+                    };
+                    spans.push(Span::styled(format!("{n} {}", sanitize_cell(label, 20)), bold));
+                    spans.push(Span::raw("   "));
+                }
+                spans.pop();
+                out.push(Line::from(spans));
+            }
+            DocBlock::Table { header, rows } => {
+                let columns = header.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
+                let cell = |r: &Vec<String>, c: usize, max: usize| sanitize_cell(r.get(c).map(String::as_str).unwrap_or(""), max);
+                // Every column but the last at most 60 wide; the last (addresses, messages)
+                // whole, for the widget to wrap.
+                let max = |c: usize| if c + 1 == columns { 1_000 } else { 60 };
+                let widths: Vec<usize> = (0..columns)
+                    .map(|c| {
+                        std::iter::once(header)
+                            .chain(rows.iter())
+                            .map(|r| cell(r, c, max(c)).chars().count())
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                let line = |r: &Vec<String>, style: Style| {
+                    let cells: Vec<String> = (0..columns)
+                        .map(|c| {
+                            let text = cell(r, c, widths[c].max(1));
+                            if c + 1 == columns {
+                                text
+                            } else {
+                                format!("{text:<w$}", w = widths[c])
+                            }
+                        })
+                        .collect();
+                    Line::styled(format!("  {}", cells.join("  ").trim_end()), style)
+                };
+                if header.iter().any(|h| !h.is_empty()) {
+                    out.push(line(header, theme.table_header));
+                }
+                out.extend(rows.iter().map(|r| line(r, theme.text)));
+            }
+        }
+    }
+    out
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, d: &DetailView, theme: &Theme, focused: bool, keys: Line<'static>) {
+    let title = format!(" {} › {} ", d.kind.title(), crate::domain::text::sanitize_cell(&d.name, 60));
+    let mut bottom = Vec::new();
+    if d.loading && d.data.is_some() {
+        bottom.push(Span::styled(" reading… ", theme.warn));
+    }
+    bottom.extend(keys.spans);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme.border_focused } else { theme.border })
+        .title(Span::styled(title, theme.title))
+        .title_bottom(Line::from(bottom));
+    let inner = block.inner(area);
+    let Some(data) = &d.data else {
+        let text = match &d.error {
+            Some(e) => Line::styled(format!("could not read it: {e} (ctrl-r tries again, esc goes back)"), theme.error),
+            None => Line::styled("reading…", theme.muted),
+        };
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let mut cache = d.cache.borrow_mut();
+    let fresh = matches!(&*cache, Some((w, t, _)) if *w == inner.width && t == theme);
+    if !fresh {
+        *cache = Some((inner.width, theme.clone(), detail_lines(data, inner.width, theme)));
+    }
+    let Some((_, _, lines)) = &*cache else { return };
+    // Lines as the widget wraps them, to keep the scroll inside the text.
+    let width = inner.width.max(1) as usize;
+    let total: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    d.total.set(total);
+    d.height.set(inner.height as usize);
+    if total > inner.height as usize {
+        let shown = format!(" {}–{} of {} ", d.scroll + 1, (d.scroll + inner.height as usize).min(total), total);
+        let block = block.title_top(Line::styled(shown, theme.muted).right_aligned());
+        let p = Paragraph::new(lines.clone()).wrap(ratatui::widgets::Wrap { trim: false }).scroll((d.scroll.min(u16::MAX as usize) as u16, 0));
+        frame.render_widget(p.block(block), area);
+    } else {
+        let p = Paragraph::new(lines.clone()).wrap(ratatui::widgets::Wrap { trim: false });
+        frame.render_widget(p.block(block), area);
+    }
+}
+
+/// What a deploy form deploys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployFor {
+    Package { package: uuid::Uuid, chart: String },
+    App { app: String },
+}
+
+/// A checked deploy form, for the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployRequest {
+    Package(crate::service::deploy::PackageDeploy),
+    App(crate::service::deploy::AppDeploy),
+}
+
+/// The deploy form for the item shown (None when it does not deploy).
+pub fn deploy_form(
+    detail: &Detail,
+    generators: &[crate::service::stacks::Generator],
+) -> Option<(DeployFor, super::widgets::form::Form)> {
+    use super::widgets::form::{Field, Form};
+    use crate::domain::deploy::to_name;
+    use crate::domain::text::sanitize_cell;
+    use crate::service::market_detail::Deployable;
+    let gens: Vec<(String, String)> =
+        generators.iter().map(|g| (g.id.to_string(), sanitize_cell(&g.name, 40))).collect();
+    let target = || {
+        Field::choice(
+            "target",
+            "Into",
+            "←/→: a new stack, or an existing one",
+            vec![("new".into(), "a new stack".into()), ("existing".into(), "an existing stack".into())],
+        )
+    };
+    let generator = || Field::choice("generator", "Generator", "of a new stack (←/→)", gens.clone());
+    match detail.deploy.as_ref()? {
+        Deployable::Package { chart, versions, repository, .. } => {
+            let package = uuid::Uuid::parse_str(&detail.id).ok()?;
+            let options = versions.iter().map(|v| (v.clone(), sanitize_cell(v, 30))).collect();
+            let form = Form::new(
+                format!("Deploy {} from {}", sanitize_cell(chart, 40), sanitize_cell(repository, 30)),
+                vec![
+                    Field::choice("version", "Chart version", "←/→, newest first", options),
+                    Field::line("release", "Release", "the HelmRelease's name").with_value(&to_name(chart, 53)),
+                    Field::line("namespace", "Namespace", "where the release goes").with_value(&to_name(chart, 63)),
+                    Field::text("values", "Values", "YAML, e.g. replicaCount: 2 (optional)"),
+                    target(),
+                    Field::line("stack", "Stack", "the new stack's name, or an existing stack's")
+                        .with_value(&to_name(chart, 60)),
+                    generator(),
+                ],
+            );
+            Some((DeployFor::Package { package, chart: chart.clone() }, form))
+        }
+        Deployable::App { app_id, profiles } => {
+            let options = profiles
+                .iter()
+                .map(|p| {
+                    let short = p.id.strip_prefix(&format!("{app_id}/")).unwrap_or(&p.id);
+                    (p.id.clone(), format!("{} ({}, {} sites)", sanitize_cell(short, 30), sanitize_cell(&p.kind, 20), p.sites.len()))
+                })
+                .collect();
+            let best = profiles.iter().flat_map(|p| p.sites.first()).max_by_key(|s| (s.agents > 0, s.fitting));
+            let site = best.map(|s| s.site.clone()).unwrap_or_default();
+            let hint = match best {
+                Some(s) => format!(
+                    "site id; best: {} ({} of {} hosts fit, {} agents)",
+                    sanitize_cell(&s.site, 30),
+                    s.fitting,
+                    s.hosts,
+                    s.agents
+                ),
+                None => "site id (no site has a host that fits)".into(),
+            };
+            let form = Form::new(
+                format!("Deploy {}", sanitize_cell(&detail.title, 50)),
+                vec![
+                    Field::choice("profile", "Deployment profile", "←/→", options),
+                    Field::line("site", "Site", "").with_hint(hint).with_value(&sanitize_cell(&site, 60)),
+                    Field::line("namespace", "Namespace", "").with_value(&to_name(app_id, 63)),
+                    Field::text("parameters", "Parameters", "pointer=value, one per line (optional)"),
+                    target(),
+                    Field::line("stack", "Stack", "the new stack's name, or an existing stack's")
+                        .with_value(&to_name(&format!("{app_id}-{site}"), 60)),
+                    generator(),
+                ],
+            );
+            Some((DeployFor::App { app: app_id.clone() }, form))
+        }
+    }
+}
+
+/// The form checked here first (each problem under its field); the service checks again.
+pub fn deploy_request(
+    what: &DeployFor,
+    form: &super::widgets::form::Form,
+) -> Result<DeployRequest, Vec<(&'static str, String)>> {
+    use crate::domain::deploy::{check_name, parse_values};
+    use crate::service::deploy::{AppDeploy, PackageDeploy, StackChoice};
+    let mut errors = Vec::new();
+    let stack_name = form.value("stack").trim().to_string();
+    if stack_name.is_empty() {
+        errors.push(("stack", "required".to_string()));
+    }
+    let stack = if form.value("target") == "existing" {
+        StackChoice::Existing(stack_name)
+    } else {
+        match form.value("generator").parse::<uuid::Uuid>() {
+            Ok(generator) => StackChoice::New { name: stack_name, generator },
+            Err(_) => {
+                errors.push(("generator", "a new stack needs a generator".to_string()));
+                StackChoice::Existing(stack_name)
+            }
+        }
+    };
+    if let Err(e) = check_name("namespace", &form.value("namespace"), 63) {
+        errors.push((e.field, e.message));
+    }
+    let request = match what {
+        DeployFor::Package { package, .. } => {
+            if let Err(e) = check_name("release", &form.value("release"), 53) {
+                errors.push((e.field, e.message));
+            }
+            if let Err(e) = parse_values(&form.value("values")) {
+                errors.push((e.field, e.message));
+            }
+            if form.value("version").is_empty() {
+                errors.push(("version", "choose a chart version".to_string()));
+            }
+            DeployRequest::Package(PackageDeploy {
+                package: *package,
+                version: form.value("version"),
+                release: form.value("release").trim().to_string(),
+                namespace: form.value("namespace").trim().to_string(),
+                values: form.value("values"),
+                stack,
+            })
+        }
+        DeployFor::App { app } => {
+            if form.value("site").trim().is_empty() {
+                errors.push(("site", "choose the site to deploy to".to_string()));
+            }
+            if let Err(e) = crate::domain::deploy::parse_parameters(&form.value("parameters"), &[]) {
+                errors.push((e.field, e.message));
+            }
+            DeployRequest::App(AppDeploy {
+                app: app.clone(),
+                profile: form.value("profile"),
+                site: form.value("site").trim().to_string(),
+                namespace: form.value("namespace").trim().to_string(),
+                parameters: form.value("parameters"),
+                stack,
+            })
+        }
+    };
+    if errors.is_empty() {
+        Ok(request)
+    } else {
+        Err(errors)
+    }
 }

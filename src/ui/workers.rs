@@ -133,6 +133,13 @@ pub enum Command {
         kind: crate::service::marketplace::Kind,
         query: String,
     },
+    /// One marketplace item in full.
+    MarketDetail {
+        kind: crate::service::marketplace::Kind,
+        id: String,
+    },
+    /// Deploy from the Marketplace (one transaction).
+    Deploy(Box<super::market::DeployRequest>),
     /// Soft-delete agents, hosts or stacks.
     Delete {
         what: fleet::Deletable,
@@ -192,6 +199,8 @@ pub enum Outcome {
         query: String,
         ids: Vec<String>,
     },
+    MarketDetail(Box<crate::service::market_detail::Detail>),
+    Deployed(Box<crate::service::deploy::Deployed>),
     /// The service refused or failed; `field` names the form field when it is about one.
     Failed {
         message: String,
@@ -505,6 +514,17 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
                 Ok(ids) => Outcome::MarketSearch { query, ids },
                 Err(e) => failed(e),
             }
+        }
+        Command::MarketDetail { kind, id } => crate::service::market_detail::detail(services, kind, &id)
+            .await
+            .map(|d| Outcome::MarketDetail(Box::new(d)))
+            .unwrap_or_else(failed),
+        Command::Deploy(request) => {
+            let result = match *request {
+                super::market::DeployRequest::Package(p) => crate::service::deploy::package(services, &p).await,
+                super::market::DeployRequest::App(a) => crate::service::deploy::app(services, &a).await,
+            };
+            result.map(|d| Outcome::Deployed(Box::new(d))).unwrap_or_else(failed)
         }
         Command::Delete { what, ids, reason } => {
             match fleet::soft_delete(services, what, &ids, reason.as_deref()).await {

@@ -1494,3 +1494,127 @@ async fn the_marketplace_searches_as_you_type_with_facets_and_a_server_search() 
     press(&mut app, KeyCode::Enter);
     assert!(toasts(&app).contains("have no facet \"flavour\""), "{}", toasts(&app));
 }
+
+/// The screen's text.
+fn screen(app: &App) -> String {
+    big(app).to_string()
+}
+
+/// Open the item the server search for `query` finds first, in `kind`'s list.
+async fn open_item(app: &mut App, db: &TestDb, kind: Kind, query: &str) {
+    press(app, KeyCode::Char(':'));
+    typed(app, kind.command());
+    press(app, KeyCode::Enter);
+    pump(app, db).await;
+    if !app.market.view().query.is_empty() || app.market.view().server.is_some() {
+        press(app, KeyCode::Esc);
+    }
+    if !query.is_empty() {
+        press(app, KeyCode::Char('/'));
+        typed(app, query);
+        press(app, KeyCode::Enter);
+        pump(app, db).await;
+    }
+    press(app, KeyCode::Enter);
+    answer_calls(app, db).await;
+    let d = app.market.detail.as_ref().expect("the detail is open");
+    assert!(d.data.is_some(), "{kind:?} {query}: {:?}", d.error);
+}
+
+#[tokio::test]
+async fn the_marketplace_detail_shows_each_kind_in_full() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    // A package: fields, coloured security counts, versions, images, links, the README.
+    // One with a security report with critical findings (a generated one; the real charts'
+    // indexes carry none).
+    let scanned: String = sqlx::query_scalar(
+        "SELECT name FROM cloud.bitnami_packages WHERE (security_report_summary->>'critical')::int > 0 \
+         AND NOT deprecated ORDER BY name LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    open_item(&mut app, &db, Kind::Packages, &scanned).await;
+    let text = screen(&app);
+    for part in [&format!("Packages › {scanned}") as &str, "Security report", "critical", "Versions (", "APP VERSION", "Container images", "Licence"] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    insta::assert_snapshot!("market_detail_package", big(&app));
+    let theme = Theme::built_in("default").unwrap();
+    let data = app.market.detail.as_ref().unwrap().data.clone().unwrap();
+    let lines = fleetdeck::ui::market::detail_lines(&data, 118, &theme);
+    let counts = lines.iter().find(|l| l.spans.iter().any(|s| s.content.ends_with(" critical"))).unwrap();
+    for s in &counts.spans {
+        let n: i64 = s.content.split(' ').next().unwrap_or("").parse().unwrap_or(-1);
+        if s.content.ends_with(" critical") || s.content.ends_with(" high") {
+            assert_eq!(s.style.fg, if n > 0 { theme.error.fg } else { theme.muted.fg }, "{}", s.content);
+        }
+    }
+    press(&mut app, KeyCode::Esc);
+    // A real chart: its README, rendered Markdown, not its source.
+    open_item(&mut app, &db, Kind::Packages, "argo-cd").await;
+    let data = app.market.detail.as_ref().unwrap().data.clone().unwrap();
+    let lines = fleetdeck::ui::market::detail_lines(&data, 118, &theme);
+    let readme = lines.iter().position(|l| l.spans.iter().any(|s| s.content == "README")).unwrap();
+    big(&app); // a frame first: scrolling keeps within what was drawn
+    for _ in 0..readme {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let text = screen(&app);
+    assert!(!text.contains("```") && !text.contains("## "), "{text}");
+    insta::assert_snapshot!("market_detail_package_readme", big(&app));
+    press(&mut app, KeyCode::Esc);
+    assert!(app.market.detail.is_none(), "esc closes the detail");
+
+    // An app: each profile's requirements, the fleet it fits (by the rule), its components.
+    open_item(&mut app, &db, Kind::Apps, "vision").await;
+    insta::assert_snapshot!("market_detail_app", big(&app));
+    let profile: (Option<f64>, Option<String>, Option<String>, Option<serde_json::Value>, Option<serde_json::Value>, Option<serde_json::Value>) =
+        sqlx::query_as(
+            "SELECT cpu_cores, memory, storage, cpu_architectures, peripherals, interfaces FROM catalog.deployment_profile \
+             WHERE app_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(&app.market.detail.as_ref().unwrap().id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let need = fleetdeck::domain::fit::Requirements::from_profile(
+        profile.0,
+        profile.1.as_deref(),
+        profile.2.as_deref(),
+        profile.3.as_ref(),
+        profile.4.as_ref(),
+        profile.5.as_ref(),
+    )
+    .unwrap();
+    let hosts: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT metadata FROM edge.host").fetch_all(&db.pool).await.unwrap();
+    let fitting = hosts
+        .iter()
+        .filter(|h| fleetdeck::domain::fit::fits(&need, &fleetdeck::domain::fit::Host::from_metadata(h)))
+        .count();
+    assert!(fitting > 0 && fitting < hosts.len(), "the demo has hosts that fit and hosts that do not: {fitting}");
+    assert!(screen(&app).contains(&format!("{fitting} of {} hosts", hosts.len())), "{}", screen(&app));
+    press(&mut app, KeyCode::Esc);
+
+    // A solution, a published agent, a compute offer.
+    for (kind, name) in [
+        (Kind::Solutions, "market_detail_solution"),
+        (Kind::Agents, "market_detail_agent"),
+        (Kind::Instances, "market_detail_instance"),
+    ] {
+        open_item(&mut app, &db, kind, "").await;
+        let text = screen(&app);
+        let wanted: &[&str] = match kind {
+            Kind::Solutions => &["Capabilities (", "Parameters", "Dependencies", "Integrations"],
+            Kind::Agents => &["Framework", "Publication", "MARKETPLACE", "Container resources", "Tier"],
+            _ => &["Specification", "Price per region", "REGION"],
+        };
+        for part in wanted {
+            assert!(text.contains(part), "{kind:?} {part}: {text}");
+        }
+        insta::assert_snapshot!(name, big(&app));
+        press(&mut app, KeyCode::Esc);
+    }
+}

@@ -29,7 +29,7 @@ pub struct Field {
     /// The name the service's errors use for this field.
     pub key: &'static str,
     pub label: &'static str,
-    pub hint: &'static str,
+    pub hint: std::borrow::Cow<'static, str>,
     pub input: Input,
     pub error: Option<String>,
 }
@@ -42,19 +42,19 @@ fn textarea(initial: &str) -> TextArea<'static> {
 
 impl Field {
     pub fn line(key: &'static str, label: &'static str, hint: &'static str) -> Field {
-        Field { key, label, hint, input: Input::Line(textarea("")), error: None }
+        Field { key, label, hint: hint.into(), input: Input::Line(textarea("")), error: None }
     }
 
     pub fn text(key: &'static str, label: &'static str, hint: &'static str) -> Field {
-        Field { key, label, hint, input: Input::Text(textarea("")), error: None }
+        Field { key, label, hint: hint.into(), input: Input::Text(textarea("")), error: None }
     }
 
     pub fn choice(key: &'static str, label: &'static str, hint: &'static str, options: Vec<(String, String)>) -> Field {
-        Field { key, label, hint, input: Input::Choice { options, selected: 0 }, error: None }
+        Field { key, label, hint: hint.into(), input: Input::Choice { options, selected: 0 }, error: None }
     }
 
     pub fn check(key: &'static str, label: &'static str, hint: &'static str, on: bool) -> Field {
-        Field { key, label, hint, input: Input::Check(on), error: None }
+        Field { key, label, hint: hint.into(), input: Input::Check(on), error: None }
     }
 
     /// The same field, holding `text` to start with.
@@ -66,6 +66,20 @@ impl Field {
                 t.move_cursor(tui_textarea::CursorMove::End);
             }
             _ => {}
+        }
+        self
+    }
+
+    /// The same field with another hint (one made at run time).
+    pub fn with_hint(mut self, hint: String) -> Field {
+        self.hint = hint.into();
+        self
+    }
+
+    /// A choice field starting on the option whose value is `value` (the first when none is).
+    pub fn choosing(mut self, value: &str) -> Field {
+        if let Input::Choice { options, selected } = &mut self.input {
+            *selected = options.iter().position(|o| o.0 == value).unwrap_or(0);
         }
         self
     }
@@ -250,7 +264,14 @@ impl Form {
                 }
                 Input::Choice { options, selected } => {
                     let mut spans = vec![Span::styled(if focused { "◂ " } else { "  " }, theme.key_hint)];
-                    for (k, (_, label)) in options.iter().enumerate() {
+                    let all: usize = options.iter().map(|o| o.1.chars().count() + 2).sum::<usize>() + 4;
+                    // Too many to show side by side: the chosen one and where it is among them.
+                    let window: Vec<(usize, &(String, String))> = if all > input_area.width as usize {
+                        options.get(*selected).map(|o| (*selected, o)).into_iter().collect()
+                    } else {
+                        options.iter().enumerate().collect()
+                    };
+                    for (k, (_, label)) in window {
                         let style = if k == *selected {
                             if focused {
                                 theme.row_selected
@@ -264,6 +285,8 @@ impl Form {
                     }
                     if options.is_empty() {
                         spans.push(Span::styled("(none to choose from)", theme.error));
+                    } else if all > input_area.width as usize {
+                        spans.push(Span::styled(format!(" {} of {}", selected + 1, options.len()), theme.muted));
                     }
                     spans.push(Span::styled(if focused { " ▸" } else { "" }, theme.key_hint));
                     frame.render_widget(Paragraph::new(Line::from(spans)), input_area);

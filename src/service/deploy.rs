@@ -1,0 +1,297 @@
+//! Deploy from the Marketplace: a package as a Flux HelmRepository + HelmRelease, an edge app's
+//! profile as a Margo ApplicationDeployment targeting a site's agents. Each deploy is one
+//! transaction (the new stack, the object, the targets, their audit rows) or nothing.
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use super::rollouts::{self, ObjectInfo, StackRef};
+use super::{audit, Error, Result, Services};
+use crate::domain::broker::{NewStack, StackDraft};
+use crate::domain::deploy::{Component, FieldError, HelmDeploy, MargoDeploy};
+use crate::domain::fit::{self, Host, Requirements};
+
+/// Where the deployment object goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StackChoice {
+    /// A live stack, by name or id.
+    Existing(String),
+    /// A new stack of this generator.
+    New { name: String, generator: Uuid },
+}
+
+/// What a deploy wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deployed {
+    pub stack: Uuid,
+    pub stack_name: String,
+    pub created: bool,
+    pub object: ObjectInfo,
+    /// Agents made explicit targets by this deploy.
+    pub targets_added: usize,
+    pub yaml: String,
+}
+
+impl Deployed {
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "deployed as sequence {} of {}stack {} (sha256 {})",
+            self.object.sequence_id,
+            if self.created { "new " } else { "" },
+            self.stack_name,
+            &self.object.yaml_checksum[..12]
+        );
+        if self.targets_added > 0 {
+            s.push_str(&format!(", targeting {} more agents", self.targets_added));
+        }
+        s
+    }
+}
+
+fn invalid(e: FieldError) -> Error {
+    Error::Invalid { field: e.field.into(), reason: e.message }
+}
+
+/// A package deploy as the form asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageDeploy {
+    pub package: Uuid,
+    pub version: String,
+    pub release: String,
+    pub namespace: String,
+    pub values: String,
+    pub stack: StackChoice,
+}
+
+/// Deploy a package: the chart and its repository are read here (not taken from the form), the
+/// version must be one the package lists.
+pub async fn package(services: &Services, d: &PackageDeploy) -> Result<Deployed> {
+    let row: Option<(String, String, String, String, Value)> = sqlx::query_as(
+        "SELECT coalesce(name, ''), coalesce(repository_name, ''), coalesce(repository_url, ''), coalesce(version, ''), \
+             coalesce(available_versions, '[]') FROM cloud.bitnami_packages WHERE package_id = $1",
+    )
+    .bind(d.package)
+    .fetch_optional(&services.pool)
+    .await?;
+    let Some((chart, repository, repository_url, latest, versions)) = row else {
+        return Err(Error::NotFound { what: format!("package {}", d.package) });
+    };
+    let mut known: Vec<String> = versions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("version").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    known.push(latest);
+    let version = d.version.trim();
+    if !known.iter().any(|v| v == version) {
+        return Err(Error::Invalid {
+            field: "version".into(),
+            reason: format!("{chart} has no version {version:?}"),
+        });
+    }
+    let helm = HelmDeploy {
+        chart,
+        repository,
+        repository_url,
+        version: version.to_string(),
+        release: d.release.clone(),
+        namespace: d.namespace.clone(),
+        values: d.values.clone(),
+    };
+    let yaml = helm.yaml().map_err(invalid)?;
+    write(services, &d.stack, &yaml, &[], &format!("deploy of chart {}", helm.chart)).await
+}
+
+/// An app deploy as the form asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppDeploy {
+    pub app: String,
+    /// The stored profile id (`<app>/<profile>`).
+    pub profile: String,
+    /// The site's logical id (`site-00003`).
+    pub site: String,
+    pub namespace: String,
+    pub parameters: String,
+    pub stack: StackChoice,
+}
+
+/// The live agents serving a site (annotated `site=<site id>`).
+pub async fn site_agents(services: &Services, site: &str) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT ag.id FROM broker.agents ag JOIN broker.agent_annotations an ON an.agent_id = ag.id \
+         WHERE an.key = 'site' AND an.value = $1 AND ag.deleted_at IS NULL ORDER BY ag.cluster_name, ag.name",
+    )
+    .bind(site)
+    .fetch_all(&services.pool)
+    .await?)
+}
+
+/// Deploy an app's profile to a site: the profile must fit at least one of the site's hosts,
+/// and the site must have agents; they become the stack's explicit targets.
+pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
+    let profile: Option<Value> = sqlx::query_scalar(
+        "SELECT to_jsonb(p) || jsonb_build_object('components', coalesce((SELECT jsonb_agg(jsonb_build_object( \
+             'name', c.name, 'properties', coalesce(c.properties, '{}')) ORDER BY c.id) \
+             FROM catalog.component c WHERE c.deployment_profile_id = p.id), '[]')) \
+         FROM catalog.deployment_profile p WHERE p.id = $1 AND p.app_id = $2",
+    )
+    .bind(&d.profile)
+    .bind(&d.app)
+    .fetch_optional(&services.pool)
+    .await?;
+    let Some(p) = profile else {
+        return Err(Error::Invalid {
+            field: "profile".into(),
+            reason: format!("app {} has no deployment profile {}", d.app, d.profile),
+        });
+    };
+    let site = d.site.trim();
+    let hosts: Vec<Value> = sqlx::query_scalar(
+        "SELECT coalesce(h.metadata, '{}') FROM edge.host h JOIN edge.site s ON s.id = h.site_id WHERE s.site_id = $1",
+    )
+    .bind(site)
+    .fetch_all(&services.pool)
+    .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM edge.site WHERE site_id = $1)")
+        .bind(site)
+        .fetch_one(&services.pool)
+        .await?;
+    if !exists {
+        return Err(Error::Invalid { field: "site".into(), reason: format!("there is no site {site:?}") });
+    }
+    let text = |k: &str| p.get(k).and_then(Value::as_str);
+    let need = Requirements::from_profile(
+        p.get("cpu_cores").and_then(Value::as_f64),
+        text("memory"),
+        text("storage"),
+        p.get("cpu_architectures"),
+        p.get("peripherals"),
+        p.get("interfaces"),
+    )
+    .map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
+    if !hosts.iter().any(|h| fit::fits(&need, &Host::from_metadata(h))) {
+        let why = hosts.first().map(|h| fit::misfits(&need, &Host::from_metadata(h)).join(", ")).unwrap_or_default();
+        return Err(Error::Invalid {
+            field: "site".into(),
+            reason: if hosts.is_empty() {
+                format!("site {site} has no hosts")
+            } else {
+                format!("no host of site {site} fits the profile (the first: {why})")
+            },
+        });
+    }
+    let agents = site_agents(services, site).await?;
+    if agents.is_empty() {
+        return Err(Error::Invalid {
+            field: "site".into(),
+            reason: format!("site {site} has no live agents to deploy to (agents say theirs with the annotation site={site})"),
+        });
+    }
+    let components: Vec<Component> = p
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| Component {
+            name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            properties: c.get("properties").cloned().unwrap_or(Value::Null),
+        })
+        .collect();
+    let margo = MargoDeploy {
+        app_id: d.app.clone(),
+        profile_id: d.profile.clone(),
+        profile_type: text("type").unwrap_or("helm.v3").to_string(),
+        components,
+        site: site.to_string(),
+        namespace: d.namespace.clone(),
+        parameters: d.parameters.clone(),
+        id: Uuid::new_v4(),
+    };
+    let yaml = margo.yaml().map_err(invalid)?;
+    write(services, &d.stack, &yaml, &agents, &format!("deploy of app {} to site {site}", d.app)).await
+}
+
+/// One transaction: the stack (new or locked), the object, the targets, every audit row.
+async fn write(services: &Services, choice: &StackChoice, yaml: &str, targets: &[Uuid], what: &str) -> Result<Deployed> {
+    crate::domain::rollout::check_yaml(yaml)
+        .map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
+    let mut conn = services.pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let (stack, created) = match choice {
+        StackChoice::Existing(name) => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(Error::Invalid { field: "stack".into(), reason: "name a stack, or choose a new one".into() });
+            }
+            let stack = rollouts::find_stack(services, name).await.map_err(|e| match e {
+                Error::NotFound { .. } => {
+                    Error::Invalid { field: "stack".into(), reason: format!("there is no live stack {name:?}") }
+                }
+                e => e,
+            })?;
+            rollouts::lock_live(&mut tx, &stack, "a deleted stack takes no new objects").await?;
+            (stack, false)
+        }
+        StackChoice::New { name, generator } => {
+            let draft = StackDraft {
+                name: name.clone(),
+                description: format!("created by a Marketplace {what}"),
+                labels: String::new(),
+                annotations: String::new(),
+            };
+            let new: NewStack = draft.check().map_err(|errors| Error::Invalid {
+                field: "stack".into(),
+                reason: errors.into_iter().next().map(|e| e.message).unwrap_or_else(|| "not a stack name".into()),
+            })?;
+            let id = super::stacks::create_in(&mut tx, &services.actor, &new, *generator, true).await.map_err(
+                |e| match e {
+                    Error::Invalid { field, reason } if field == "name" => Error::Invalid { field: "stack".into(), reason },
+                    e => e,
+                },
+            )?;
+            (StackRef { id, name: new.name, generator_id: *generator, deleted_at: None }, true)
+        }
+    };
+    let previous: Option<i64> = sqlx::query_scalar(
+        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
+         ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let object = rollouts::write_object(&mut tx, &services.actor, &stack, yaml, false, "deploy", previous).await?;
+    let added: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
+         ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
+    )
+    .bind(targets)
+    .bind(stack.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for a in &added {
+        let entry = audit::Entry {
+            verb: "add-target",
+            target_table: "broker.stacks",
+            target_id: Some(stack.id.to_string()),
+            from_state: None,
+            to_state: Some(format!("targets agent {a}")),
+            reason: Some(what.to_string()),
+            outcome: audit::Outcome::Ok,
+            error: None,
+        };
+        audit::record(&mut tx, &services.actor, &entry).await?;
+    }
+    tx.commit().await?;
+    Ok(Deployed {
+        stack: stack.id,
+        stack_name: stack.name,
+        created,
+        object,
+        targets_added: added.len(),
+        yaml: yaml.to_string(),
+    })
+}
+
