@@ -154,10 +154,7 @@ fn labels(pairs: &[(&str, &str)]) -> Option<Mapping> {
 }
 
 fn yaml_of<T: Serialize>(docs: &[T]) -> String {
-    docs.iter()
-        .map(|d| serde_yaml_ng::to_string(d).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join("---\n")
+    docs.iter().map(|d| serde_yaml_ng::to_string(d).unwrap_or_default()).collect::<Vec<_>>().join("---\n")
 }
 
 impl HelmDeploy {
@@ -287,7 +284,8 @@ pub fn parse_parameters(text: &str, components: &[String]) -> Result<Mapping, Fi
         };
         let mut target = Mapping::new();
         target.insert("pointer".into(), pointer.into());
-        target.insert("components".into(), Value::Sequence(components.iter().map(|c| Value::from(c.as_str())).collect()));
+        target
+            .insert("components".into(), Value::Sequence(components.iter().map(|c| Value::from(c.as_str())).collect()));
         let mut p = Mapping::new();
         p.insert("value".into(), value);
         p.insert("targets".into(), Value::Sequence(vec![Value::Mapping(target)]));
@@ -411,7 +409,10 @@ mod tests {
                     name: "vision".into(),
                     properties: serde_json::json!({"repository": "oci://r.example/vision", "revision": "1.2.0", "wait": true}),
                 },
-                Component { name: "broker".into(), properties: serde_json::json!({"repository": "oci://r.example/mq"}) },
+                Component {
+                    name: "broker".into(),
+                    properties: serde_json::json!({"repository": "oci://r.example/mq"}),
+                },
             ],
             site: "site-00003".into(),
             namespace: "margo".into(),

@@ -21,8 +21,7 @@ pub fn quantity(text: &str) -> Result<f64, String> {
         ("P", 1e15),
         ("E", 1e18),
     ];
-    let (number, factor) =
-        units.iter().find_map(|(u, f)| t.strip_suffix(u).map(|n| (n, *f))).unwrap_or((t, 1.0));
+    let (number, factor) = units.iter().find_map(|(u, f)| t.strip_suffix(u).map(|n| (n, *f))).unwrap_or((t, 1.0));
     match number.parse::<f64>() {
         Ok(n) if n.is_finite() && n >= 0.0 => Ok(n * factor),
         _ => Err(format!("{text:?} is not a quantity like 512Mi or 2Gi")),
@@ -150,9 +149,7 @@ pub fn misfits(need: &Requirements, host: &Host) -> Vec<String> {
             None => why.push("the host does not say its architecture".into()),
         }
     }
-    let at_least = |what: &str, want: Option<f64>, have: Option<f64>, show: &dyn Fn(f64) -> String| match (
-        want, have,
-    ) {
+    let at_least = |what: &str, want: Option<f64>, have: Option<f64>, show: &dyn Fn(f64) -> String| match (want, have) {
         (Some(w), Some(h)) if h + 1e-9 < w => Some(format!("{what} {} < {}", show(h), show(w))),
         (Some(w), None) => Some(format!("{what} unknown (needs {})", show(w))),
         _ => None,
@@ -251,11 +248,14 @@ mod tests {
     #[test]
     fn peripherals_and_interfaces_must_all_be_present() {
         let h = host();
-        let gpu = need(json!({"peripherals": [{"type": "gpu", "manufacturer": "nvidia"}], "interfaces": [{"type": "wifi"}]}));
+        let gpu =
+            need(json!({"peripherals": [{"type": "gpu", "manufacturer": "nvidia"}], "interfaces": [{"type": "wifi"}]}));
         assert!(fits(&gpu, &h));
         let other_model = need(json!({"peripherals": [{"type": "gpu", "manufacturer": "NVIDIA", "model": "A100"}]}));
         assert_eq!(misfits(&other_model, &h), ["no gpu (NVIDIA A100)"]);
-        let two = need(json!({"peripherals": [{"type": "camera"}, {"type": "display"}], "interfaces": [{"type": "canbus"}, {"type": "ethernet"}]}));
+        let two = need(
+            json!({"peripherals": [{"type": "camera"}, {"type": "display"}], "interfaces": [{"type": "canbus"}, {"type": "ethernet"}]}),
+        );
         assert_eq!(misfits(&two, &h), ["no display", "no canbus interface"]);
     }
 

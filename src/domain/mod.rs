@@ -3,8 +3,8 @@
 pub mod broker;
 pub mod catalogue;
 pub mod cloud;
-pub mod execution;
 pub mod deploy;
+pub mod execution;
 pub mod filter;
 pub mod fit;
 pub mod health;

@@ -11,7 +11,7 @@ use super::rollouts::{self, ObjectInfo, StackRef};
 use super::{audit, Error, Result, Services};
 use crate::domain::broker::{NewStack, StackDraft};
 use crate::domain::deploy::{Component, FieldError, HelmDeploy, MargoDeploy};
-use crate::domain::fit::{self, Host, Requirements};
+use crate::domain::fit::{self, Host};
 
 /// Where the deployment object goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,10 +87,7 @@ pub async fn package(services: &Services, d: &PackageDeploy) -> Result<Deployed>
     known.push(latest);
     let version = d.version.trim();
     if !known.iter().any(|v| v == version) {
-        return Err(Error::Invalid {
-            field: "version".into(),
-            reason: format!("{chart} has no version {version:?}"),
-        });
+        return Err(Error::Invalid { field: "version".into(), reason: format!("{chart} has no version {version:?}") });
     }
     let helm = HelmDeploy {
         chart,
@@ -132,16 +129,7 @@ pub async fn site_agents(services: &Services, site: &str) -> Result<Vec<Uuid>> {
 /// Deploy an app's profile to a site: the profile must fit at least one of the site's hosts,
 /// and the site must have agents; they become the stack's explicit targets.
 pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
-    let profile: Option<Value> = sqlx::query_scalar(
-        "SELECT to_jsonb(p) || jsonb_build_object('components', coalesce((SELECT jsonb_agg(jsonb_build_object( \
-             'name', c.name, 'properties', coalesce(c.properties, '{}')) ORDER BY c.id) \
-             FROM catalog.component c WHERE c.deployment_profile_id = p.id), '[]')) \
-         FROM catalog.deployment_profile p WHERE p.id = $1 AND p.app_id = $2",
-    )
-    .bind(&d.profile)
-    .bind(&d.app)
-    .fetch_optional(&services.pool)
-    .await?;
+    let profile = super::market_detail::profiles(services, &d.app, Some(&d.profile)).await?.into_iter().next();
     let Some(p) = profile else {
         return Err(Error::Invalid {
             field: "profile".into(),
@@ -163,15 +151,8 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
         return Err(Error::Invalid { field: "site".into(), reason: format!("there is no site {site:?}") });
     }
     let text = |k: &str| p.get(k).and_then(Value::as_str);
-    let need = Requirements::from_profile(
-        p.get("cpu_cores").and_then(Value::as_f64),
-        text("memory"),
-        text("storage"),
-        p.get("cpu_architectures"),
-        p.get("peripherals"),
-        p.get("interfaces"),
-    )
-    .map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
+    let need =
+        super::market_detail::requirements_of(&p).map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
     if !hosts.iter().any(|h| fit::fits(&need, &Host::from_metadata(h))) {
         let why = hosts.first().map(|h| fit::misfits(&need, &Host::from_metadata(h)).join(", ")).unwrap_or_default();
         return Err(Error::Invalid {
@@ -187,7 +168,9 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
     if agents.is_empty() {
         return Err(Error::Invalid {
             field: "site".into(),
-            reason: format!("site {site} has no live agents to deploy to (agents say theirs with the annotation site={site})"),
+            reason: format!(
+                "site {site} has no live agents to deploy to (agents say theirs with the annotation site={site})"
+            ),
         });
     }
     let components: Vec<Component> = p
@@ -215,7 +198,13 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
 }
 
 /// One transaction: the stack (new or locked), the object, the targets, every audit row.
-async fn write(services: &Services, choice: &StackChoice, yaml: &str, targets: &[Uuid], what: &str) -> Result<Deployed> {
+async fn write(
+    services: &Services,
+    choice: &StackChoice,
+    yaml: &str,
+    targets: &[Uuid],
+    what: &str,
+) -> Result<Deployed> {
     crate::domain::rollout::check_yaml(yaml)
         .map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
     let mut conn = services.pool.acquire().await?;
@@ -224,7 +213,10 @@ async fn write(services: &Services, choice: &StackChoice, yaml: &str, targets: &
         StackChoice::Existing(name) => {
             let name = name.trim();
             if name.is_empty() {
-                return Err(Error::Invalid { field: "stack".into(), reason: "name a stack, or choose a new one".into() });
+                return Err(Error::Invalid {
+                    field: "stack".into(),
+                    reason: "name a stack, or choose a new one".into(),
+                });
             }
             let stack = rollouts::find_stack(services, name).await.map_err(|e| match e {
                 Error::NotFound { .. } => {
@@ -246,12 +238,15 @@ async fn write(services: &Services, choice: &StackChoice, yaml: &str, targets: &
                 field: "stack".into(),
                 reason: errors.into_iter().next().map(|e| e.message).unwrap_or_else(|| "not a stack name".into()),
             })?;
-            let id = super::stacks::create_in(&mut tx, &services.actor, &new, *generator, true).await.map_err(
-                |e| match e {
-                    Error::Invalid { field, reason } if field == "name" => Error::Invalid { field: "stack".into(), reason },
-                    e => e,
-                },
-            )?;
+            let id =
+                super::stacks::create_in(&mut tx, &services.actor, &new, *generator, true).await.map_err(
+                    |e| match e {
+                        Error::Invalid { field, reason } if field == "name" => {
+                            Error::Invalid { field: "stack".into(), reason }
+                        }
+                        e => e,
+                    },
+                )?;
             (StackRef { id, name: new.name, generator_id: *generator, deleted_at: None }, true)
         }
     };
@@ -294,4 +289,3 @@ async fn write(services: &Services, choice: &StackChoice, yaml: &str, targets: &
         yaml: yaml.to_string(),
     })
 }
-

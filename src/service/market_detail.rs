@@ -25,7 +25,10 @@ pub enum Block {
     Markdown(String),
     /// Counts with a severity each (`critical` … `unknown`), coloured by the pane.
     Counts(Vec<(String, i64)>),
-    Table { header: Vec<String>, rows: Vec<Vec<String>> },
+    Table {
+        header: Vec<String>,
+        rows: Vec<Vec<String>>,
+    },
     /// Muted remark.
     Note(String),
 }
@@ -102,7 +105,8 @@ fn stamp(v: &Value, key: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M UTC").to_string())
         .or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         })
         .unwrap_or(text)
 }
@@ -180,7 +184,10 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     match p.get("security_report_summary").filter(|v| v.is_object()) {
         Some(summary) => {
             b.push(Block::Counts(
-                SEVERITIES.iter().map(|k| (k.to_string(), summary.get(*k).and_then(Value::as_i64).unwrap_or(0))).collect(),
+                SEVERITIES
+                    .iter()
+                    .map(|k| (k.to_string(), summary.get(*k).and_then(Value::as_i64).unwrap_or(0)))
+                    .collect(),
             ));
             b.extend(field("Scanned", date(p.get("security_report_created_at").and_then(Value::as_i64))));
         }
@@ -204,7 +211,12 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
                     if yes(v, "prerelease") {
                         notes.push("prerelease");
                     }
-                    vec![s(v, "version"), s(v, "app_version"), date(v.get("ts").and_then(Value::as_i64)), notes.join(", ")]
+                    vec![
+                        s(v, "version"),
+                        s(v, "app_version"),
+                        date(v.get("ts").and_then(Value::as_i64)),
+                        notes.join(", "),
+                    ]
                 })
                 .collect(),
         });
@@ -282,19 +294,12 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
 }
 
 async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
-    let Some(a) = json_row(services, "SELECT to_jsonb(a) FROM catalog.application_desc a WHERE a.app_id = $1", id).await?
+    let Some(a) =
+        json_row(services, "SELECT to_jsonb(a) FROM catalog.application_desc a WHERE a.app_id = $1", id).await?
     else {
         return Ok(None);
     };
-    let profiles: Vec<Value> = sqlx::query_scalar(
-        "SELECT to_jsonb(p) || jsonb_build_object('components', coalesce((SELECT jsonb_agg(jsonb_build_object( \
-             'name', c.name, 'properties', coalesce(c.properties, '{}')) ORDER BY c.id) \
-             FROM catalog.component c WHERE c.deployment_profile_id = p.id), '[]')) \
-         FROM catalog.deployment_profile p WHERE p.app_id = $1 ORDER BY p.id",
-    )
-    .bind(id)
-    .fetch_all(&services.pool)
-    .await?;
+    let profiles = profiles(services, id, None).await?;
     let mut b: Vec<Block> = Vec::new();
     b.extend(field("Tagline", s(&a, "tag_line")));
     b.extend(field("Description", s(&a, "description")));
@@ -306,19 +311,7 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
     b.extend(field("Tags", tags.join(", ")));
     b.extend(field("Published", stamp(&a, "published")));
 
-    let needs: Vec<std::result::Result<Requirements, String>> = profiles
-        .iter()
-        .map(|p| {
-            Requirements::from_profile(
-                p.get("cpu_cores").and_then(Value::as_f64),
-                p.get("memory").and_then(Value::as_str),
-                p.get("storage").and_then(Value::as_str),
-                p.get("cpu_architectures"),
-                p.get("peripherals"),
-                p.get("interfaces"),
-            )
-        })
-        .collect();
+    let needs: Vec<std::result::Result<Requirements, String>> = profiles.iter().map(requirements_of).collect();
     let fits = fleet_fit(services, &needs).await?;
     let mut deploy_profiles = Vec::new();
     for ((p, need), fit) in profiles.iter().zip(&needs).zip(fits) {
@@ -334,10 +327,16 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
             }
         };
         let mut rows = vec![
-            vec!["architectures".into(), if need.architectures.is_empty() { "any".into() } else { need.architectures.join(", ") }],
+            vec![
+                "architectures".into(),
+                if need.architectures.is_empty() { "any".into() } else { need.architectures.join(", ") },
+            ],
             vec!["cpu cores".into(), need.cores.map(|c| format!("≥ {c}")).unwrap_or_else(|| "any".into())],
             vec!["memory".into(), need.memory.map(|m| format!("≥ {}", fit::bytes(m))).unwrap_or_else(|| "any".into())],
-            vec!["storage".into(), need.storage.map(|m| format!("≥ {}", fit::bytes(m))).unwrap_or_else(|| "any".into())],
+            vec![
+                "storage".into(),
+                need.storage.map(|m| format!("≥ {}", fit::bytes(m))).unwrap_or_else(|| "any".into()),
+            ],
         ];
         if !need.peripherals.is_empty() {
             rows.push(vec![
@@ -364,7 +363,10 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
                         let pr = &c.properties;
                         vec![
                             c.name.clone(),
-                            [s(pr, "repository"), s(pr, "packageLocation")].into_iter().find(|x| !x.is_empty()).unwrap_or_default(),
+                            [s(pr, "repository"), s(pr, "packageLocation")]
+                                .into_iter()
+                                .find(|x| !x.is_empty())
+                                .unwrap_or_default(),
                             s(pr, "revision"),
                             s(pr, "timeout"),
                         ]
@@ -374,10 +376,7 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
         }
         b.push(Block::Field(
             "Fits".into(),
-            format!(
-                "{} of {} hosts, on {} of {} sites",
-                fit.fitting, fit.hosts, fit.sites.len(), fit.all_sites
-            ),
+            format!("{} of {} hosts, on {} of {} sites", fit.fitting, fit.hosts, fit.sites.len(), fit.all_sites),
         ));
         if !fit.reasons.is_empty() {
             b.push(Block::Field(
@@ -392,7 +391,14 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
                     .sites
                     .iter()
                     .take(10)
-                    .map(|f| vec![f.site.clone(), f.name.clone(), format!("{} of {}", f.fitting, f.hosts), f.agents.to_string()])
+                    .map(|f| {
+                        vec![
+                            f.site.clone(),
+                            f.name.clone(),
+                            format!("{} of {}", f.fitting, f.hosts),
+                            f.agents.to_string(),
+                        ]
+                    })
                     .collect(),
             });
             if fit.sites.len() > 10 {
@@ -411,6 +417,32 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
         blocks: b,
         deploy: Some(Deployable::App { app_id: id.to_string(), profiles: deploy_profiles }),
     }))
+}
+
+/// An app's deployment profiles (or the one `only`), each as JSON with its components.
+pub async fn profiles(services: &Services, app: &str, only: Option<&str>) -> Result<Vec<Value>> {
+    Ok(sqlx::query_scalar(
+        "SELECT to_jsonb(p) || jsonb_build_object('components', coalesce((SELECT jsonb_agg(jsonb_build_object( \
+             'name', c.name, 'properties', coalesce(c.properties, '{}')) ORDER BY c.id) \
+             FROM catalog.component c WHERE c.deployment_profile_id = p.id), '[]')) \
+         FROM catalog.deployment_profile p WHERE p.app_id = $1 AND ($2::text IS NULL OR p.id = $2) ORDER BY p.id",
+    )
+    .bind(app)
+    .bind(only)
+    .fetch_all(&services.pool)
+    .await?)
+}
+
+/// What a profile (as [`profiles`] reads it) requires of a host.
+pub fn requirements_of(p: &Value) -> std::result::Result<Requirements, String> {
+    Requirements::from_profile(
+        p.get("cpu_cores").and_then(Value::as_f64),
+        p.get("memory").and_then(Value::as_str),
+        p.get("storage").and_then(Value::as_str),
+        p.get("cpu_architectures"),
+        p.get("peripherals"),
+        p.get("interfaces"),
+    )
 }
 
 /// How one profile fits the fleet.
@@ -447,8 +479,9 @@ async fn fleet_fit(services: &Services, needs: &[std::result::Result<Requirement
     .fetch_all(&services.pool)
     .await?;
     let index: HashMap<Uuid, usize> = sites.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
-    let mut per: Vec<(Vec<(usize, usize)>, HashMap<String, usize>, usize)> =
-        needs.iter().map(|_| (vec![(0, 0); sites.len()], HashMap::new(), 0)).collect();
+    // Per profile: (fitting, all) hosts by site, misfit reasons counted, fitting hosts.
+    type Tally = (Vec<(usize, usize)>, HashMap<String, usize>, usize);
+    let mut per: Vec<Tally> = needs.iter().map(|_| (vec![(0, 0); sites.len()], HashMap::new(), 0)).collect();
     let mut hosts = 0;
     let mut rows = sqlx::query("SELECT site_id, coalesce(metadata, '{}') FROM edge.host").fetch(&services.pool);
     while let Some(row) = rows.try_next().await? {
@@ -579,7 +612,13 @@ async fn solution(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         b.push(Block::Heading("About".into()));
         b.push(Block::Markdown(s(&v, "long_description")));
     }
-    Ok(Some(Detail { kind: Kind::Solutions, id: id.to_string(), title: s(&v, "display_name"), blocks: b, deploy: None }))
+    Ok(Some(Detail {
+        kind: Kind::Solutions,
+        id: id.to_string(),
+        title: s(&v, "display_name"),
+        blocks: b,
+        deploy: None,
+    }))
 }
 
 async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
@@ -646,7 +685,12 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
 }
 
 async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
-    let Some(v) = json_row(services, "SELECT to_jsonb(i) - 'embedding' FROM cloud.instances i WHERE i.id = $1::uuid", &id.to_string()).await?
+    let Some(v) = json_row(
+        services,
+        "SELECT to_jsonb(i) - 'embedding' FROM cloud.instances i WHERE i.id = $1::uuid",
+        &id.to_string(),
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -657,16 +701,31 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     b.push(Block::Heading("Specification".into()));
     b.extend(field(
         "CPU",
-        format!("{} cores, {} threads  {} {}", s(&v, "cpu_cores"), s(&v, "cpu_threads"), s(&v, "cpu_manufacturer"), s(&v, "cpu_model"))
-            .replace(",  threads", "")
-            .trim()
-            .to_string(),
+        format!(
+            "{} cores, {} threads  {} {}",
+            s(&v, "cpu_cores"),
+            s(&v, "cpu_threads"),
+            s(&v, "cpu_manufacturer"),
+            s(&v, "cpu_model")
+        )
+        .replace(",  threads", "")
+        .trim()
+        .to_string(),
     ));
-    b.extend(field("Memory", if s(&v, "memory_gb").is_empty() { String::new() } else { format!("{} GB", s(&v, "memory_gb")) }));
+    b.extend(field(
+        "Memory",
+        if s(&v, "memory_gb").is_empty() { String::new() } else { format!("{} GB", s(&v, "memory_gb")) },
+    ));
     if v.get("gpu_count").and_then(Value::as_i64).unwrap_or(0) > 0 {
         b.extend(field(
             "GPU",
-            format!("{} × {} {} ({} GB)", s(&v, "gpu_count"), s(&v, "gpu_manufacturer"), s(&v, "gpu_model"), s(&v, "gpu_memory_gb")),
+            format!(
+                "{} × {} {} ({} GB)",
+                s(&v, "gpu_count"),
+                s(&v, "gpu_manufacturer"),
+                s(&v, "gpu_model"),
+                s(&v, "gpu_memory_gb")
+            ),
         ));
     }
     if !s(&v, "disk_gb").is_empty() {
@@ -680,8 +739,18 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     b.extend(field("Stock", s(&v, "stock_status")));
     b.push(Block::Heading("Price".into()));
     let currency = [s(&v, "price_currency"), "USD".into()].into_iter().find(|c| !c.is_empty()).unwrap_or_default();
-    b.extend(field("Hourly", if s(&v, "price_hourly").is_empty() { String::new() } else { format!("{} {currency}", s(&v, "price_hourly")) }));
-    b.extend(field("Monthly", if s(&v, "price_monthly").is_empty() { String::new() } else { format!("{} {currency}", s(&v, "price_monthly")) }));
+    b.extend(field(
+        "Hourly",
+        if s(&v, "price_hourly").is_empty() { String::new() } else { format!("{} {currency}", s(&v, "price_hourly")) },
+    ));
+    b.extend(field(
+        "Monthly",
+        if s(&v, "price_monthly").is_empty() {
+            String::new()
+        } else {
+            format!("{} {currency}", s(&v, "price_monthly"))
+        },
+    ));
     let regions: Vec<String> = array(&v, "regions").iter().map(show).collect();
     let prices_of = |key: &str| {
         v.pointer(&format!("/capabilities/{key}"))

@@ -347,13 +347,19 @@ mod tests {
         let lines = render(md, &theme);
         assert!(lines[0].spans[0].style.add_modifier.contains(Modifier::BOLD));
         assert!(lines[2].spans.iter().any(|s| s.content == "fast" && s.style.add_modifier.contains(Modifier::ITALIC)));
-        assert!(lines[2].spans.iter().any(|s| s.content == "the docs" && s.style.add_modifier.contains(Modifier::UNDERLINED)));
+        assert!(lines[2]
+            .spans
+            .iter()
+            .any(|s| s.content == "the docs" && s.style.add_modifier.contains(Modifier::UNDERLINED)));
     }
 
     #[test]
     fn hostile_text_is_neutralised_and_a_bare_link_is_not_repeated() {
         let theme = Theme::plain();
-        let lines = render("evil \u{1b}]0;pwned\u{7} title \u{202e}rev\n\n```\n\u{1b}[2Jclear\n```\n\n<https://x.example>\n", &theme);
+        let lines = render(
+            "evil \u{1b}]0;pwned\u{7} title \u{202e}rev\n\n```\n\u{1b}[2Jclear\n```\n\n<https://x.example>\n",
+            &theme,
+        );
         let text = plain(&lines).join("\n");
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}') && !text.contains('\u{7}'), "{text:?}");
         assert!(text.contains("evil  title rev"), "{text:?}");

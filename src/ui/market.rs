@@ -28,9 +28,15 @@ pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(300
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ask {
     Load(Kind),
-    Search { kind: Kind, query: String },
+    Search {
+        kind: Kind,
+        query: String,
+    },
     /// Read one item in full for the detail view.
-    Detail { kind: Kind, id: String },
+    Detail {
+        kind: Kind,
+        id: String,
+    },
     /// Open the deploy form on the detail shown.
     Deploy,
 }
@@ -349,11 +355,7 @@ pub struct Market {
 
 impl Default for Market {
     fn default() -> Market {
-        Market {
-            kind: Kind::Packages,
-            views: Kind::ALL.into_iter().map(|k| (k, View::new(k))).collect(),
-            detail: None,
-        }
+        Market { kind: Kind::Packages, views: Kind::ALL.into_iter().map(|k| (k, View::new(k))).collect(), detail: None }
     }
 }
 
@@ -813,7 +815,9 @@ pub fn detail_lines(detail: &Detail, width: u16, theme: &Theme) -> Vec<Line<'sta
             }
             DocBlock::Table { header, rows } => {
                 let columns = header.len().max(rows.iter().map(Vec::len).max().unwrap_or(0));
-                let cell = |r: &Vec<String>, c: usize, max: usize| sanitize_cell(r.get(c).map(String::as_str).unwrap_or(""), max);
+                let cell = |r: &Vec<String>, c: usize, max: usize| {
+                    sanitize_cell(r.get(c).map(String::as_str).unwrap_or(""), max)
+                };
                 // Every column but the last at most 60 wide; the last (addresses, messages)
                 // whole, for the widget to wrap.
                 let max = |c: usize| if c + 1 == columns { 1_000 } else { 60 };
@@ -884,7 +888,9 @@ fn draw_detail(frame: &mut Frame, area: Rect, d: &DetailView, theme: &Theme, foc
     if total > inner.height as usize {
         let shown = format!(" {}–{} of {} ", d.scroll + 1, (d.scroll + inner.height as usize).min(total), total);
         let block = block.title_top(Line::styled(shown, theme.muted).right_aligned());
-        let p = Paragraph::new(lines.clone()).wrap(ratatui::widgets::Wrap { trim: false }).scroll((d.scroll.min(u16::MAX as usize) as u16, 0));
+        let p = Paragraph::new(lines.clone())
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .scroll((d.scroll.min(u16::MAX as usize) as u16, 0));
         frame.render_widget(p.block(block), area);
     } else {
         let p = Paragraph::new(lines.clone()).wrap(ratatui::widgets::Wrap { trim: false });
@@ -950,10 +956,20 @@ pub fn deploy_form(
                 .iter()
                 .map(|p| {
                     let short = p.id.strip_prefix(&format!("{app_id}/")).unwrap_or(&p.id);
-                    (p.id.clone(), format!("{} ({}, {} sites)", sanitize_cell(short, 30), sanitize_cell(&p.kind, 20), p.sites.len()))
+                    (
+                        p.id.clone(),
+                        format!(
+                            "{} ({}, {} sites)",
+                            sanitize_cell(short, 30),
+                            sanitize_cell(&p.kind, 20),
+                            p.sites.len()
+                        ),
+                    )
                 })
                 .collect();
-            let best = profiles.iter().flat_map(|p| p.sites.first()).max_by_key(|s| (s.agents > 0, s.fitting));
+            // The form opens on the first profile, and on its best site (sites with agents
+            // first, then the most fitting hosts).
+            let best = profiles.first().and_then(|p| p.sites.first());
             let site = best.map(|s| s.site.clone()).unwrap_or_default();
             let hint = match best {
                 Some(s) => format!(

@@ -6,6 +6,7 @@ mod broker;
 mod cli;
 mod cloud_ergon;
 mod demo;
+mod deploy;
 mod embedded;
 mod fixtures;
 mod fleet;

@@ -1537,7 +1537,15 @@ async fn the_marketplace_detail_shows_each_kind_in_full() {
     .unwrap();
     open_item(&mut app, &db, Kind::Packages, &scanned).await;
     let text = screen(&app);
-    for part in [&format!("Packages › {scanned}") as &str, "Security report", "critical", "Versions (", "APP VERSION", "Container images", "Licence"] {
+    for part in [
+        &format!("Packages › {scanned}") as &str,
+        "Security report",
+        "critical",
+        "Versions (",
+        "APP VERSION",
+        "Container images",
+        "Licence",
+    ] {
         assert!(text.contains(part), "{part}: {text}");
     }
     insta::assert_snapshot!("market_detail_package", big(&app));
@@ -1570,24 +1578,10 @@ async fn the_marketplace_detail_shows_each_kind_in_full() {
     // An app: each profile's requirements, the fleet it fits (by the rule), its components.
     open_item(&mut app, &db, Kind::Apps, "vision").await;
     insta::assert_snapshot!("market_detail_app", big(&app));
-    let profile: (Option<f64>, Option<String>, Option<String>, Option<serde_json::Value>, Option<serde_json::Value>, Option<serde_json::Value>) =
-        sqlx::query_as(
-            "SELECT cpu_cores, memory, storage, cpu_architectures, peripherals, interfaces FROM catalog.deployment_profile \
-             WHERE app_id = $1 ORDER BY id LIMIT 1",
-        )
-        .bind(&app.market.detail.as_ref().unwrap().id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    let need = fleetdeck::domain::fit::Requirements::from_profile(
-        profile.0,
-        profile.1.as_deref(),
-        profile.2.as_deref(),
-        profile.3.as_ref(),
-        profile.4.as_ref(),
-        profile.5.as_ref(),
-    )
-    .unwrap();
+    let services = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    let app_id = app.market.detail.as_ref().unwrap().id.clone();
+    let profiles = fleetdeck::service::market_detail::profiles(&services, &app_id, None).await.unwrap();
+    let need = fleetdeck::service::market_detail::requirements_of(&profiles[0]).unwrap();
     let hosts: Vec<serde_json::Value> =
         sqlx::query_scalar("SELECT metadata FROM edge.host").fetch_all(&db.pool).await.unwrap();
     let fitting = hosts
@@ -1617,4 +1611,123 @@ async fn the_marketplace_detail_shows_each_kind_in_full() {
         insta::assert_snapshot!(name, big(&app));
         press(&mut app, KeyCode::Esc);
     }
+}
+
+#[tokio::test]
+async fn deploying_a_package_and_an_app_from_the_marketplace() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    // Read-only: refused before anything is read or written.
+    let mut readonly = loaded(&db).await.with_readonly(true);
+    open_item(&mut readonly, &db, Kind::Packages, "argo-cd").await;
+    press(&mut readonly, KeyCode::Char('d'));
+    assert!(toasts(&readonly).contains("read-only mode: deploying is disabled"), "{}", toasts(&readonly));
+    assert!(readonly.outbox.is_empty(), "{:?}", readonly.outbox);
+
+    // A package: `d` in its detail opens the form (chart versions, release, namespace, values).
+    open_item(&mut app, &db, Kind::Packages, "argo-cd").await;
+    press(&mut app, KeyCode::Char('d'));
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Form(_)), "the deploy form is open");
+    insta::assert_snapshot!("market_deploy_package_form", big(&app));
+    // A bad namespace is named under its field, and nothing is sent.
+    for _ in 0..2 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(&mut app, "_X");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "server:\n  replicas: 2\n");
+    ctrl(&mut app, 's');
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    let Mode::Form(form) = &app.mode else { panic!("form") };
+    let error = form.fields.iter().find(|f| f.key == "namespace").and_then(|f| f.error.clone()).unwrap_or_default();
+    assert!(error.contains("'_' is not allowed"), "{error}");
+    insta::assert_snapshot!("market_deploy_package_error", big(&app));
+    press(&mut app, KeyCode::BackTab);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    ctrl(&mut app, 's');
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Normal), "{:?}", toasts(&app));
+    assert!(toasts(&app).contains("of new stack argo-cd"), "{}", toasts(&app));
+    // The stack's desired object: a HelmRepository and a HelmRelease of the newest version.
+    let (yaml, checksum): (String, String) = sqlx::query_as(
+        "SELECT o.yaml_content, o.yaml_checksum FROM broker.deployment_objects o JOIN broker.stacks s ON s.id = o.stack_id \
+         WHERE s.name = 'argo-cd' AND s.deleted_at IS NULL ORDER BY o.sequence_id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(checksum, fleetdeck::service::rollouts::checksum(&yaml));
+    let docs: Vec<serde_yaml_ng::Value> = yaml.split("---\n").map(|d| serde_yaml_ng::from_str(d).unwrap()).collect();
+    assert_eq!(docs[0]["kind"], "HelmRepository");
+    assert_eq!(docs[0]["spec"]["url"], "https://argoproj.github.io/argo-helm");
+    assert_eq!(docs[1]["kind"], "HelmRelease");
+    assert_eq!(docs[1]["metadata"]["namespace"], "argo-cd");
+    assert_eq!(docs[1]["spec"]["chart"]["spec"]["version"], "10.1.1");
+    assert_eq!(docs[1]["spec"]["values"]["server"]["replicas"], 2);
+    let audited: Vec<String> = sqlx::query_scalar(
+        "SELECT verb FROM fleetdeck.audit_log WHERE target_table = 'broker.stacks' AND target_id = \
+         (SELECT id::text FROM broker.stacks WHERE name = 'argo-cd' AND deleted_at IS NULL) ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, ["create", "deploy"]);
+
+    // An app: its profile to the best site; the stack targets that site's agents.
+    press(&mut app, KeyCode::Esc);
+    open_item(&mut app, &db, Kind::Apps, "vision").await;
+    press(&mut app, KeyCode::Esc);
+    // `d` on the list reads the item and opens the form.
+    press(&mut app, KeyCode::Char('d'));
+    answer_calls(&mut app, &db).await;
+    let Mode::Form(form) = &app.mode else { panic!("form: {}", toasts(&app)) };
+    let site = form.value("site");
+    let stack = form.value("stack");
+    assert_eq!(site, "site-00002", "the site with the most fitting hosts and agents");
+    insta::assert_snapshot!("market_deploy_app_form", big(&app));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(&mut app, "inspection.threshold=0.8");
+    ctrl(&mut app, 's');
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Normal), "{}", toasts(&app));
+    assert!(toasts(&app).contains("targeting 17 more agents"), "{}", toasts(&app));
+    let (stack_id, yaml): (uuid::Uuid, String) = sqlx::query_as(
+        "SELECT s.id, o.yaml_content FROM broker.deployment_objects o JOIN broker.stacks s ON s.id = o.stack_id \
+         WHERE s.name = $1 AND s.deleted_at IS NULL",
+    )
+    .bind(&stack)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml).unwrap();
+    assert_eq!(doc["kind"], "ApplicationDeployment");
+    assert_eq!(doc["metadata"]["annotations"]["fleetdeck.io/site"], "site-00002");
+    assert_eq!(doc["spec"]["deploymentProfile"]["type"], "compose");
+    assert_eq!(doc["spec"]["parameters"]["inspection.threshold"]["value"], 0.8);
+    let targets: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT agent_id FROM broker.agent_targets WHERE stack_id = $1 ORDER BY agent_id")
+            .bind(stack_id)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let mut agents = fleetdeck::service::deploy::site_agents(
+        &fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator()),
+        "site-00002",
+    )
+    .await
+    .unwrap();
+    agents.sort();
+    assert_eq!(targets, agents);
+
+    // Both show in Rollouts.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "stacks");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let text = screen(&app);
+    assert!(text.contains("argo-cd") && text.contains(&stack), "{text}");
 }
