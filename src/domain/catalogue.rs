@@ -207,7 +207,13 @@ pub struct Catalogue {
     flat: Vec<(u8, u16)>,
     flat_at: Vec<u32>,
     name_len: Vec<u16>,
+    /// The matches of each one-character query (`SINGLES`), made at load: the first keystroke,
+    /// which matches nearly everything, is then a copy.
+    singles: Vec<Vec<Hit>>,
 }
+
+/// The one-character queries whose matches are kept at load.
+const SINGLES: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Which of a catalogue's orders a sort key ends with.
 const BY_NAME: usize = 0;
@@ -341,7 +347,7 @@ impl Builder {
         let (words, postings) = words.into_iter().map(|(w, p)| (w, p.into_boxed_slice())).unzip();
         let (ranks, by_rank) = orders(&entries);
         let name_len = entries.iter().map(|e| e.name.len().min(0xffff) as u16).collect();
-        Catalogue {
+        let mut catalogue = Catalogue {
             facets,
             entries,
             names: self.names,
@@ -353,7 +359,11 @@ impl Builder {
             flat,
             flat_at,
             name_len,
-        }
+            singles: Vec::new(),
+        };
+        let mut matcher = Matcher::new(config());
+        catalogue.singles = SINGLES.chars().map(|c| catalogue.scan(&c.to_string(), None, &mut matcher)).collect();
+        catalogue
     }
 }
 
@@ -491,6 +501,20 @@ impl Catalogue {
 
     /// The entries matching `query`, from `within` (a previous, wider match) or from all.
     pub fn matches(&self, query: &str, within: Option<&[Hit]>, matcher: &mut Matcher) -> Vec<Hit> {
+        let trimmed = query.trim();
+        let mut chars = trimmed.chars();
+        if let (Some(c), None, None) = (chars.next(), chars.next(), within) {
+            if let Some(i) = SINGLES.find(c.to_ascii_lowercase()) {
+                if let Some(hits) = self.singles.get(i) {
+                    return hits.clone();
+                }
+            }
+        }
+        self.scan(query, within, matcher)
+    }
+
+    /// [`Catalogue::matches`] by scoring every candidate.
+    fn scan(&self, query: &str, within: Option<&[Hit]>, matcher: &mut Matcher) -> Vec<Hit> {
         let terms: Vec<Term> = query.split_whitespace().map(|t| self.term(t)).collect();
         if terms.is_empty() {
             return (0..self.entries.len() as u32).map(|entry| Hit { entry, score: 0 }).collect();
@@ -824,6 +848,22 @@ mod tests {
             fresh.reset();
             assert_eq!(typed, whole, "query {q:?}");
         }
+    }
+
+    #[test]
+    fn a_single_character_kept_at_load_matches_as_a_scan_does() {
+        let c = catalogue();
+        let mut m = Matcher::new(config());
+        for ch in SINGLES.chars().chain("PQ".chars()) {
+            let q = ch.to_string();
+            let kept = c.matches(&q, None, &mut m);
+            let scanned = c.scan(&q, None, &mut m);
+            assert_eq!(kept, scanned, "{q:?}");
+        }
+        assert!(!c.matches("p", None, &mut m).is_empty());
+        // Other characters and longer queries are scanned.
+        assert_eq!(c.matches(" r ", None, &mut m), c.scan("r", None, &mut m));
+        assert_eq!(c.matches("-", None, &mut m), c.scan("-", None, &mut m));
     }
 
     #[test]

@@ -2563,10 +2563,11 @@ impl App {
         if !(self.tab == Tab::Marketplace && self.market.detail.is_some()) {
             hints.push((Action::SortNext, "sort"));
         }
-        hints.push((Action::Quit, "quit"));
-        // Whole hints only, as many as fit.
+        // Whole hints only, as many as fit; quitting is always shown, last.
+        let quit = self.first_key(section, Action::Quit).map(|k| (k, " quit  ".to_string()));
+        let reserved = quit.as_ref().map_or(0, |(k, h)| k.chars().count() + h.chars().count());
         let mut spans = vec![Span::raw(" ")];
-        let mut width = 1;
+        let mut width = 1 + reserved;
         for (action, label) in hints {
             if let Some(key) = self.first_key(section, action) {
                 let hint = format!(" {label}  ");
@@ -2578,6 +2579,10 @@ impl App {
                 spans.push(Span::styled(key, self.theme.key_hint));
                 spans.push(Span::styled(hint, self.theme.muted));
             }
+        }
+        if let Some((key, hint)) = quit {
+            spans.push(Span::styled(key, self.theme.key_hint));
+            spans.push(Span::styled(hint, self.theme.muted));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
