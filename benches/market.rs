@@ -88,6 +88,34 @@ fn market(c: &mut Criterion) {
                 s.run(&catalogue, "p", &selection, Sort::Relevance).rows.len()
             })
         });
+        // The second keystroke narrows the first one's matches.
+        group.bench_with_input(BenchmarkId::new("second keystroke 'po' (after 'p')", n), &n, |b, _| {
+            b.iter_batched(
+                || {
+                    let mut s = Searcher::default();
+                    s.run(&catalogue, "p", &selection, Sort::Relevance);
+                    s
+                },
+                |mut s| s.run(&catalogue, "po", &selection, Sort::Relevance).rows.len(),
+                criterion::BatchSize::PerIteration,
+            )
+        });
+        // Its parts: matching alone, then facets and sort alone.
+        let within = {
+            let mut s = Searcher::default();
+            s.matches(&catalogue, "p").to_vec()
+        };
+        let po = {
+            let mut m = nucleo_matcher::Matcher::new(fleetdeck::domain::catalogue::config());
+            catalogue.matches("po", Some(&within), &mut m)
+        };
+        group.bench_with_input(BenchmarkId::new("  of which matching 'po' within 'p'", n), &n, |b, _| {
+            let mut m = nucleo_matcher::Matcher::new(fleetdeck::domain::catalogue::config());
+            b.iter(|| catalogue.matches("po", Some(&within), &mut m).len())
+        });
+        group.bench_with_input(BenchmarkId::new("  of which facets and sort of 'po'", n), &n, |b, _| {
+            b.iter(|| catalogue.arrange(&po, &selection, Sort::Relevance, false).rows.len())
+        });
         for query in ["postgres", "kafka operator"] {
             group.bench_with_input(BenchmarkId::new(format!("type '{query}', all keystrokes"), n), &n, |b, _| {
                 b.iter(|| type_query(&mut Searcher::default(), &catalogue, query))
@@ -115,6 +143,21 @@ fn market(c: &mut Criterion) {
             b.iter(|| rt.block_on(marketplace::search(&services, Kind::Packages, query)).expect("search").len())
         });
     }
+    // An app's detail judges every host of the fleet against each profile (the fit rule).
+    let app: String = rt
+        .block_on(
+            sqlx::query_scalar("SELECT app_id FROM catalog.application_desc ORDER BY app_id LIMIT 1")
+                .fetch_one(&db.pool),
+        )
+        .expect("an app");
+    group.bench_function("an app's detail (fit over every host)", |b| {
+        b.iter(|| {
+            rt.block_on(fleetdeck::service::market_detail::detail(&services, Kind::Apps, &app))
+                .expect("detail")
+                .blocks
+                .len()
+        })
+    });
     group.bench_function("load the packages catalogue from the database", |b| {
         b.iter(|| rt.block_on(marketplace::catalogue(&services, Kind::Packages)).expect("catalogue").len())
     });

@@ -148,26 +148,34 @@ impl Selection {
     }
 }
 
-/// The name as the matcher reads it, converted once.
-#[derive(Debug, Clone, PartialEq)]
-enum Hay {
-    Ascii(Box<[u8]>),
-    Unicode(Box<[char]>),
+/// Every name, laid out for matching: ASCII names (nearly all) back to back in one buffer, so
+/// that a keystroke's scan reads them in order instead of chasing a pointer per name.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Names {
+    ascii: Vec<u8>,
+    /// Per entry: (start, length) in `ascii`, or (index in `unicode`, `u32::MAX`).
+    at: Vec<(u32, u32)>,
+    unicode: Vec<Box<[char]>>,
 }
 
-impl Hay {
-    fn new(name: &str) -> Hay {
+impl Names {
+    fn push(&mut self, name: &str) {
         if name.is_ascii() {
-            Hay::Ascii(name.as_bytes().into())
+            self.at.push((self.ascii.len() as u32, name.len() as u32));
+            self.ascii.extend_from_slice(name.as_bytes());
         } else {
-            Hay::Unicode(name.chars().collect())
+            self.at.push((self.unicode.len() as u32, u32::MAX));
+            self.unicode.push(name.chars().collect());
         }
     }
 
-    fn view(&self) -> Utf32Str<'_> {
-        match self {
-            Hay::Ascii(b) => Utf32Str::Ascii(b),
-            Hay::Unicode(c) => Utf32Str::Unicode(c),
+    fn view(&self, i: usize) -> Utf32Str<'_> {
+        match self.at.get(i) {
+            Some(&(k, u32::MAX)) => Utf32Str::Unicode(self.unicode.get(k as usize).map_or(&[], |c| &c[..])),
+            Some(&(start, len)) => {
+                Utf32Str::Ascii(self.ascii.get(start as usize..(start + len) as usize).unwrap_or_default())
+            }
+            None => Utf32Str::Ascii(&[]),
         }
     }
 }
@@ -193,7 +201,7 @@ fn class(c: char) -> u32 {
 pub struct Catalogue {
     pub facets: Vec<Facet>,
     pub entries: Vec<Entry>,
-    names: Vec<Hay>,
+    names: Names,
     masks: Vec<u64>,
     /// Description and keyword words, lower case, sorted; their entries.
     words: Vec<Box<str>>,
@@ -255,7 +263,7 @@ fn orders(entries: &[Entry]) -> ([Vec<u32>; 3], [Vec<u32>; 3]) {
 pub struct Builder {
     facets: Vec<(String, HashMap<String, u16>, Vec<String>)>,
     entries: Vec<Entry>,
-    names: Vec<Hay>,
+    names: Names,
     masks: Vec<u64>,
     words: HashMap<Box<str>, Vec<u32>>,
     flat: Vec<(u8, u16)>,
@@ -310,7 +318,7 @@ impl Builder {
         for w in seen {
             self.words.entry(w.into_boxed_str()).or_default().push(index);
         }
-        self.names.push(Hay::new(&input.name));
+        self.names.push(&input.name);
         self.masks.push(char_mask(&input.name));
         self.entries.push(Entry {
             id: input.id,
@@ -488,8 +496,7 @@ impl Catalogue {
         let i = e as usize;
         let mut total = 0u32;
         for t in terms {
-            let named =
-                if self.masks[i] & t.mask == t.mask { t.atom.score(self.names[i].view(), matcher) } else { None };
+            let named = if self.masks[i] & t.mask == t.mask { t.atom.score(self.names.view(i), matcher) } else { None };
             match named {
                 Some(s) => total += NAME_BONUS + s as u32,
                 None if t.described[i / 64] & (1 << (i % 64)) != 0 => total += 1,
@@ -645,7 +652,7 @@ impl Catalogue {
             let lower = term.to_lowercase();
             let atom = Atom::new(&lower, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy, false);
             let mut indices = Vec::new();
-            if atom.indices(self.names[entry as usize].view(), matcher, &mut indices).is_some() {
+            if atom.indices(self.names.view(entry as usize), matcher, &mut indices).is_some() {
                 name.extend(indices.iter().map(|i| *i as usize));
                 continue;
             }
