@@ -109,6 +109,20 @@ impl Requirements {
     }
 }
 
+impl Requirements {
+    /// From a deployment profile's row as JSON (`catalog.deployment_profile`'s columns).
+    pub fn from_json(p: &Value) -> Result<Requirements, String> {
+        Requirements::from_profile(
+            p.get("cpu_cores").and_then(Value::as_f64),
+            p.get("memory").and_then(Value::as_str),
+            p.get("storage").and_then(Value::as_str),
+            p.get("cpu_architectures"),
+            p.get("peripherals"),
+            p.get("interfaces"),
+        )
+    }
+}
+
 /// What a host offers (edge.host.metadata).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Host {
@@ -206,15 +220,7 @@ mod tests {
     }
 
     fn need(v: Value) -> Requirements {
-        Requirements::from_profile(
-            v.get("cores").and_then(Value::as_f64),
-            v.get("memory").and_then(Value::as_str),
-            v.get("storage").and_then(Value::as_str),
-            v.get("arch"),
-            v.get("peripherals"),
-            v.get("interfaces"),
-        )
-        .unwrap_or_default()
+        Requirements::from_json(&v).unwrap_or_default()
     }
 
     #[test]
@@ -233,16 +239,21 @@ mod tests {
     fn a_profile_fits_when_every_requirement_is_met_and_at_the_edges() {
         let h = host();
         // Exactly the host's figures fit (at least, not more than).
-        let exact = need(json!({"cores": 4.0, "memory": "8Gi", "storage": "128Gi", "arch": ["amd64", "arm64"]}));
+        let exact = need(
+            json!({"cpu_cores": 4.0, "memory": "8Gi", "storage": "128Gi", "cpu_architectures": ["amd64", "arm64"]}),
+        );
         assert!(fits(&exact, &h), "{:?}", misfits(&exact, &h));
         // An empty profile fits anything; fractional cores too.
         assert!(fits(&Requirements::default(), &h));
-        assert!(fits(&need(json!({"cores": 0.5, "memory": "8192Mi"})), &h));
+        assert!(fits(&need(json!({"cpu_cores": 0.5, "memory": "8192Mi"})), &h));
         // One over on each quantity does not.
-        assert_eq!(misfits(&need(json!({"cores": 4.5})), &h), ["cores 4 < 4.5"]);
+        assert_eq!(misfits(&need(json!({"cpu_cores": 4.5})), &h), ["cores 4 < 4.5"]);
         assert_eq!(misfits(&need(json!({"memory": "9Gi"})), &h), ["memory 8Gi < 9Gi"]);
         assert_eq!(misfits(&need(json!({"storage": "1Ti"})), &h), ["storage 128Gi < 1Ti"]);
-        assert_eq!(misfits(&need(json!({"arch": ["amd64"]})), &h), ["architecture arm64 is not one of amd64"]);
+        assert_eq!(
+            misfits(&need(json!({"cpu_architectures": ["amd64"]})), &h),
+            ["architecture arm64 is not one of amd64"]
+        );
     }
 
     #[test]
@@ -262,7 +273,7 @@ mod tests {
     #[test]
     fn a_host_that_does_not_say_is_not_assumed_to_fit() {
         let bare = Host::from_metadata(&json!({}));
-        let n = need(json!({"cores": 1.0, "arch": ["arm64"]}));
+        let n = need(json!({"cpu_cores": 1.0, "cpu_architectures": ["arm64"]}));
         assert_eq!(misfits(&n, &bare), ["the host does not say its architecture", "cores unknown (needs 1)"]);
         // Nothing asked, nothing missing.
         assert!(fits(&Requirements::default(), &bare));

@@ -8,7 +8,7 @@ use sqlx::Connection;
 use uuid::Uuid;
 
 use super::rollouts::{self, ObjectInfo, StackRef};
-use super::{audit, Error, Result, Services};
+use super::{Error, Result, Services};
 use crate::domain::broker::{NewStack, StackDraft};
 use crate::domain::deploy::{Component, FieldError, HelmDeploy, MargoDeploy};
 use crate::domain::fit::{self, Host};
@@ -151,8 +151,8 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
         return Err(Error::Invalid { field: "site".into(), reason: format!("there is no site {site:?}") });
     }
     let text = |k: &str| p.get(k).and_then(Value::as_str);
-    let need =
-        super::market_detail::requirements_of(&p).map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
+    let need = crate::domain::fit::Requirements::from_json(&p)
+        .map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
     if !hosts.iter().any(|h| fit::fits(&need, &Host::from_metadata(h))) {
         let why = hosts.first().map(|h| fit::misfits(&need, &Host::from_metadata(h)).join(", ")).unwrap_or_default();
         return Err(Error::Invalid {
@@ -250,35 +250,10 @@ async fn write(
             (StackRef { id, name: new.name, generator_id: *generator, deleted_at: None }, true)
         }
     };
-    let previous: Option<i64> = sqlx::query_scalar(
-        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
-         ORDER BY sequence_id DESC LIMIT 1",
-    )
-    .bind(stack.id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let previous = rollouts::desired_sequence(&mut tx, stack.id).await?;
     let object = rollouts::write_object(&mut tx, &services.actor, &stack, yaml, false, "deploy", previous).await?;
-    let added: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
-         ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
-    )
-    .bind(targets)
-    .bind(stack.id)
-    .fetch_all(&mut *tx)
-    .await?;
-    for a in &added {
-        let entry = audit::Entry {
-            verb: "add-target",
-            target_table: "broker.stacks",
-            target_id: Some(stack.id.to_string()),
-            from_state: None,
-            to_state: Some(format!("targets agent {a}")),
-            reason: Some(what.to_string()),
-            outcome: audit::Outcome::Ok,
-            error: None,
-        };
-        audit::record(&mut tx, &services.actor, &entry).await?;
-    }
+    // The stack's reach changes with its targets; `write_object` touched the stack already.
+    let added = rollouts::add_targets(&mut tx, &services.actor, stack.id, targets, Some(what)).await?;
     tx.commit().await?;
     Ok(Deployed {
         stack: stack.id,

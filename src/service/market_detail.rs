@@ -83,6 +83,11 @@ fn field(label: &str, value: impl Into<String>) -> Option<Block> {
     (!value.trim().is_empty()).then(|| Block::Field(label.to_string(), value))
 }
 
+/// Fields that show a JSON key each as it is (the empty ones left out): (label, key).
+fn fields(v: &Value, pairs: &[(&str, &str)]) -> Vec<Block> {
+    pairs.iter().filter_map(|(label, key)| field(label, s(v, key))).collect()
+}
+
 fn yes(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -160,9 +165,7 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         "Repository",
         format!("{}  {}", s(&p, "repository_display_name").max(s(&p, "repository_name")), s(&p, "repository_url")),
     ));
-    b.extend(field("Category", s(&p, "category_name")));
-    b.extend(field("Licence", s(&p, "license")));
-    b.extend(field("Stars", s(&p, "stars")));
+    b.extend(fields(&p, &[("Category", "category_name"), ("Licence", "license"), ("Stars", "stars")]));
     b.extend(field("Updated", date(p.get("ts").and_then(Value::as_i64))));
     let flags: Vec<&str> = [
         ("official", yes(&p, "official") || yes(&p, "repository_official")),
@@ -301,17 +304,22 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
     };
     let profiles = profiles(services, id, None).await?;
     let mut b: Vec<Block> = Vec::new();
-    b.extend(field("Tagline", s(&a, "tag_line")));
-    b.extend(field("Description", s(&a, "description")));
-    b.extend(field("Vendor", s(&a, "vendor")));
-    b.extend(field("Version", s(&a, "version")));
-    b.extend(field("Category", s(&a, "category")));
-    b.extend(field("Site", s(&a, "site")));
+    b.extend(fields(
+        &a,
+        &[
+            ("Tagline", "tag_line"),
+            ("Description", "description"),
+            ("Vendor", "vendor"),
+            ("Version", "version"),
+            ("Category", "category"),
+            ("Site", "site"),
+        ],
+    ));
     let tags: Vec<String> = array(&a, "tags").iter().map(show).collect();
     b.extend(field("Tags", tags.join(", ")));
     b.extend(field("Published", stamp(&a, "published")));
 
-    let needs: Vec<std::result::Result<Requirements, String>> = profiles.iter().map(requirements_of).collect();
+    let needs: Vec<std::result::Result<Requirements, String>> = profiles.iter().map(Requirements::from_json).collect();
     let fits = fleet_fit(services, &needs).await?;
     let mut deploy_profiles = Vec::new();
     for ((p, need), fit) in profiles.iter().zip(&needs).zip(fits) {
@@ -433,18 +441,6 @@ pub async fn profiles(services: &Services, app: &str, only: Option<&str>) -> Res
     .await?)
 }
 
-/// What a profile (as [`profiles`] reads it) requires of a host.
-pub fn requirements_of(p: &Value) -> std::result::Result<Requirements, String> {
-    Requirements::from_profile(
-        p.get("cpu_cores").and_then(Value::as_f64),
-        p.get("memory").and_then(Value::as_str),
-        p.get("storage").and_then(Value::as_str),
-        p.get("cpu_architectures"),
-        p.get("peripherals"),
-        p.get("interfaces"),
-    )
-}
-
 /// How one profile fits the fleet.
 #[derive(Debug, Default)]
 struct FleetFit {
@@ -546,13 +542,18 @@ async fn solution(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         return Ok(None);
     };
     let mut b: Vec<Block> = Vec::new();
-    b.extend(field("Description", s(&v, "description")));
-    b.extend(field("Type", s(&v, "type")));
-    b.extend(field("Version", s(&v, "version")));
-    b.extend(field("Status", s(&v, "status")));
-    b.extend(field("Source", s(&v, "source")));
-    b.extend(field("Author", s(&v, "author")));
-    b.extend(field("Licence", s(&v, "license")));
+    b.extend(fields(
+        &v,
+        &[
+            ("Description", "description"),
+            ("Type", "type"),
+            ("Version", "version"),
+            ("Status", "status"),
+            ("Source", "source"),
+            ("Author", "author"),
+            ("Licence", "license"),
+        ],
+    ));
     let tags: Vec<String> = array(&v, "tags").iter().map(show).collect();
     b.extend(field("Tags", tags.join(", ")));
     b.push(Block::Heading("Success".into()));
@@ -636,11 +637,16 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         return Ok(None);
     };
     let mut b: Vec<Block> = Vec::new();
-    b.extend(field("Description", s(&v, "description")));
-    b.extend(field("Framework", s(&v, "framework")));
-    b.extend(field("Type", s(&v, "agent_type")));
-    b.extend(field("Status", s(&v, "status")));
-    b.extend(field("Version", s(&v, "version")));
+    b.extend(fields(
+        &v,
+        &[
+            ("Description", "description"),
+            ("Framework", "framework"),
+            ("Type", "agent_type"),
+            ("Status", "status"),
+            ("Version", "version"),
+        ],
+    ));
     b.extend(field("Owner", format!("{} {}", s(&v, "owner_type"), s(&v, "owner_id"))));
     b.extend(field("Deployed", stamp(&v, "deployed_at")));
     b.extend(field("Container", s(&v, "container_id")));
@@ -695,9 +701,7 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         return Ok(None);
     };
     let mut b: Vec<Block> = Vec::new();
-    b.extend(field("Description", s(&v, "description")));
-    b.extend(field("Provider", s(&v, "provider")));
-    b.extend(field("Type", s(&v, "instance_type")));
+    b.extend(fields(&v, &[("Description", "description"), ("Provider", "provider"), ("Type", "instance_type")]));
     b.push(Block::Heading("Specification".into()));
     b.extend(field(
         "CPU",
@@ -734,9 +738,7 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     if !s(&v, "bandwidth_mbps").is_empty() {
         b.extend(field("Bandwidth", format!("{} Mbps", s(&v, "bandwidth_mbps"))));
     }
-    b.extend(field("OS", s(&v, "os_type")));
-    b.extend(field("Available", s(&v, "available")));
-    b.extend(field("Stock", s(&v, "stock_status")));
+    b.extend(fields(&v, &[("OS", "os_type"), ("Available", "available"), ("Stock", "stock_status")]));
     b.push(Block::Heading("Price".into()));
     let currency = [s(&v, "price_currency"), "USD".into()].into_iter().find(|c| !c.is_empty()).unwrap_or_default();
     b.extend(field(

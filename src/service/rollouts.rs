@@ -239,13 +239,7 @@ async fn insert_object(
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
     lock_live(&mut tx, stack, "a deleted stack takes no new objects").await?;
-    let previous: Option<i64> = sqlx::query_scalar(
-        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
-         ORDER BY sequence_id DESC LIMIT 1",
-    )
-    .bind(stack.id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let previous = desired_sequence(&mut tx, stack.id).await?;
     if let Some(expected) = expected.filter(|e| *e != previous) {
         let seq = |s: Option<i64>| s.map_or_else(|| "none".to_string(), |s| format!("sequence {s}"));
         let message = format!(
@@ -270,6 +264,50 @@ async fn insert_object(
     let object = write_object(&mut tx, &services.actor, stack, yaml, marker, verb, previous).await?;
     tx.commit().await?;
     Ok(Submitted { object, previous, manifests })
+}
+
+/// The sequence of the stack's desired object (its newest live one), inside a transaction.
+pub(crate) async fn desired_sequence(tx: &mut sqlx::PgConnection, stack: Uuid) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL \
+         ORDER BY sequence_id DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Make `agents` explicit targets of `stack` inside the caller's transaction, with an audit row
+/// (`add-target`, with `reason`) for each one that was not one already. Returns those added.
+pub(crate) async fn add_targets(
+    tx: &mut sqlx::PgConnection,
+    actor: &super::Actor,
+    stack: Uuid,
+    agents: &[Uuid],
+    reason: Option<&str>,
+) -> Result<Vec<Uuid>> {
+    let added: Vec<Uuid> = sqlx::query_scalar(
+        "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
+         ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
+    )
+    .bind(agents)
+    .bind(stack)
+    .fetch_all(&mut *tx)
+    .await?;
+    for a in &added {
+        let entry = Entry {
+            verb: "add-target",
+            target_table: "broker.stacks",
+            target_id: Some(stack.to_string()),
+            from_state: None,
+            to_state: Some(format!("targets agent {a}")),
+            reason: reason.map(str::to_string),
+            outcome: Outcome::Ok,
+            error: None,
+        };
+        audit::record(tx, actor, &entry).await?;
+    }
+    Ok(added)
 }
 
 /// Inside the caller's transaction, with the stack locked: insert the next object, touch the
@@ -383,14 +421,7 @@ pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove:
             reason: format!("agent {missing} does not exist or was deleted"),
         });
     }
-    let added: Vec<Uuid> = sqlx::query_scalar(
-        "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
-         ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
-    )
-    .bind(add)
-    .bind(stack.id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let added = add_targets(&mut tx, &services.actor, stack.id, add, None).await?;
     let removed: Vec<Uuid> = sqlx::query_scalar(
         "DELETE FROM broker.agent_targets WHERE stack_id = $2 AND agent_id = ANY($1) RETURNING agent_id",
     )
@@ -398,22 +429,17 @@ pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove:
     .bind(stack.id)
     .fetch_all(&mut *tx)
     .await?;
-    for (agent, verb, from, to) in added
-        .iter()
-        .map(|a| (a, "add-target", None, Some(format!("targets agent {a}"))))
-        .chain(removed.iter().map(|a| (a, "remove-target", Some(format!("targets agent {a}")), None)))
-    {
+    for agent in &removed {
         let entry = Entry {
-            verb,
+            verb: "remove-target",
             target_table: "broker.stacks",
             target_id: Some(stack.id.to_string()),
-            from_state: from,
-            to_state: to,
+            from_state: Some(format!("targets agent {agent}")),
+            to_state: None,
             reason: None,
             outcome: Outcome::Ok,
             error: None,
         };
-        tracing::debug!(%agent, verb, "target");
         audit::record(&mut tx, &services.actor, &entry).await?;
     }
     if !added.is_empty() || !removed.is_empty() {

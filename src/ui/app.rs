@@ -1239,16 +1239,7 @@ impl App {
         if let FormFor::Deploy(what) = self.form_for.clone() {
             return self.submit_deploy(what);
         }
-        let readonly = self.readonly;
-        let Mode::Form(form) = &mut self.mode else { return };
-        if form.busy {
-            return;
-        }
-        form.clear_errors();
-        if readonly {
-            form.banner = Some("read-only mode: creating a stack is disabled (:readonly turns it off)".into());
-            return;
-        }
+        let Some(form) = self.form_to_submit("creating a stack") else { return };
         let draft = StackDraft {
             name: form.value("name"),
             description: form.value("description"),
@@ -1274,18 +1265,25 @@ impl App {
         self.call(Command::CreateStack { stack, generator, dry_run }, Awaiting::StackForm);
     }
 
-    /// Check the deploy form (each problem under its field), then deploy.
-    fn submit_deploy(&mut self, what: super::market::DeployFor) {
+    /// The open form, ready to submit: not already on its way, old errors cleared. In read-only
+    /// mode its banner says `what` is disabled, and None comes back.
+    fn form_to_submit(&mut self, what: &str) -> Option<&mut Form> {
         let readonly = self.readonly;
-        let Mode::Form(form) = &mut self.mode else { return };
+        let Mode::Form(form) = &mut self.mode else { return None };
         if form.busy {
-            return;
+            return None;
         }
         form.clear_errors();
         if readonly {
-            form.banner = Some("read-only mode: deploying is disabled (:readonly turns it off)".into());
-            return;
+            form.banner = Some(format!("read-only mode: {what} is disabled (:readonly turns it off)"));
+            return None;
         }
+        Some(form)
+    }
+
+    /// Check the deploy form (each problem under its field), then deploy.
+    fn submit_deploy(&mut self, what: super::market::DeployFor) {
+        let Some(form) = self.form_to_submit("deploying") else { return };
         match super::market::deploy_request(&what, form) {
             Ok(request) => {
                 form.busy = true;
@@ -1318,16 +1316,7 @@ impl App {
 
     /// Check the labels form by the domain rules (each problem under its field), then save.
     fn submit_tags(&mut self, agent: Uuid, expected: Tags) {
-        let readonly = self.readonly;
-        let Mode::Form(form) = &mut self.mode else { return };
-        if form.busy {
-            return;
-        }
-        form.clear_errors();
-        if readonly {
-            form.banner = Some("read-only mode: editing labels is disabled (:readonly turns it off)".into());
-            return;
-        }
+        let Some(form) = self.form_to_submit("editing labels") else { return };
         let labels = parse_labels(&form.value("labels"));
         let annotations = parse_annotations(&form.value("annotations"));
         let (labels, annotations) = match (labels, annotations) {

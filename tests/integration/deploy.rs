@@ -81,7 +81,7 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
     let app = "com-acme-vision-inspector";
     let profile = format!("{app}/edge-box");
     let profiles = fleetdeck::service::market_detail::profiles(&s, app, Some(&profile)).await.unwrap();
-    let need = fleetdeck::service::market_detail::requirements_of(&profiles[0]).unwrap();
+    let need = fleetdeck::domain::fit::Requirements::from_json(&profiles[0]).unwrap();
     let hosts: Vec<(String, serde_json::Value)> =
         sqlx::query_as("SELECT s.site_id::text, h.metadata FROM edge.host h JOIN edge.site s ON s.id = h.site_id")
             .fetch_all(&db.pool)

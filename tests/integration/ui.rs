@@ -1581,7 +1581,7 @@ async fn the_marketplace_detail_shows_each_kind_in_full() {
     let services = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
     let app_id = app.market.detail.as_ref().unwrap().id.clone();
     let profiles = fleetdeck::service::market_detail::profiles(&services, &app_id, None).await.unwrap();
-    let need = fleetdeck::service::market_detail::requirements_of(&profiles[0]).unwrap();
+    let need = fleetdeck::domain::fit::Requirements::from_json(&profiles[0]).unwrap();
     let hosts: Vec<serde_json::Value> =
         sqlx::query_scalar("SELECT metadata FROM edge.host").fetch_all(&db.pool).await.unwrap();
     let fitting = hosts
