@@ -774,14 +774,13 @@ pub fn detail_lines(detail: &Detail, width: u16, theme: &Theme) -> Vec<Line<'sta
                 ));
             }
             DocBlock::Field(label, value) => {
-                let mut values = sanitize_lines(value, 2_000).into_iter();
-                let first = values.next().unwrap_or_default();
-                out.push(Line::from(vec![
-                    Span::styled(format!("{:<18}", sanitize_cell(label, 17)), theme.muted),
-                    Span::styled(first, theme.text),
-                ]));
-                for more in values {
-                    out.push(Line::from(vec![Span::raw(" ".repeat(18)), Span::styled(more, theme.text)]));
+                // Long values wrap under themselves, not under the label.
+                let room = width.saturating_sub(18).max(20);
+                let wrapped: Vec<String> =
+                    sanitize_lines(value, 2_000).iter().flat_map(|l| wrap_words(l, room)).collect();
+                for (i, line) in wrapped.into_iter().enumerate() {
+                    let label = if i == 0 { format!("{:<18}", sanitize_cell(label, 17)) } else { " ".repeat(18) };
+                    out.push(Line::from(vec![Span::styled(label, theme.muted), Span::styled(line, theme.text)]));
                 }
             }
             DocBlock::Text(text) => {
@@ -818,9 +817,20 @@ pub fn detail_lines(detail: &Detail, width: u16, theme: &Theme) -> Vec<Line<'sta
                 let cell = |r: &Vec<String>, c: usize, max: usize| {
                     sanitize_cell(r.get(c).map(String::as_str).unwrap_or(""), max)
                 };
-                // Every column but the last at most 60 wide; the last (addresses, messages)
-                // whole, for the widget to wrap.
-                let max = |c: usize| if c + 1 == columns { 1_000 } else { 60 };
+                // Whole when the table fits; otherwise every column but the last at most 60
+                // wide, and the last (addresses, messages) whole, for the widget to wrap.
+                let natural: usize = (0..columns)
+                    .map(|c| {
+                        std::iter::once(header)
+                            .chain(rows.iter())
+                            .map(|r| cell(r, c, 1_000).chars().count())
+                            .max()
+                            .unwrap_or(0)
+                            + 2
+                    })
+                    .sum();
+                let fits = natural + 2 <= width;
+                let max = |c: usize| if fits || c + 1 == columns { 1_000 } else { 60 };
                 let widths: Vec<usize> = (0..columns)
                     .map(|c| {
                         std::iter::once(header)
@@ -851,6 +861,31 @@ pub fn detail_lines(detail: &Detail, width: u16, theme: &Theme) -> Vec<Line<'sta
         }
     }
     out
+}
+
+/// `text` cut into lines of at most `width` characters at spaces (a longer word is cut).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let (n, w) = (line.chars().count(), word.chars().count());
+        if n > 0 && n + 1 + w > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        while line.chars().count() > width {
+            let head: String = line.chars().take(width).collect();
+            line = line.chars().skip(width).collect();
+            lines.push(head);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, d: &DetailView, theme: &Theme, focused: bool, keys: Line<'static>) {
@@ -1066,5 +1101,18 @@ pub fn deploy_request(
         Ok(request)
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn words_wrap_at_spaces_and_a_long_word_is_cut() {
+        assert_eq!(wrap_words("one two three four", 9), ["one two", "three", "four"]);
+        assert_eq!(wrap_words("abcdefghijkl xy", 5), ["abcde", "fghij", "kl xy"]);
+        assert_eq!(wrap_words("", 5), [""]);
+        assert_eq!(wrap_words("fits", 10), ["fits"]);
     }
 }
