@@ -3,6 +3,7 @@
 
 mod audit;
 mod broker;
+mod chaos;
 mod cli;
 mod cloud_ergon;
 mod demo;

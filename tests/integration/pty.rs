@@ -11,6 +11,7 @@ pub const ROWS: u16 = 24;
 pub const COLS: u16 = 100;
 
 pub struct Pty {
+    size: (u16, u16),
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     bytes: Arc<Mutex<Vec<u8>>>,
@@ -20,8 +21,13 @@ pub struct Pty {
 impl Pty {
     /// Start fleetdeck with `args`, a private config/state home, and `env`.
     pub fn spawn(args: &[&str], home: &Path, env: &[(&str, String)]) -> Pty {
-        let pair =
-            native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
+        Pty::spawn_sized(args, home, env, (ROWS, COLS))
+    }
+
+    /// As [`Pty::spawn`], in a terminal of (rows, columns).
+    pub fn spawn_sized(args: &[&str], home: &Path, env: &[(&str, String)], size: (u16, u16)) -> Pty {
+        let (rows, cols) = size;
+        let pair = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
         cmd.args(args);
         cmd.env_remove("DATABASE_URL");
@@ -51,11 +57,11 @@ impl Pty {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Pty { child, writer, bytes, _master: pair.master }
+        Pty { size, child, writer, bytes, _master: pair.master }
     }
 
     pub fn screen(&self) -> String {
-        let mut parser = vt100::Parser::new(ROWS, COLS, 0);
+        let mut parser = vt100::Parser::new(self.size.0, self.size.1, 0);
         parser.process(&self.bytes.lock().unwrap());
         parser.screen().contents()
     }
