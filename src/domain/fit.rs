@@ -153,33 +153,84 @@ impl Host {
     }
 }
 
-/// Why a profile does not fit a host, one reason per unmet requirement.
-pub fn misfits(need: &Requirements, host: &Host) -> Vec<String> {
-    let mut why = Vec::new();
-    if !need.architectures.is_empty() {
-        match &host.architecture {
-            Some(a) if need.architectures.iter().any(|n| n.eq_ignore_ascii_case(a)) => {}
-            Some(a) => why.push(format!("architecture {a} is not one of {}", need.architectures.join(", "))),
-            None => why.push("the host does not say its architecture".into()),
+/// One requirement a host does not meet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Misfit {
+    /// The host's architecture (None: it does not say) is not among those wanted.
+    Architecture {
+        have: Option<String>,
+        want: Vec<String>,
+    },
+    /// Fewer cores, or less memory or storage (bytes), than wanted (None: it does not say).
+    Short {
+        what: &'static str,
+        have: Option<f64>,
+        want: f64,
+    },
+    Peripheral(Peripheral),
+    Interface(String),
+}
+
+impl Misfit {
+    /// What kind of requirement it is, for counting misfits: `architecture`, `memory`, `no
+    /// camera`, `no usb interface`, …
+    pub fn kind(&self) -> String {
+        match self {
+            Misfit::Architecture { have: None, .. } => "architecture unknown".into(),
+            Misfit::Architecture { .. } => "architecture".into(),
+            Misfit::Short { what, .. } => what.to_string(),
+            Misfit::Peripheral(p) => format!("no {}", p.describe()),
+            Misfit::Interface(i) => format!("no {i} interface"),
         }
     }
-    let at_least = |what: &str, want: Option<f64>, have: Option<f64>, show: &dyn Fn(f64) -> String| match (want, have) {
-        (Some(w), Some(h)) if h + 1e-9 < w => Some(format!("{what} {} < {}", show(h), show(w))),
-        (Some(w), None) => Some(format!("{what} unknown (needs {})", show(w))),
-        _ => None,
-    };
-    let cores = |n: f64| format!("{n}");
-    why.extend(at_least("cores", need.cores, host.cores, &cores));
-    why.extend(at_least("memory", need.memory, host.memory, &bytes));
-    why.extend(at_least("storage", need.storage, host.storage, &bytes));
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |what: &str, n: f64| if what == "cores" { format!("{n}") } else { bytes(n) };
+        match self {
+            Misfit::Architecture { have: Some(a), want } => {
+                write!(f, "architecture {a} is not one of {}", want.join(", "))
+            }
+            Misfit::Architecture { have: None, .. } => f.write_str("the host does not say its architecture"),
+            Misfit::Short { what, have: Some(h), want } => {
+                write!(f, "{what} {} < {}", show(what, *h), show(what, *want))
+            }
+            Misfit::Short { what, have: None, want } => write!(f, "{what} unknown (needs {})", show(what, *want)),
+            Misfit::Peripheral(_) | Misfit::Interface(_) => f.write_str(&self.kind()),
+        }
+    }
+}
+
+/// Why a profile does not fit a host, one reason per unmet requirement.
+pub fn misfits(need: &Requirements, host: &Host) -> Vec<Misfit> {
+    let mut why = Vec::new();
+    if !need.architectures.is_empty() {
+        let listed =
+            host.architecture.as_ref().is_some_and(|a| need.architectures.iter().any(|n| n.eq_ignore_ascii_case(a)));
+        if !listed {
+            why.push(Misfit::Architecture { have: host.architecture.clone(), want: need.architectures.clone() });
+        }
+    }
+    for (what, want, have) in [
+        ("cores", need.cores, host.cores),
+        ("memory", need.memory, host.memory),
+        ("storage", need.storage, host.storage),
+    ] {
+        match (want, have) {
+            (Some(w), Some(h)) if h + 1e-9 < w => why.push(Misfit::Short { what, have: Some(h), want: w }),
+            (Some(w), None) => why.push(Misfit::Short { what, have: None, want: w }),
+            _ => {}
+        }
+    }
     for p in &need.peripherals {
         if !host.peripherals.iter().any(|h| p.met_by(h)) {
-            why.push(format!("no {}", p.describe()));
+            why.push(Misfit::Peripheral(p.clone()));
         }
     }
     for i in &need.interfaces {
         if !host.interfaces.iter().any(|h| h.eq_ignore_ascii_case(i)) {
-            why.push(format!("no {i} interface"));
+            why.push(Misfit::Interface(i.clone()));
         }
     }
     why
@@ -217,6 +268,11 @@ mod tests {
             "peripherals": [{"type": "gpu", "manufacturer": "NVIDIA", "model": "Jetson Orin"}, {"type": "camera"}],
             "interfaces": [{"type": "ethernet"}, {"type": "wifi"}],
         }))
+    }
+
+    /// The reasons as they read.
+    fn misfits(need: &Requirements, host: &Host) -> Vec<String> {
+        super::misfits(need, host).iter().map(ToString::to_string).collect()
     }
 
     fn need(v: Value) -> Requirements {

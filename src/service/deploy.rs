@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::rollouts::{self, ObjectInfo, StackRef};
 use super::{Error, Result, Services};
 use crate::domain::broker::{NewStack, StackDraft};
-use crate::domain::deploy::{Component, FieldError, HelmDeploy, MargoDeploy};
+use crate::domain::deploy::{FieldError, HelmDeploy, MargoDeploy};
 use crate::domain::fit::{self, Host};
 
 /// Where the deployment object goes.
@@ -154,7 +154,11 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
     let need = crate::domain::fit::Requirements::from_json(&p)
         .map_err(|e| Error::Invalid { field: "profile".into(), reason: e })?;
     if !hosts.iter().any(|h| fit::fits(&need, &Host::from_metadata(h))) {
-        let why = hosts.first().map(|h| fit::misfits(&need, &Host::from_metadata(h)).join(", ")).unwrap_or_default();
+        let why: Vec<String> = hosts
+            .first()
+            .map(|h| fit::misfits(&need, &Host::from_metadata(h)).iter().map(ToString::to_string).collect())
+            .unwrap_or_default();
+        let why = why.join(", ");
         return Err(Error::Invalid {
             field: "site".into(),
             reason: if hosts.is_empty() {
@@ -173,21 +177,11 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
             ),
         });
     }
-    let components: Vec<Component> = p
-        .get("components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| Component {
-            name: c.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
-            properties: c.get("properties").cloned().unwrap_or(Value::Null),
-        })
-        .collect();
     let margo = MargoDeploy {
         app_id: d.app.clone(),
         profile_id: d.profile.clone(),
         profile_type: text("type").unwrap_or("helm.v3").to_string(),
-        components,
+        components: super::market_detail::components_of(&p),
         site: site.to_string(),
         namespace: d.namespace.clone(),
         parameters: d.parameters.clone(),

@@ -356,10 +356,7 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
             rows.push(vec!["interfaces".into(), need.interfaces.join(", ")]);
         }
         b.push(Block::Table { header: vec!["REQUIRES".into(), "".into()], rows });
-        let components: Vec<Component> = array(p, "components")
-            .iter()
-            .map(|c| Component { name: s(c, "name"), properties: c.get("properties").cloned().unwrap_or(Value::Null) })
-            .collect();
+        let components = components_of(p);
         if components.is_empty() {
             b.push(Block::Note("no components".into()));
         } else {
@@ -441,6 +438,14 @@ pub async fn profiles(services: &Services, app: &str, only: Option<&str>) -> Res
     .await?)
 }
 
+/// A profile's components (as [`profiles`] reads it), in order.
+pub fn components_of(profile: &Value) -> Vec<Component> {
+    array(profile, "components")
+        .iter()
+        .map(|c| Component { name: s(c, "name"), properties: c.get("properties").cloned().unwrap_or(Value::Null) })
+        .collect()
+}
+
 /// How one profile fits the fleet.
 #[derive(Debug, Default)]
 struct FleetFit {
@@ -450,16 +455,6 @@ struct FleetFit {
     sites: Vec<SiteFit>,
     /// Why hosts do not fit, the most common first (the reason's kind, then how many).
     reasons: Vec<(String, usize)>,
-}
-
-/// The kind of a misfit reason, for counting (`memory 8Gi < 9Gi` → `memory`).
-fn reason_kind(reason: &str) -> String {
-    match reason.split_whitespace().next() {
-        Some("no") => reason.to_string(),
-        Some("the") => "architecture unknown".into(),
-        Some(w) => w.to_string(),
-        None => String::new(),
-    }
 }
 
 /// Judge every host of the fleet against each profile (the rule in `domain::fit`), and count
@@ -495,7 +490,7 @@ async fn fleet_fit(services: &Services, needs: &[std::result::Result<Requirement
                 *fitting += 1;
             }
             for r in why {
-                *reasons.entry(reason_kind(&r)).or_default() += 1;
+                *reasons.entry(r.kind()).or_default() += 1;
             }
         }
     }
