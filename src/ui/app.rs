@@ -239,6 +239,11 @@ pub enum FormFor {
     },
 }
 
+/// What a write refused in read-only mode says.
+fn read_only_refusal(what: &str) -> String {
+    format!("read-only mode: {what} is disabled (:readonly turns it off)")
+}
+
 /// Samples of the fleet's healthy share kept for the sparkline; when full, neighbours merge.
 pub const SPARK_SAMPLES: usize = 240;
 
@@ -1275,7 +1280,7 @@ impl App {
         }
         form.clear_errors();
         if readonly {
-            form.banner = Some(format!("read-only mode: {what} is disabled (:readonly turns it off)"));
+            form.banner = Some(read_only_refusal(what));
             return None;
         }
         Some(form)
@@ -1300,7 +1305,7 @@ impl App {
     /// `d` on a Marketplace item: the deploy form (generators first), unless read-only.
     fn start_deploy(&mut self) {
         if self.readonly {
-            return self.toast("read-only mode: deploying is disabled (:readonly turns it off)".into(), true);
+            return self.toast(read_only_refusal("deploying"), true);
         }
         let Some(d) = &mut self.market.detail else { return };
         let Some(data) = &d.data else {
@@ -1345,7 +1350,7 @@ impl App {
                 EditorKey::Handled => return,
                 EditorKey::Close => None,
                 EditorKey::Send if readonly => {
-                    e.refused("read-only mode: submitting is disabled (:readonly turns it off)".into(), false);
+                    e.refused(read_only_refusal("submitting"), false);
                     return;
                 }
                 EditorKey::Send => Some((
@@ -1358,7 +1363,7 @@ impl App {
                 EditorKey::Close => None,
                 EditorKey::Send if readonly => {
                     p.busy = false;
-                    p.banner = Some("read-only mode: changing targets is disabled (:readonly turns it off)".into());
+                    p.banner = Some(read_only_refusal("changing targets"));
                     return;
                 }
                 EditorKey::Send => {
@@ -1693,7 +1698,7 @@ impl App {
             return;
         }
         if self.readonly {
-            return self.toast(format!("read-only mode: {} is disabled (:readonly turns it off)", verb.as_str()), true);
+            return self.toast(read_only_refusal(verb.as_str()), true);
         }
         let list = self.list();
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
@@ -1747,7 +1752,7 @@ impl App {
             _ => "deactivate",
         };
         if self.readonly {
-            return self.toast(format!("read-only mode: {verb} is disabled (:readonly turns it off)"), true);
+            return self.toast(read_only_refusal(verb), true);
         }
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
         if ids.is_empty() {
@@ -1935,7 +1940,7 @@ impl App {
             }
             Action::NewStack => {
                 if self.readonly {
-                    self.toast("read-only mode: creating a stack is disabled (:readonly turns it off)".into(), true);
+                    self.toast(read_only_refusal("creating a stack"), true);
                 } else {
                     self.call(Command::Generators, Awaiting::OpenStackForm);
                 }
@@ -2039,7 +2044,7 @@ impl App {
             return;
         }
         if self.readonly {
-            return self.toast("read-only mode: editing labels is disabled (:readonly turns it off)".into(), true);
+            return self.toast(read_only_refusal("editing labels"), true);
         }
         let Some(agent) = self.list().table.selected_row().and_then(|r| r.cursor.id.parse::<Uuid>().ok()) else {
             return self.toast("no agent selected".into(), true);
@@ -2075,7 +2080,7 @@ impl App {
             _ => "changing targets",
         };
         if self.readonly {
-            return self.toast(format!("read-only mode: {what} is disabled (:readonly turns it off)"), true);
+            return self.toast(read_only_refusal(what), true);
         }
         let Some((stack, name)) = self.selected_stack() else {
             return self.toast("no stack selected".into(), true);
@@ -2106,7 +2111,7 @@ impl App {
             _ => return,
         };
         if self.readonly {
-            return self.toast("read-only mode: delete is disabled (:readonly turns it off)".into(), true);
+            return self.toast(read_only_refusal("delete"), true);
         }
         if what == Deletable::Stack {
             let Some((stack, name)) = self.selected_stack() else {
@@ -2544,10 +2549,7 @@ impl App {
             "detail"
         };
         if self.tab != Tab::Marketplace {
-            hints.push((Action::Mark, "mark"));
-        }
-        if self.tab != Tab::Marketplace {
-            hints.push((Action::Open, open));
+            hints.extend([(Action::Mark, "mark"), (Action::Open, open)]);
         }
         if !(self.tab == Tab::Marketplace && self.market.detail.is_some()) {
             hints.push((Action::SortNext, "sort"));
