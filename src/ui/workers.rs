@@ -259,10 +259,16 @@ pub fn changed_entity(payload: &str) -> Option<Entity> {
     }
 }
 
+/// The lists whose changes are notified.
+pub const NOTIFIED: [Entity; 4] = [Entity::Executions, Entity::Hosts, Entity::Agents, Entity::Stacks];
+
 /// Listen for change notifications and pass them on; reconnect with backoff when the database
-/// goes away. Ends when the app stops listening.
+/// goes away. Notifications sent while no connection listened are lost, so after listening again
+/// every notified list is told it changed: the app reads their deltas at once instead of at the
+/// next poll. Ends when the app stops listening.
 async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
     let mut backoff = None;
+    let mut resync = false;
     loop {
         let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(l) => l,
@@ -285,6 +291,14 @@ async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
             continue;
         }
         backoff = None;
+        if std::mem::take(&mut resync) {
+            tracing::info!("listening for changes again; reading every notified list");
+            for entity in NOTIFIED {
+                if replies.send(Reply::Changed(entity)).is_err() {
+                    return;
+                }
+            }
+        }
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
@@ -302,6 +316,7 @@ async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
                 }
             }
         }
+        resync = true;
         if replies.is_closed() {
             return;
         }

@@ -19,7 +19,9 @@ struct PrivateServer {
 }
 
 impl PrivateServer {
-    fn start() -> PrivateServer {
+    /// `durable`: fsync and synchronous commit on, as a production server runs (a throwaway
+    /// test server has them off, and a crash there loses commits it had acknowledged).
+    fn start(durable: bool) -> PrivateServer {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         // Short: the socket's path must fit in 107 bytes.
@@ -29,7 +31,7 @@ impl PrivateServer {
             data_dir: root.join("data"),
             bin_dir: None,
             server_user: std::env::var("FLEETDECK_TEST_SERVER_USER").unwrap_or_else(|_| "postgres".into()),
-            throwaway: true,
+            throwaway: !durable,
         };
         let server = EmbeddedServer::ensure_running(&opts).unwrap();
         PrivateServer { opts, server, root }
@@ -45,6 +47,28 @@ impl PrivateServer {
     }
 }
 
+/// Pool settings for the tests' own reads and writes.
+fn settings() -> pool::PoolSettings {
+    pool::PoolSettings {
+        statement_timeout: Duration::from_secs(30),
+        acquire_timeout: Duration::from_secs(3),
+        max_connections: 4,
+        read_only: false,
+    }
+}
+
+/// A database `name` in the server with the small demo in it; a pool on it.
+async fn seeded(server: &PrivateServer, name: &str) -> sqlx::PgPool {
+    let admin = server.server.connect_options("postgres");
+    let mut conn = admin.connect().await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+    let db = pool::connect(server.server.connect_options(name), &settings(), None, None).await.unwrap();
+    migrate::apply(&db).await.unwrap();
+    demo::seed(&db, Scale::Small, 11, chrono::Utc::now(), |_| {}).await.unwrap();
+    db
+}
+
 impl Drop for PrivateServer {
     fn drop(&mut self) {
         let _ = self.server.stop(true);
@@ -57,20 +81,8 @@ impl Drop for PrivateServer {
 /// once the database is.
 #[tokio::test]
 async fn the_dashboard_rides_out_a_database_outage() {
-    let server = tokio::task::spawn_blocking(PrivateServer::start).await.unwrap();
-    let admin = server.server.connect_options("postgres");
-    let mut conn = admin.connect().await.unwrap();
-    sqlx::query("CREATE DATABASE chaos").execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-    let settings = pool::PoolSettings {
-        statement_timeout: Duration::from_secs(30),
-        acquire_timeout: Duration::from_secs(3),
-        max_connections: 4,
-        read_only: false,
-    };
-    let db = pool::connect(server.server.connect_options("chaos"), &settings, None, None).await.unwrap();
-    migrate::apply(&db).await.unwrap();
-    demo::seed(&db, Scale::Small, 11, chrono::Utc::now(), |_| {}).await.unwrap();
+    let server = tokio::task::spawn_blocking(|| PrivateServer::start(false)).await.unwrap();
+    let db = seeded(&server, "chaos").await;
     let paused = || async {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM platform.workflow_executions WHERE status = 'paused'")
             .fetch_one(&db)
@@ -126,7 +138,7 @@ async fn the_dashboard_rides_out_a_database_outage() {
     println!("back {} ms after the database", recovered.as_millis());
 
     // The refused verb was not applied behind the user's back once the database returned.
-    let db = pool::connect(server.server.connect_options("chaos"), &settings, None, None).await.unwrap();
+    let db = pool::connect(server.server.connect_options("chaos"), &settings(), None, None).await.unwrap();
     let paused_after: i64 =
         sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions WHERE status = 'paused'")
             .fetch_one(&db)
@@ -138,5 +150,229 @@ async fn the_dashboard_rides_out_a_database_outage() {
         .await
         .unwrap();
     assert_eq!(audited, 0, "nothing happened, so nothing is audited");
+    db.close().await;
+}
+
+/// What one CLI verb of the burst did: which row, the command, its exit code and output.
+struct Verb {
+    table: &'static str,
+    id: uuid::Uuid,
+    args: Vec<String>,
+    code: Option<i32>,
+    output: String,
+}
+
+/// The database restarts in the middle of a burst of verbs from the command line: every verb
+/// either happened once, with its audit row, or said that it failed. None happened twice, none
+/// changed a row without its audit row, and none failed silently.
+#[tokio::test]
+async fn a_burst_of_cli_verbs_across_a_database_restart_happens_once_or_fails_loudly() {
+    let server = tokio::task::spawn_blocking(|| PrivateServer::start(true)).await.unwrap();
+    let db = seeded(&server, "burst").await;
+    let running: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM platform.workflow_executions WHERE status = 'running' ORDER BY id LIMIT 30")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let active: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT id FROM broker.agents WHERE status = 'ACTIVE' AND deleted_at IS NULL ORDER BY id LIMIT 30",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!((running.len(), active.len()), (30, 30), "the demo has enough to act on");
+    db.close().await;
+
+    // Alternate the two kinds of verb: pause an execution, deactivate an agent.
+    let mut verbs: Vec<Verb> = running
+        .iter()
+        .zip(&active)
+        .flat_map(|(e, a)| {
+            [
+                Verb {
+                    table: "platform.workflow_executions",
+                    id: *e,
+                    args: vec!["exec".into(), "pause".into(), e.to_string()],
+                    code: None,
+                    output: String::new(),
+                },
+                Verb {
+                    table: "broker.agents",
+                    id: *a,
+                    args: vec!["fleet".into(), "agent".into(), "deactivate".into(), a.to_string()],
+                    code: None,
+                    output: String::new(),
+                },
+            ]
+        })
+        .collect();
+
+    let url = server.server.url("burst");
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let server = std::sync::Arc::new(server);
+    let s = server.clone();
+    let verbs = tokio::task::spawn_blocking(move || {
+        // One verb every 100 ms; the server stops at once after the 15th and is back 4 s later
+        // (longer than a verb waits for a connection), while the burst goes on.
+        let mut children = Vec::new();
+        for (i, verb) in verbs.iter().enumerate() {
+            if i == 15 {
+                s.stop();
+            }
+            if i == 55 {
+                s.start_again();
+            }
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+                .args(&verb.args)
+                .env("DATABASE_URL", &url)
+                .env("XDG_CONFIG_HOME", home_path.join("config"))
+                .env("XDG_STATE_HOME", home_path.join("state"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            children.push(child);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for (verb, child) in verbs.iter_mut().zip(children) {
+            let out = child.wait_with_output().unwrap();
+            verb.code = out.status.code();
+            verb.output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        }
+        verbs
+    })
+    .await
+    .unwrap();
+
+    let db = pool::connect(server.server.connect_options("burst"), &settings(), None, None).await.unwrap();
+    let (mut done, mut failed) = (0, 0);
+    for verb in &verbs {
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM fleetdeck.audit_log WHERE target_table = $1 AND target_id = $2 AND outcome = 'ok'",
+        )
+        .bind(verb.table)
+        .bind(verb.id.to_string())
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        let changed: bool = match verb.table {
+            "platform.workflow_executions" => {
+                sqlx::query_scalar("SELECT status = 'paused' FROM platform.workflow_executions WHERE id = $1")
+            }
+            _ => sqlx::query_scalar("SELECT status = 'INACTIVE' FROM broker.agents WHERE id = $1"),
+        }
+        .bind(verb.id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        let what = format!("{:?} exited {:?}: {}", verb.args, verb.code, verb.output);
+        assert!(audited <= 1, "never twice: {audited} audit rows; {what}");
+        assert_eq!(changed, audited == 1, "the row changed if and only if it was audited; {what}");
+        if verb.code == Some(0) {
+            done += 1;
+            assert_eq!(audited, 1, "a verb that says it succeeded happened, once; {what}");
+        } else {
+            failed += 1;
+            assert!(verb.code.is_some(), "ended by a signal: {what}");
+            assert!(
+                verb.output.contains("unavailable") || verb.output.contains("connect"),
+                "a failed verb says the database was unavailable: {what}"
+            );
+        }
+    }
+    println!("{done} verbs happened, {failed} reported failure");
+    assert!(done > 0 && failed > 0, "the burst straddled the restart: {done} done, {failed} failed");
+    db.close().await;
+}
+
+/// Notifications sent while the dashboard's listening connection is gone are lost; the
+/// dashboard reads every notified list again once it listens again, so the change still shows.
+/// The timed refresh is set to 10 minutes, so nothing else would bring it (without the resync
+/// this test waits in vain).
+#[tokio::test]
+async fn changes_whose_notifications_were_lost_across_a_reconnect_still_arrive() {
+    let server = tokio::task::spawn_blocking(|| PrivateServer::start(false)).await.unwrap();
+    let db = seeded(&server, "lost").await;
+    let url = server.server.url("lost");
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let env = [("DATABASE_URL", url), ("FLEETDECK_REFRESH_INTERVAL", "10m".to_string())];
+    let mut pty = tokio::task::spawn_blocking(move || {
+        let pty = Pty::spawn_sized(&[], &home_path, &env, (30, 200));
+        pty.wait_for("● connected", Duration::from_secs(20));
+        pty
+    })
+    .await
+    .unwrap();
+    pty.send(b":exec status=running\r");
+    let mut pty = tokio::task::spawn_blocking(move || {
+        pty.wait_for("status=running", Duration::from_secs(5));
+        let screen = pty.wait_for("│  running ", Duration::from_secs(5));
+        assert!(!screen.contains("│ running 0 │"), "{screen}");
+        pty
+    })
+    .await
+    .unwrap();
+    // Wait until the dashboard listens.
+    let listening = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'lost' AND query ILIKE 'LISTEN%'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    for _ in 0..100 {
+        if listening().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listening().await, 1, "the dashboard listens for changes");
+
+    // The dashboard is stopped (SIGSTOP) while its listening session is ended and every running
+    // execution is paused: the notification goes out when nobody listens, and is lost.
+    pty.signal(nix::sys::signal::Signal::SIGSTOP);
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'lost' AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(ended, vec![true]);
+    for _ in 0..100 {
+        if listening().await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(listening().await, 0, "nobody listens");
+    let paused = sqlx::query("UPDATE platform.workflow_executions SET status = 'paused' WHERE status = 'running'")
+        .execute(&db)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert!(paused > 0);
+    pty.signal(nix::sys::signal::Signal::SIGCONT);
+
+    let mut pty = tokio::task::spawn_blocking(move || {
+        // The header counts none running, and the list (filtered to running) is empty.
+        let screen = pty.wait_for("│ running 0 │", Duration::from_secs(10));
+        assert!(!screen.contains("│  running "), "no running row is left on screen:\n{screen}");
+        pty
+    })
+    .await
+    .unwrap();
+    for _ in 0..100 {
+        if listening().await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(listening().await, 1, "the dashboard listens again");
+    pty.send(b"q");
+    let status = tokio::task::spawn_blocking(move || pty.wait_exit(Duration::from_secs(10))).await.unwrap();
+    assert!(status.success(), "{status:?}");
     db.close().await;
 }
