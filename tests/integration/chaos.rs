@@ -306,7 +306,7 @@ async fn changes_whose_notifications_were_lost_across_a_reconnect_still_arrive()
     .await
     .unwrap();
     pty.send(b":exec status=running\r");
-    let mut pty = tokio::task::spawn_blocking(move || {
+    let pty = tokio::task::spawn_blocking(move || {
         pty.wait_for("status=running", Duration::from_secs(5));
         let screen = pty.wait_for("│  running ", Duration::from_secs(5));
         assert!(!screen.contains("│ running 0 │"), "{screen}");
