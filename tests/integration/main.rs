@@ -13,6 +13,7 @@ mod fixtures;
 mod fleet;
 mod imports;
 mod listing;
+mod load;
 mod migrations;
 mod platform;
 mod pty;
