@@ -43,6 +43,9 @@ impl Bench {
                 return;
             }
             for request in requests {
+                if std::env::var_os("FLEETDECK_BENCH_TRACE").is_some() {
+                    eprintln!("serving {request:?}");
+                }
                 let reply = match request {
                     Request::Page(p) => Reply::Page {
                         result: self
@@ -88,7 +91,7 @@ fn key(app: &mut App, code: KeyCode) {
 
 fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
-        key(app, KeyCode::Char(c));
+        key(app, if c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) });
     }
 }
 
