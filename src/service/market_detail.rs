@@ -88,6 +88,15 @@ fn fields(v: &Value, pairs: &[(&str, &str)]) -> Vec<Block> {
     pairs.iter().filter_map(|(label, key)| field(label, s(v, key))).collect()
 }
 
+/// A table, or a note saying there is nothing to tabulate.
+fn table_or(header: &[&str], rows: Vec<Vec<String>>, none: &str) -> Block {
+    if rows.is_empty() {
+        Block::Note(none.into())
+    } else {
+        Block::Table { header: header.iter().map(|h| h.to_string()).collect(), rows }
+    }
+}
+
 fn yes(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -199,64 +208,50 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
 
     let versions = array(&p, "available_versions");
     b.push(Block::Heading(format!("Versions ({})", versions.len())));
-    if versions.is_empty() {
-        b.push(Block::Note("no versions listed".into()));
-    } else {
-        b.push(Block::Table {
-            header: vec!["VERSION".into(), "APP VERSION".into(), "RELEASED".into(), "NOTES".into()],
-            rows: versions
-                .iter()
-                .map(|v| {
-                    let mut notes = Vec::new();
-                    if yes(v, "contains_security_updates") {
-                        notes.push("security updates");
-                    }
-                    if yes(v, "prerelease") {
-                        notes.push("prerelease");
-                    }
-                    vec![
-                        s(v, "version"),
-                        s(v, "app_version"),
-                        date(v.get("ts").and_then(Value::as_i64)),
-                        notes.join(", "),
-                    ]
-                })
-                .collect(),
-        });
-    }
+    b.push(table_or(
+        &["VERSION", "APP VERSION", "RELEASED", "NOTES"],
+        versions
+            .iter()
+            .map(|v| {
+                let mut notes = Vec::new();
+                if yes(v, "contains_security_updates") {
+                    notes.push("security updates");
+                }
+                if yes(v, "prerelease") {
+                    notes.push("prerelease");
+                }
+                vec![s(v, "version"), s(v, "app_version"), date(v.get("ts").and_then(Value::as_i64)), notes.join(", ")]
+            })
+            .collect(),
+        "no versions listed",
+    ));
 
     let deps = array(&p, "dependencies");
     b.push(Block::Heading(format!("Dependencies ({})", deps.len())));
-    if deps.is_empty() {
-        b.push(Block::Note("none".into()));
-    } else {
-        b.push(Block::Table {
-            header: vec!["NAME".into(), "VERSION".into(), "REPOSITORY".into()],
-            rows: deps.iter().map(|d| vec![s(d, "name"), s(d, "version"), s(d, "repository_url")]).collect(),
-        });
-    }
+    b.push(table_or(
+        &["NAME", "VERSION", "REPOSITORY"],
+        deps.iter().map(|d| vec![s(d, "name"), s(d, "version"), s(d, "repository_url")]).collect(),
+        "none",
+    ));
 
     let images = array(&p, "container_images");
     b.push(Block::Heading(format!("Container images ({})", images.len())));
-    if images.is_empty() {
-        b.push(Block::Note("none listed".into()));
-    } else {
-        b.push(Block::Table {
-            header: vec!["NAME".into(), "IMAGE".into(), "PLATFORMS".into(), "WHITELISTED".into()],
-            rows: images
-                .iter()
-                .map(|i| {
-                    let platforms: Vec<String> = array(i, "platforms").iter().map(show).collect();
-                    vec![
-                        s(i, "name"),
-                        s(i, "image"),
-                        platforms.join(", "),
-                        if yes(i, "whitelisted") { "yes" } else { "no" }.into(),
-                    ]
-                })
-                .collect(),
-        });
-    }
+    b.push(table_or(
+        &["NAME", "IMAGE", "PLATFORMS", "WHITELISTED"],
+        images
+            .iter()
+            .map(|i| {
+                let platforms: Vec<String> = array(i, "platforms").iter().map(show).collect();
+                vec![
+                    s(i, "name"),
+                    s(i, "image"),
+                    platforms.join(", "),
+                    if yes(i, "whitelisted") { "yes" } else { "no" }.into(),
+                ]
+            })
+            .collect(),
+        "none listed",
+    ));
 
     let mut links: Vec<Vec<String>> = Vec::new();
     if !s(&p, "home_url").is_empty() {
@@ -267,11 +262,7 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         links.push(vec!["chart archive".into(), s(&p, "content_url")]);
     }
     b.push(Block::Heading("Links".into()));
-    if links.is_empty() {
-        b.push(Block::Note("none".into()));
-    } else {
-        b.push(Block::Table { header: vec!["NAME".into(), "URL".into()], rows: links });
-    }
+    b.push(table_or(&["NAME", "URL"], links, "none"));
 
     b.push(Block::Heading("README".into()));
     match s(&p, "readme") {
@@ -357,28 +348,25 @@ async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
         }
         b.push(Block::Table { header: vec!["REQUIRES".into(), "".into()], rows });
         let components = components_of(p);
-        if components.is_empty() {
-            b.push(Block::Note("no components".into()));
-        } else {
-            b.push(Block::Table {
-                header: vec!["COMPONENT".into(), "REPOSITORY".into(), "REVISION".into(), "TIMEOUT".into()],
-                rows: components
-                    .iter()
-                    .map(|c| {
-                        let pr = &c.properties;
-                        vec![
-                            c.name.clone(),
-                            [s(pr, "repository"), s(pr, "packageLocation")]
-                                .into_iter()
-                                .find(|x| !x.is_empty())
-                                .unwrap_or_default(),
-                            s(pr, "revision"),
-                            s(pr, "timeout"),
-                        ]
-                    })
-                    .collect(),
-            });
-        }
+        b.push(table_or(
+            &["COMPONENT", "REPOSITORY", "REVISION", "TIMEOUT"],
+            components
+                .iter()
+                .map(|c| {
+                    let pr = &c.properties;
+                    vec![
+                        c.name.clone(),
+                        [s(pr, "repository"), s(pr, "packageLocation")]
+                            .into_iter()
+                            .find(|x| !x.is_empty())
+                            .unwrap_or_default(),
+                        s(pr, "revision"),
+                        s(pr, "timeout"),
+                    ]
+                })
+                .collect(),
+            "no components",
+        ));
         b.push(Block::Field(
             "Fits".into(),
             format!("{} of {} hosts, on {} of {} sites", fit.fitting, fit.hosts, fit.sites.len(), fit.all_sites),
@@ -586,13 +574,11 @@ async fn solution(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     }
     for (key, title) in [("parameters", "Parameters"), ("dependencies", "Dependencies")] {
         b.push(Block::Heading(title.into()));
-        match v.get(key).and_then(Value::as_object) {
-            Some(m) if !m.is_empty() => b.push(Block::Table {
-                header: vec!["NAME".into(), "VALUE".into()],
-                rows: m.iter().map(|(k, x)| vec![k.clone(), show(x)]).collect(),
-            }),
-            _ => b.push(Block::Note("none".into())),
-        }
+        let rows = match v.get(key).and_then(Value::as_object) {
+            Some(m) => m.iter().map(|(k, x)| vec![k.clone(), show(x)]).collect(),
+            None => Vec::new(),
+        };
+        b.push(table_or(&["NAME", "VALUE"], rows, "none"));
     }
     let mut links = Vec::new();
     for (k, n) in [("homepage_url", "home"), ("repository_url", "repository"), ("documentation_url", "documentation")] {
@@ -647,25 +633,22 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     b.extend(field("Container", s(&v, "container_id")));
     b.push(Block::Heading("Publication".into()));
     let listings = array(&v, "listings");
-    if listings.is_empty() {
-        b.push(Block::Note("not listed in any marketplace".into()));
-    } else {
-        b.push(Block::Table {
-            header: vec!["MARKETPLACE".into(), "STATUS".into(), "PUBLISHED".into(), "LISTING".into(), "USAGE".into()],
-            rows: listings
-                .iter()
-                .map(|m| {
-                    vec![
-                        s(m, "marketplace_name"),
-                        s(m, "status"),
-                        s(m, "published_at").chars().take(10).collect(),
-                        s(m, "marketplace_agent_id"),
-                        m.get("usage_metrics").filter(|u| !u.is_null()).map(show).unwrap_or_default(),
-                    ]
-                })
-                .collect(),
-        });
-    }
+    b.push(table_or(
+        &["MARKETPLACE", "STATUS", "PUBLISHED", "LISTING", "USAGE"],
+        listings
+            .iter()
+            .map(|m| {
+                vec![
+                    s(m, "marketplace_name"),
+                    s(m, "status"),
+                    s(m, "published_at").chars().take(10).collect(),
+                    s(m, "marketplace_agent_id"),
+                    m.get("usage_metrics").filter(|u| !u.is_null()).map(show).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        "not listed in any marketplace",
+    ));
     b.push(Block::Heading("Container resources".into()));
     match v.get("resources").filter(|r| r.is_object()) {
         Some(r) => {
@@ -775,11 +758,8 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         })
         .collect();
     b.push(Block::Heading(format!("Price per region ({})", rows.len())));
-    if rows.is_empty() {
-        b.push(Block::Note("no regions listed".into()));
-    } else {
-        b.push(Block::Table { header: vec!["REGION".into(), format!("{currency}/HOUR")], rows });
-    }
+    let hourly = format!("{currency}/HOUR");
+    b.push(table_or(&["REGION", &hourly], rows, "no regions listed"));
     Ok(Some(Detail {
         kind: Kind::Instances,
         id: id.to_string(),
