@@ -248,19 +248,18 @@ pub enum Reply {
 /// The channel migration 11's triggers notify.
 pub const CHANGES_CHANNEL: &str = "fleetdeck_changes";
 
+/// The lists whose changes are notified, by the payload migration 11's triggers send.
+pub const NOTIFIED: [(&str, Entity); 4] = [
+    ("executions", Entity::Executions),
+    ("hosts", Entity::Hosts),
+    ("agents", Entity::Agents),
+    ("stacks", Entity::Stacks),
+];
+
 /// The list a notification's payload names.
 pub fn changed_entity(payload: &str) -> Option<Entity> {
-    match payload {
-        "executions" => Some(Entity::Executions),
-        "hosts" => Some(Entity::Hosts),
-        "agents" => Some(Entity::Agents),
-        "stacks" => Some(Entity::Stacks),
-        _ => None,
-    }
+    NOTIFIED.iter().find(|(name, _)| *name == payload).map(|(_, entity)| *entity)
 }
-
-/// The lists whose changes are notified.
-pub const NOTIFIED: [Entity; 4] = [Entity::Executions, Entity::Hosts, Entity::Agents, Entity::Stacks];
 
 /// Listen for change notifications and pass them on; reconnect with backoff when the database
 /// goes away. Notifications sent while no connection listened are lost, so after listening again
@@ -293,7 +292,7 @@ async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
         backoff = None;
         if std::mem::take(&mut resync) {
             tracing::info!("listening for changes again; reading every notified list");
-            for entity in NOTIFIED {
+            for (_, entity) in NOTIFIED {
                 if replies.send(Reply::Changed(entity)).is_err() {
                     return;
                 }
