@@ -223,11 +223,9 @@ async fn a_burst_of_cli_verbs_across_a_database_restart_happens_once_or_fails_lo
             if i == 55 {
                 s.start_again();
             }
-            let child = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
+            let child = crate::cli::fleetdeck(&home_path)
                 .args(&verb.args)
                 .env("DATABASE_URL", &url)
-                .env("XDG_CONFIG_HOME", home_path.join("config"))
-                .env("XDG_STATE_HOME", home_path.join("state"))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -286,6 +284,24 @@ async fn a_burst_of_cli_verbs_across_a_database_restart_happens_once_or_fails_lo
     db.close().await;
 }
 
+/// The sessions listening for changes on database `lost`, once they are `want` or `within` has
+/// passed.
+async fn listeners(db: &sqlx::PgPool, want: i64, within: Duration) -> i64 {
+    let start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'lost' AND query ILIKE 'LISTEN%'",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        if n == want || start.elapsed() >= within {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Notifications sent while the dashboard's listening connection is gone are lost; the
 /// dashboard reads every notified list again once it listens again, so the change still shows.
 /// The timed refresh is set to 10 minutes, so nothing else would bring it (without the resync
@@ -314,22 +330,7 @@ async fn changes_whose_notifications_were_lost_across_a_reconnect_still_arrive()
     })
     .await
     .unwrap();
-    // Wait until the dashboard listens.
-    let listening = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = 'lost' AND query ILIKE 'LISTEN%'",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap()
-    };
-    for _ in 0..100 {
-        if listening().await > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(listening().await, 1, "the dashboard listens for changes");
+    assert_eq!(listeners(&db, 1, Duration::from_secs(10)).await, 1, "the dashboard listens for changes");
 
     // The dashboard is stopped (SIGSTOP) while its listening session is ended and every running
     // execution is paused: the notification goes out when nobody listens, and is lost.
@@ -341,13 +342,7 @@ async fn changes_whose_notifications_were_lost_across_a_reconnect_still_arrive()
     .await
     .unwrap();
     assert_eq!(ended, vec![true]);
-    for _ in 0..100 {
-        if listening().await == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(listening().await, 0, "nobody listens");
+    assert_eq!(listeners(&db, 0, Duration::from_secs(2)).await, 0, "nobody listens");
     let paused = sqlx::query("UPDATE platform.workflow_executions SET status = 'paused' WHERE status = 'running'")
         .execute(&db)
         .await
@@ -364,13 +359,7 @@ async fn changes_whose_notifications_were_lost_across_a_reconnect_still_arrive()
     })
     .await
     .unwrap();
-    for _ in 0..100 {
-        if listening().await > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(listening().await, 1, "the dashboard listens again");
+    assert_eq!(listeners(&db, 1, Duration::from_secs(10)).await, 1, "the dashboard listens again");
     pty.send(b"q");
     let status = tokio::task::spawn_blocking(move || pty.wait_exit(Duration::from_secs(10))).await.unwrap();
     assert!(status.success(), "{status:?}");

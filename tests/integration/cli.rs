@@ -13,7 +13,7 @@ use crate::pty::{run_in_pty, Pty};
 const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
 
 /// The binary with an environment of its own: no user config, logs in `home`.
-fn fleetdeck(home: &Path) -> Command {
+pub(crate) fn fleetdeck(home: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("DATABASE_URL")
         .env("XDG_CONFIG_HOME", home.join("config"))

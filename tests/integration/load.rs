@@ -15,25 +15,15 @@ use uuid::Uuid;
 
 use crate::pty::Pty;
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleetdeck");
-
 fn seconds() -> u64 {
     std::env::var("FLEETDECK_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60)
 }
 
 /// The binary as a script runs it: its own config and log, the test's database.
 fn command(home: &std::path::Path, url: &str) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.env_remove("DATABASE_URL")
-        .env("DATABASE_URL", url)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("FLEETDECK_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
+    let mut cmd = crate::cli::fleetdeck(home);
+    cmd.env("DATABASE_URL", url);
+    cmd.into()
 }
 
 /// One verb a client ran, and how it ended.
