@@ -88,38 +88,20 @@ pub struct Requirements {
 }
 
 impl Requirements {
-    /// From the profile's columns; a quantity the catalogue holds that does not parse is an
-    /// error naming it (the import checks them, so this is a damaged row).
-    pub fn from_profile(
-        cores: Option<f64>,
-        memory: Option<&str>,
-        storage: Option<&str>,
-        architectures: Option<&Value>,
-        peripherals: Option<&Value>,
-        interfaces: Option<&Value>,
-    ) -> Result<Requirements, String> {
-        Ok(Requirements {
-            cores,
-            memory: memory.map(quantity).transpose().map_err(|e| format!("memory: {e}"))?,
-            storage: storage.map(quantity).transpose().map_err(|e| format!("storage: {e}"))?,
-            architectures: list_of(architectures, |v| v.as_str().map(str::to_string)),
-            peripherals: list_of(peripherals, Peripheral::from_json),
-            interfaces: list_of(interfaces, type_of),
-        })
-    }
-}
-
-impl Requirements {
-    /// From a deployment profile's row as JSON (`catalog.deployment_profile`'s columns).
+    /// From a deployment profile's row as JSON (`catalog.deployment_profile`'s columns); a
+    /// quantity the catalogue holds that does not parse is an error naming it (the import checks
+    /// them, so this is a damaged row).
     pub fn from_json(p: &Value) -> Result<Requirements, String> {
-        Requirements::from_profile(
-            p.get("cpu_cores").and_then(Value::as_f64),
-            p.get("memory").and_then(Value::as_str),
-            p.get("storage").and_then(Value::as_str),
-            p.get("cpu_architectures"),
-            p.get("peripherals"),
-            p.get("interfaces"),
-        )
+        let amount =
+            |key: &str| p.get(key).and_then(Value::as_str).map(quantity).transpose().map_err(|e| format!("{key}: {e}"));
+        Ok(Requirements {
+            cores: p.get("cpu_cores").and_then(Value::as_f64),
+            memory: amount("memory")?,
+            storage: amount("storage")?,
+            architectures: list_of(p.get("cpu_architectures"), |v| v.as_str().map(str::to_string)),
+            peripherals: list_of(p.get("peripherals"), Peripheral::from_json),
+            interfaces: list_of(p.get("interfaces"), type_of),
+        })
     }
 }
 
@@ -334,7 +316,7 @@ mod tests {
         // Nothing asked, nothing missing.
         assert!(fits(&Requirements::default(), &bare));
         // A damaged profile quantity names its field.
-        let bad = Requirements::from_profile(None, Some("8 gigs"), None, None, None, None);
+        let bad = Requirements::from_json(&json!({"memory": "8 gigs"}));
         assert!(bad.unwrap_err().starts_with("memory:"));
     }
 }
