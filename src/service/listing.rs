@@ -854,9 +854,14 @@ fn push_conditions(
     query: &Query,
     skip_field: Option<&str>,
 ) -> Result<()> {
+    qb.push(" WHERE true");
+    push_terms(qb, s, query, skip_field)
+}
+
+/// The list's conditions, each as ` AND …` (after `WHERE true`, or inside `(true … )`).
+fn push_terms(qb: &mut QueryBuilder<'_, Postgres>, s: &Spec, query: &Query, skip_field: Option<&str>) -> Result<()> {
     let filter = &query.filter;
     let t = |sql: &str| clocked(sql, query);
-    qb.push(" WHERE true");
     for (name, value) in &query.fields {
         if Some(name.as_str()) == skip_field {
             continue;
@@ -1001,14 +1006,18 @@ fn sort_column<'a>(s: &'a Spec, query: &Query) -> Result<&'a Column> {
 
 /// The SELECT list of a page or delta: sort key, id and cells as text, from the list's tables.
 fn select(s: &Spec, column: &Column, query: &Query, extra: &str) -> String {
+    format!("{} FROM {}", select_list(s, column, query, extra), clocked(s.from, query))
+}
+
+/// `SELECT` sort key, id and cells, then `extra`; no `FROM`.
+fn select_list(s: &Spec, column: &Column, query: &Query, extra: &str) -> String {
     let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
     clocked(
         &format!(
-            "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[]{extra} FROM {from}",
+            "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[]{extra}",
             sort = column.sort,
             id = s.id,
             cells = cells.join(", "),
-            from = s.from,
         ),
         query,
     )
@@ -1110,8 +1119,14 @@ pub struct Window {
 /// What changed in a window of a list since a moment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Delta {
-    /// Rows of the window (or above it, when it is at the top) changed since then, in no order.
+    /// Rows of the window (or above it, when it is at the top) changed since then and passing
+    /// the query's filters, in no order.
     pub rows: Vec<Row>,
+    /// Rows of the window changed since then that no longer pass the filters (a paused row
+    /// under `status=running`, a deleted one): they leave the list.
+    pub left: Vec<Row>,
+    /// False when more rows changed than one delta reads: read the page instead.
+    pub complete: bool,
     /// The database's clock when it was read: the next delta's `since`.
     pub seen_at: Option<chrono::DateTime<chrono::Utc>>,
     /// False when the list cannot be read by delta (no change time): read the page instead.
@@ -1124,9 +1139,11 @@ pub fn has_delta(entity: Entity) -> bool {
 }
 
 /// The rows of the window `first ..= last` (cursors, in display order) that changed after
-/// `since - overlap`, under the query's filters; with `at_top`, also the rows before `first`
-/// (new rows arriving on top). At most `limit` rows. Uses the index on the change time, so it
-/// costs what changed, not what the list holds.
+/// `since - overlap`, each with whether it still passes the query's filters; with `at_top`,
+/// also the rows before `first` (new rows arriving on top). At most `limit` rows. Uses the
+/// index on the change time, so it costs what changed, not what the list holds. The filters
+/// are not a condition of the read: a row that changed out of them must still be seen, to
+/// leave the list.
 pub async fn delta(
     pool: &PgPool,
     entity: Entity,
@@ -1140,8 +1157,9 @@ pub async fn delta(
     let Some(changed) = s.changed else { return Ok(Delta::default()) };
     let column = sort_column(&s, query)?;
     let (from_op, to_op) = if query.descending { ("<=", ">=") } else { (">=", "<=") };
-    let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, ", now()"));
-    push_conditions(&mut qb, &s, query, None)?;
+    let mut qb = QueryBuilder::<Postgres>::new(select_list(&s, column, query, ", now(), coalesce(true"));
+    push_terms(&mut qb, &s, query, None)?;
+    qb.push(format!(", false) FROM {} WHERE true", clocked(s.from, query)));
     let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
     qb.push(format!(" AND {changed} > ")).push_bind(since);
     // Inside the window (or anywhere before its end, when it is at the top).
@@ -1159,18 +1177,24 @@ pub async fn delta(
         .push(format!("::{})", s.id_type));
     qb.push(" LIMIT ").push_bind(limit);
     let found = qb
-        .build_query_as::<(Option<String>, String, Vec<String>, chrono::DateTime<chrono::Utc>)>()
+        .build_query_as::<(Option<String>, String, Vec<String>, chrono::DateTime<chrono::Utc>, bool)>()
         .fetch_all(pool)
         .await?;
     let seen_at = match found.first() {
-        Some((_, _, _, t)) => Some(*t),
+        Some((_, _, _, t, _)) => Some(*t),
         None => Some(sqlx::query_scalar("SELECT now()").fetch_one(pool).await?),
     };
-    let rows = found
-        .into_iter()
-        .map(|(sort, id, cells, _)| Row { cursor: Cursor { sort: sort.unwrap_or_default(), id }, cells })
-        .collect();
-    Ok(Delta { rows, seen_at, supported: true })
+    let complete = (found.len() as i64) < limit;
+    let (mut rows, mut left) = (Vec::new(), Vec::new());
+    for (sort, id, cells, _, passes) in found {
+        let row = Row { cursor: Cursor { sort: sort.unwrap_or_default(), id }, cells };
+        if passes {
+            rows.push(row);
+        } else {
+            left.push(row);
+        }
+    }
+    Ok(Delta { rows, left, complete, seen_at, supported: true })
 }
 
 #[cfg(test)]

@@ -691,7 +691,9 @@ impl App {
                 match result {
                     Ok(delta) => {
                         let facet = listing::has_facet(entity);
-                        match list.table.apply_delta(delta.rows) {
+                        let applied =
+                            if delta.complete { list.table.apply_delta(delta.rows, delta.left) } else { None };
+                        match applied {
                             Some(updates) => {
                                 if facet {
                                     // The status header follows the rows it can see change.
@@ -719,7 +721,8 @@ impl App {
                                     self.stack_detail.stale = true;
                                 }
                             }
-                            // New rows, or rows that moved: read the page whole.
+                            // New rows, rows that moved, or more changes than a delta reads:
+                            // read the page whole.
                             None => {
                                 if entity == current {
                                     self.refresh();

@@ -244,7 +244,43 @@ async fn a_delta_reads_only_what_changed_in_the_window() {
     let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
     let ids: Vec<&String> = d.rows.iter().map(|r| &r.cursor.id).collect();
     assert_eq!(ids, [inside], "only the change inside the window");
+    assert!(d.left.is_empty() && d.complete);
     assert!(d.seen_at.unwrap() >= since);
+    // More changes than the delta may read: it says it is not complete.
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 1).await.unwrap();
+    assert_eq!((d.rows.len(), d.complete), (1, false));
+}
+
+/// Under a filter, a row of the window that changed out of it is read too, as one that left.
+#[tokio::test]
+async fn a_delta_sees_rows_leave_the_filter() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 9, Utc::now(), |_| {}).await.unwrap();
+    let e = Entity::Executions;
+    let mut q = Query::new(e);
+    q.fields = vec![("status".into(), "running".into())];
+    let page = listing::page(&db.pool, e, &q, &PageAt::First, 20).await.unwrap();
+    assert!(page.rows.len() >= 3, "the demo has running executions");
+    let last = page.rows.len() - 1;
+    let since = page.seen_at.unwrap();
+    let window =
+        listing::Window { first: page.rows[0].cursor.clone(), last: page.rows[last].cursor.clone(), at_top: true };
+    let (paused, touched) = (&page.rows[1].cursor.id, &page.rows[2].cursor.id);
+    sqlx::query("UPDATE platform.workflow_executions SET status = 'paused' WHERE id = $1::uuid")
+        .bind(paused)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE platform.workflow_executions SET status_message = 'still running' WHERE id = $1::uuid")
+        .bind(touched)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
+    let ids = |rows: &[listing::Row]| rows.iter().map(|r| r.cursor.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&d.rows), [touched.clone()], "the row still running is a change in place");
+    assert_eq!(ids(&d.left), [paused.clone()], "the paused row left the filter");
+    assert_eq!(d.left[0].cells[0], "paused", "with its new cells");
     // Lists without a change time say so.
     let p = Query::new(Entity::Packages);
     let pkgs = listing::page(&db.pool, Entity::Packages, &p, &PageAt::First, 5).await.unwrap();

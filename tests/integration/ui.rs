@@ -731,6 +731,39 @@ async fn a_status_change_on_screen_arrives_by_delta() {
     assert_eq!((count(&app, "running"), count(&app, "paused")), (running - 1, paused + 1));
 }
 
+/// Under `:exec status=running`, rows another client pauses leave the list by delta, one after
+/// another (each delta also reads the rows that left before, within its overlap): the total and
+/// the status header follow, and the page is not read again.
+#[tokio::test]
+async fn rows_paused_elsewhere_leave_a_filtered_list_by_delta() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    typed(&mut app, ":exec status=running");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert!(app.list().table.rows.iter().all(|r| r.cells[0] == "running"), "the filter applies");
+    let count = |app: &App, s: &str| app.list().facets.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
+    let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
+    for row in [1, 0, 0, 2] {
+        let total = app.list().table.total;
+        let (running, paused) = (count(&app, "running"), count(&app, "paused"));
+        let id: uuid::Uuid = app.list().table.rows[row].cursor.id.parse().unwrap();
+        fleetdeck::service::executions::act(&s, fleetdeck::domain::execution::Verb::Pause, &[id], None).await.unwrap();
+        app.on_reply(Reply::Changed(Entity::Executions));
+        let Some(Request::Delta(d)) = app.outbox.pop() else { panic!("a delta read: {:?}", app.outbox) };
+        let overlap = fleetdeck::ui::workers::DELTA_OVERLAP;
+        let delta = listing::delta(&db.pool, d.entity, &d.query, &d.window, d.since, overlap, 1_000).await.unwrap();
+        app.on_reply(Reply::Delta { entity: d.entity, generation: d.generation, result: Ok(delta), when: now() });
+        assert!(app.outbox.is_empty(), "no page read: {:?}", app.outbox);
+        let t = &app.list().table;
+        let left = t.rows.iter().all(|r| r.cursor.id != id.to_string() && r.cells[0] == "running");
+        assert!(left, "the paused row (row {row}) left");
+        assert_eq!(t.total, total - 1);
+        assert_eq!((count(&app, "running"), count(&app, "paused")), (running - 1, paused + 1));
+    }
+}
+
 /// Select the first row with this status on the Executions list (reading pages as needed).
 async fn select_status(app: &mut App, db: &TestDb, status: &str) -> String {
     let row = app.list().table.rows.iter().position(|r| r.cells[0] == status).expect("a row with the status");

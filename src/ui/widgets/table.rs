@@ -150,15 +150,22 @@ impl TableState {
     }
 
     /// Changed rows from a delta read: each held row with the same id and sort key takes the new
-    /// cells, in place. Returns the rows whose cells changed as (old, new) — or None when a row
-    /// is new or moved (its sort key changed), and the page must be read again.
-    pub fn apply_delta(&mut self, changed: Vec<Row>) -> Option<Vec<(Vec<String>, Vec<String>)>> {
+    /// cells, in place, and each held row in `left` (it no longer passes the filters) leaves the
+    /// list, the selection staying on the row it was on (or the one after a row that left).
+    /// Returns the rows whose cells changed, those that left included, as (old, new) — or None
+    /// when a row is new or moved (its sort key changed), or every row held left, and the page
+    /// must be read again.
+    pub fn apply_delta(&mut self, changed: Vec<Row>, left: Vec<Row>) -> Option<Vec<(Vec<String>, Vec<String>)>> {
         let mut updates = Vec::new();
         for row in &changed {
             match self.rows.iter().find(|r| r.cursor.id == row.cursor.id) {
                 Some(held) if held.cursor.sort == row.cursor.sort => {}
                 _ => return None,
             }
+        }
+        let leaving = self.rows.iter().filter(|r| left.iter().any(|l| l.cursor.id == r.cursor.id)).count();
+        if leaving > 0 && leaving == self.rows.len() {
+            return None;
         }
         for row in changed {
             if let Some(held) = self.rows.iter_mut().find(|r| r.cursor.id == row.cursor.id) {
@@ -167,6 +174,20 @@ impl TableState {
                 }
             }
         }
+        for row in left {
+            let Some(i) = self.rows.iter().position(|r| r.cursor.id == row.cursor.id) else { continue };
+            let at = self.first + i as i64;
+            let held = self.rows.remove(i);
+            updates.push((held.cells, row.cells));
+            self.total -= 1;
+            if at < self.selected {
+                self.selected -= 1;
+            }
+            if at < self.top.get() {
+                self.top.set(self.top.get() - 1);
+            }
+        }
+        self.selected = self.selected.clamp(self.first, (self.end() - 1).max(self.first)).min((self.total - 1).max(0));
         Some(updates)
     }
 
@@ -449,15 +470,41 @@ mod tests {
         let mut t = loaded(1_000);
         let mut changed = rows(5, 1);
         changed[0].cells = vec!["new".into()];
-        let updates = t.apply_delta(changed).unwrap();
+        let updates = t.apply_delta(changed, vec![]).unwrap();
         assert_eq!(updates, vec![(vec!["5".to_string()], vec!["new".to_string()])]);
         assert_eq!(t.rows[5].cells, vec!["new".to_string()]);
-        assert_eq!(t.apply_delta(rows(5, 1)).map(|u| u.len()), Some(1), "back to the old cells");
-        assert_eq!(t.apply_delta(rows(999, 1)), None, "a row not held: read the page");
+        assert_eq!(t.apply_delta(rows(5, 1), vec![]).map(|u| u.len()), Some(1), "back to the old cells");
+        assert_eq!(t.apply_delta(rows(999, 1), vec![]), None, "a row not held: read the page");
         let mut moved = rows(7, 1);
         moved[0].cursor.sort = "later".into();
-        assert_eq!(t.apply_delta(moved), None, "a row whose sort key changed: read the page");
-        assert_eq!(t.apply_delta(Vec::new()), Some(Vec::new()));
+        assert_eq!(t.apply_delta(moved, vec![]), None, "a row whose sort key changed: read the page");
+        assert_eq!(t.apply_delta(Vec::new(), vec![]), Some(Vec::new()));
+    }
+
+    #[test]
+    fn rows_that_left_the_filter_leave_the_list_and_the_selection_stays_put() {
+        let mut t = loaded(1_000);
+        t.go(10);
+        let mut gone = rows(3, 1);
+        gone[0].cells = vec!["paused".into()];
+        let updates = t.apply_delta(vec![], gone).unwrap();
+        assert_eq!(updates, vec![(vec!["3".to_string()], vec!["paused".to_string()])], "the old and new cells");
+        assert_eq!((t.total, t.rows.len() as i64), (999, PAGE - 1));
+        assert_eq!(t.rows[3].cursor.id, "4", "the rows below moved up");
+        assert_eq!(t.selected_row().map(|r| r.cursor.id.as_str()), Some("10"), "still on the same row");
+        // The selected row itself leaves: the selection is on the row that followed it.
+        let updates = t.apply_delta(vec![], rows(10, 1)).unwrap();
+        assert_eq!(updates.len(), 1);
+        assert_eq!(t.selected_row().map(|r| r.cursor.id.as_str()), Some("11"));
+        assert_eq!(t.apply_delta(vec![], rows(5_000, 1)), Some(vec![]), "a row not held that left: nothing to do");
+        // The last row held leaves.
+        let last = t.rows.last().cloned().unwrap();
+        t.go(t.first + t.rows.len() as i64 - 1);
+        t.apply_delta(vec![], vec![last]).unwrap();
+        assert!(t.selected_row().is_some(), "the selection stays on a held row");
+        // Every row held leaves: read the page.
+        let all = t.rows.clone();
+        assert_eq!(t.apply_delta(vec![], all), None);
     }
 
     #[test]
