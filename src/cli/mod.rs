@@ -20,6 +20,7 @@ use crate::config::{ConfigError, Overrides, Settings};
 use crate::db::embedded::ServerError;
 use crate::db::{migrate, pool, Database, DbError, MigratePolicy, Target};
 use crate::service::{self, identity, Actor, Services};
+use crate::ui::app::Tab;
 use crate::ui::keymap::{Keymap, KeymapError};
 use crate::ui::theme::{Theme, ThemeError};
 
@@ -56,6 +57,10 @@ pub struct Cli {
     /// Read-only: write verbs are disabled and database sessions are read-only
     #[arg(long, global = true)]
     pub readonly: bool,
+
+    /// The pane the dashboard opens on
+    #[arg(long, value_enum, value_name = "PANE", default_value = "marketplace")]
+    pub tab: Tab,
 
     /// Panic after the first frame (tests that the terminal is restored on a crash)
     #[arg(long, global = true, hide = true)]
@@ -233,7 +238,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     match cli.command {
-        None => dashboard(&settings, cli.debug_panic).await,
+        None => dashboard(&settings, cli.tab, cli.debug_panic).await,
         Some(Command::Migrate) => migrate_cmd(&settings).await,
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
@@ -243,7 +248,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Market(cmd)) => market::run(&settings, cmd).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
-        Some(Command::Demo(args)) => demo(&settings, &args).await,
+        Some(Command::Demo(args)) => demo(&settings, &args, cli.tab).await,
         Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
     }
 }
@@ -339,7 +344,13 @@ fn themes(settings: &Settings) -> Result<(String, Vec<(String, Theme)>)> {
 }
 
 /// Open the dashboard over `db` until the user quits.
-async fn run_dashboard(db: &Database, settings: &Settings, target: String, debug: crate::ui::tui::Debug) -> Result<()> {
+async fn run_dashboard(
+    db: &Database,
+    settings: &Settings,
+    target: String,
+    tab: Tab,
+    debug: crate::ui::tui::Debug,
+) -> Result<()> {
     let (theme_name, themes) = themes(settings)?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     let services = services(db, settings).await?;
@@ -357,6 +368,7 @@ async fn run_dashboard(db: &Database, settings: &Settings, target: String, debug
         .map(|(_, t)| t.clone())
         .ok_or_else(|| ThemeError { theme: theme_name.clone(), message: "no such theme".into() })?;
     let app = crate::ui::app::App::new(theme, keymap, target)
+        .with_tab(tab)
         .with_themes(&theme_name, themes)
         .with_actor(&services.actor.label)
         .with_readonly(settings.readonly)
@@ -370,7 +382,7 @@ async fn run_dashboard(db: &Database, settings: &Settings, target: String, debug
     Ok(())
 }
 
-async fn dashboard(settings: &Settings, debug_panic: bool) -> Result<ExitCode> {
+async fn dashboard(settings: &Settings, tab: Tab, debug_panic: bool) -> Result<ExitCode> {
     // Configuration problems first, before any server starts.
     themes(settings)?;
     Keymap::build(&settings.keys).map_err(KeymapError)?;
@@ -379,7 +391,7 @@ async fn dashboard(settings: &Settings, debug_panic: bool) -> Result<ExitCode> {
     let outcome = async {
         require_current_schema(&db).await?;
         let debug = crate::ui::tui::Debug { panic_after_first_frame: debug_panic };
-        run_dashboard(&db, settings, short_target(&db.target), debug).await
+        run_dashboard(&db, settings, short_target(&db.target), tab, debug).await
     }
     .await;
     db.close().await?;
@@ -432,7 +444,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
 }
 
 /// The README's first command: a live demo in one step.
-async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
+async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<ExitCode> {
     themes(settings)?;
     Keymap::build(&settings.keys).map_err(KeymapError)?;
     crate::ui::tui::require_terminal()?;
@@ -461,7 +473,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
             .await
         });
         let target = format!("demo, simulator running │ {}", short_target(&db.target));
-        let ui = run_dashboard(&db, settings, target, crate::ui::tui::Debug::default()).await;
+        let ui = run_dashboard(&db, settings, target, tab, crate::ui::tui::Debug::default()).await;
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");

@@ -371,7 +371,13 @@ fn query(kind: Kind) -> &'static str {
 
 /// Read a whole catalogue into the searchable form.
 pub async fn catalogue(services: &Services, kind: Kind) -> Result<Catalogue> {
-    Ok(build(kind, inputs(services, kind).await?))
+    // Each row goes into the catalogue as it arrives, while the server sends the next ones.
+    let mut builder = Builder::new(kind.facets());
+    let mut rows = sqlx::query(query(kind)).fetch(&services.pool);
+    while let Some(row) = rows.try_next().await? {
+        builder.add(entry(kind, &row)?);
+    }
+    Ok(finish(kind, builder))
 }
 
 /// Every entry of a kind as read from the database (sanitised, ready to build).
@@ -390,6 +396,11 @@ pub fn build(kind: Kind, inputs: Vec<Input>) -> Catalogue {
     for input in inputs {
         builder.add(input);
     }
+    finish(kind, builder)
+}
+
+/// The catalogue of the entries added: facets in the kind's order, buckets in theirs.
+fn finish(kind: Kind, builder: Builder) -> Catalogue {
     let mut catalogue = builder.finish(kind.ordered_facets());
     for facet in kind.ordered_facets() {
         let order = bucket_order(kind, facet);

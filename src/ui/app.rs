@@ -34,7 +34,7 @@ use crate::service::listing::{self, Entity, PageAt, Query};
 use crate::service::marketplace::Kind;
 
 /// The four panes, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Tab {
     Marketplace,
     Fleet,
@@ -457,6 +457,12 @@ impl App {
         self
     }
 
+    /// Open on this pane (`fleetdeck --tab executions`): only its data is read first.
+    pub fn with_tab(mut self, tab: Tab) -> App {
+        self.tab = tab;
+        self
+    }
+
     pub fn with_readonly(mut self, on: bool) -> App {
         self.readonly = on;
         self
@@ -606,7 +612,9 @@ impl App {
             // The marketplace searches catalogues in memory: it reads them, it does not poll.
             let ask = self.market.tick(now);
             self.market_ask(ask);
-            self.poll_fleet();
+            if self.shown_read() {
+                self.poll_fleet();
+            }
             return;
         }
         let due = match self.list().refreshed {
@@ -621,8 +629,22 @@ impl App {
                 self.request(PageAt::First);
             }
         }
-        self.poll_fleet();
+        if self.shown_read() {
+            self.poll_fleet();
+        }
         self.sync_detail();
+    }
+
+    /// Has what the pane shows been read (or failed)? Until then the fleet's counts, which no
+    /// pane's rows need, wait: at start they would compete with the pane's first read.
+    fn shown_read(&self) -> bool {
+        if self.tab == Tab::Marketplace {
+            let view = self.market.view();
+            view.loaded_at.is_some() || view.error.is_some()
+        } else {
+            let list = self.list();
+            list.table.loaded || list.error.is_some()
+        }
     }
 
     /// Count the fleet's health: every refresh while the Fleet pane shows, every 15 s otherwise

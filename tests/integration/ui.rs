@@ -731,6 +731,40 @@ async fn a_status_change_on_screen_arrives_by_delta() {
     assert_eq!((count(&app, "running"), count(&app, "paused")), (running - 1, paused + 1));
 }
 
+/// `fleetdeck --tab executions`: the first tick reads the Executions page alone (no catalogue),
+/// and the fleet's counts wait until that page is drawn.
+#[tokio::test]
+async fn opening_on_a_pane_reads_that_pane_first() {
+    let db = demo_db().await;
+    let mut app = app().with_tab(Tab::Executions);
+    app.tick(now());
+    let asked = |app: &App| {
+        app.outbox
+            .iter()
+            .map(|r| match r {
+                Request::Page(p) => format!("page {:?}", p.entity),
+                Request::Call { command: Command::FleetSummary(..), .. } => "fleet counts".into(),
+                Request::Call { command: Command::Catalogue(k), .. } => format!("catalogue {k:?}"),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(asked(&app), ["page Executions"]);
+    let Some(Request::Page(p)) = app.outbox.pop() else { unreachable!() };
+    let result = listing::page(&db.pool, p.entity, &p.query, &p.at, fleetdeck::ui::workers::PAGE_ROWS).await;
+    app.on_reply(Reply::Page {
+        entity: p.entity,
+        generation: p.generation,
+        at: p.at,
+        result: Ok(result.unwrap()),
+        when: now(),
+    });
+    assert_eq!(app.tab, Tab::Executions);
+    assert!(app.list().table.loaded);
+    app.tick(now());
+    assert_eq!(asked(&app), ["fleet counts"], "the fleet's counts once the pane is drawn");
+}
+
 /// Under `:exec status=running`, rows another client pauses leave the list by delta, one after
 /// another (each delta also reads the rows that left before, within its overlap): the total and
 /// the status header follow, and the page is not read again.
