@@ -161,6 +161,13 @@ fn market(c: &mut Criterion) {
     group.bench_function("load the packages catalogue from the database", |b| {
         b.iter(|| rt.block_on(marketplace::catalogue(&services, Kind::Packages)).expect("catalogue").len())
     });
+    group.bench_function("  of which reading the rows", |b| {
+        b.iter(|| rt.block_on(marketplace::inputs(&services, Kind::Packages)).expect("rows").len())
+    });
+    let rows = rt.block_on(marketplace::inputs(&services, Kind::Packages)).expect("rows");
+    group.bench_function("  of which building the catalogue from them", |b| {
+        b.iter(|| marketplace::build(Kind::Packages, rows.clone()).len())
+    });
     group.finish();
     rt.block_on(db.close()).expect("close");
 }

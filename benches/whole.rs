@@ -1,7 +1,7 @@
 //! The whole program on the large demo database, driven in pseudo-terminals as a person would:
 //!
-//! 1. start to the first full frame of each pane (the process started with the pane's key typed
-//!    ahead; the time until the pane's rows and total are on screen), 5 runs each;
+//! 1. start to the first full frame of each pane (`fleetdeck --tab PANE`; the time until the
+//!    pane's rows and total are on screen), 5 runs each;
 //! 2. hotkey-to-visible: `p` on the top execution of `:exec status=running` in one dashboard,
 //!    until a second dashboard on the same list no longer shows it (known by its correlation
 //!    id), 10 samples;
@@ -45,12 +45,13 @@ struct Term {
 }
 
 impl Term {
-    fn spawn(url: &str) -> Term {
+    fn spawn(url: &str, args: &[&str]) -> Term {
         let home = tempfile::tempdir().expect("temp dir");
         let pair = native_pty_system()
             .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
             .expect("pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_fleetdeck"));
+        cmd.args(args);
         // The benchmark's own settings (FLEETDECK_BENCH_…) are not the program's.
         for (k, _) in std::env::vars() {
             if k.starts_with("FLEETDECK_") {
@@ -204,10 +205,10 @@ fn status_kb(pid: i32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// A pane: the keys that open it, and what its first full frame shows.
+/// A pane: its name for `--tab`, and what its first full frame shows.
 struct Pane {
     name: &'static str,
-    keys: &'static [u8],
+    tab: &'static str,
     loaded: fn(&str) -> bool,
 }
 
@@ -224,12 +225,12 @@ fn counted(screen: &str, header: &str) -> bool {
 const PANES: &[Pane] = &[
     Pane {
         name: "Marketplace (packages)",
-        keys: b"",
+        tab: "marketplace",
         loaded: |s| s.contains("● connected") && s.contains("Packages") && s.contains(" of 13,"),
     },
-    Pane { name: "Fleet (hosts)", keys: b"2", loaded: |s| counted(s, "HOSTNAME") },
-    Pane { name: "Rollouts (stacks)", keys: b"3", loaded: |s| counted(s, "GENERATOR") },
-    Pane { name: "Executions", keys: b"4", loaded: |s| counted(s, "STATUS") },
+    Pane { name: "Fleet (hosts)", tab: "fleet", loaded: |s| counted(s, "HOSTNAME") },
+    Pane { name: "Rollouts (stacks)", tab: "rollouts", loaded: |s| counted(s, "GENERATOR") },
+    Pane { name: "Executions", tab: "executions", loaded: |s| counted(s, "STATUS") },
 ];
 
 fn main() {
@@ -248,8 +249,7 @@ fn main() {
         let mut sample = Vec::new();
         for _ in 0..runs {
             let start = Instant::now();
-            let mut t = Term::spawn(&url);
-            t.send(pane.keys);
+            let t = Term::spawn(&url, &["--tab", pane.tab]);
             let at = t.until(pane.name, Duration::from_secs(30), pane.loaded);
             sample.push(at - start);
             t.quit();
@@ -258,8 +258,8 @@ fn main() {
     }
 
     // 2. Hotkey-to-visible across two dashboards.
-    let mut a = Term::spawn(&url);
-    let mut b = Term::spawn(&url);
+    let mut a = Term::spawn(&url, &[]);
+    let mut b = Term::spawn(&url, &[]);
     for t in [&mut a, &mut b] {
         t.until("connected", Duration::from_secs(30), |s| s.contains("● connected"));
         t.send(b"4");
@@ -300,7 +300,7 @@ fn main() {
     a.quit();
 
     // 3. Peak resident memory with every pane and view opened.
-    let mut t = Term::spawn(&url);
+    let mut t = Term::spawn(&url, &[]);
     let step = |t: &mut Term, keys: &[u8], what: &str, ok: fn(&str) -> bool| {
         t.send(keys);
         t.until(what, Duration::from_secs(30), ok);
