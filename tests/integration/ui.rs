@@ -765,6 +765,33 @@ async fn opening_on_a_pane_reads_that_pane_first() {
     assert_eq!(asked(&app), ["fleet counts"], "the fleet's counts once the pane is drawn");
 }
 
+/// On the Fleet pane the fleet's health is counted every 5 s on an idle fleet, and at the next
+/// refresh once hosts or agents notify a change.
+#[tokio::test]
+async fn the_fleet_is_counted_every_5s_when_idle_and_at_the_next_refresh_after_a_change() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    app.tick(now());
+    pump(&mut app, &db).await;
+    let counts_asked = |app: &App| {
+        app.outbox.iter().filter(|r| matches!(r, Request::Call { command: Command::FleetSummary(..), .. })).count()
+    };
+    let start = now() + chrono::Duration::seconds(60);
+    app.tick(start);
+    assert_eq!(counts_asked(&app), 1);
+    pump(&mut app, &db).await;
+    for (after, asked) in [(2, 0), (4, 0), (5, 1)] {
+        app.tick(start + chrono::Duration::seconds(after));
+        assert_eq!(counts_asked(&app), asked, "{after} s after the last count");
+        pump(&mut app, &db).await;
+    }
+    app.on_reply(Reply::Changed(Entity::Hosts));
+    pump(&mut app, &db).await;
+    app.tick(start + chrono::Duration::seconds(7));
+    assert_eq!(counts_asked(&app), 1, "a refresh (2 s) after a change");
+}
+
 /// Under `:exec status=running`, rows another client pauses leave the list by delta, one after
 /// another (each delta also reads the rows that left before, within its overlap): the total and
 /// the status header follow, and the page is not read again.
