@@ -680,6 +680,10 @@ impl App {
     /// A worker answered.
     pub fn on_reply(&mut self, reply: Reply) {
         self.reply(reply);
+        // The fleet's first counts, as soon as the pane shown has what it waited for.
+        if self.fleet.asked.is_none() && self.shown_read() {
+            self.poll_fleet();
+        }
         self.sync_detail();
     }
 
