@@ -119,6 +119,8 @@ pub struct List {
     pub pending: bool,
     /// Another client changed the list while a read was in flight: read again when it lands.
     pub dirty: bool,
+    /// For a list read whole: the hosts or agents it counts changed since it was last read.
+    pub upstream_changed: bool,
     /// The database's clock at the last read: where the next delta read starts.
     pub seen_at: Option<DateTime<Utc>>,
     /// When the page, total and counts were last read whole.
@@ -143,6 +145,7 @@ impl List {
             generation: 0,
             pending: false,
             dirty: false,
+            upstream_changed: false,
             seen_at: None,
             full_at: None,
             refreshed: None,
@@ -243,6 +246,9 @@ pub enum FormFor {
 fn read_only_refusal(what: &str) -> String {
     format!("read-only mode: {what} is disabled (:readonly turns it off)")
 }
+
+/// How often a list read whole (no delta) is read again when nothing notified a change.
+const WHOLE_READ_IDLE: Duration = Duration::from_secs(10);
 
 /// How often the Fleet pane counts the fleet's health when nothing notified a change.
 const FLEET_COUNTS_IDLE: Duration = Duration::from_secs(5);
@@ -531,6 +537,7 @@ impl App {
         list.query.at = Some(now);
         list.generation += 1;
         list.pending = true;
+        list.upstream_changed = false;
         list.query.marked = list.marks.iter().cloned().collect();
         let request = PageRequest { entity: list.entity, generation: list.generation, query: list.query.clone(), at };
         self.outbox.push(Request::Page(request));
@@ -622,11 +629,19 @@ impl App {
             }
             return;
         }
-        let due = match self.list().refreshed {
-            None => true,
-            Some(at) => (now - at).to_std().map(|d| d >= self.refresh_every).unwrap_or(true),
-        };
+        // A list read by delta polls every refresh; one that is read whole (the fleet's sites,
+        // orchestrators and clusters, counted from their hosts and agents) every 10 s, or at the
+        // next refresh once hosts or agents notified a change.
         let list = self.list();
+        let every = if listing::has_delta(list.entity) || list.upstream_changed {
+            self.refresh_every
+        } else {
+            WHOLE_READ_IDLE.max(self.refresh_every)
+        };
+        let due = match list.refreshed {
+            None => true,
+            Some(at) => (now - at).to_std().map(|d| d >= every).unwrap_or(true),
+        };
         if !list.pending && (!list.table.loaded || due) {
             if list.table.loaded {
                 self.poll();
@@ -795,6 +810,9 @@ impl App {
             Reply::Changed(entity) => {
                 if matches!(entity, Entity::Hosts | Entity::Agents) {
                     self.fleet.changed = true;
+                    for list in self.lists.values_mut().filter(|l| !listing::has_delta(l.entity)) {
+                        list.upstream_changed = true;
+                    }
                 }
                 let current = self.entity();
                 let Some(list) = self.lists.get_mut(&entity) else { return };

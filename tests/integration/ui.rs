@@ -791,6 +791,51 @@ async fn the_fleet_is_counted_every_5s_when_idle_and_at_the_next_refresh_after_a
     assert_eq!(counts_asked(&app), 1, "a refresh (2 s) after a change");
 }
 
+/// The fleet's sites (counted from their hosts, read whole) are read again every 10 s while
+/// nothing changes, and at the next refresh once hosts notify a change; hosts (read by delta)
+/// poll every refresh.
+#[tokio::test]
+async fn lists_read_whole_poll_every_10s_until_hosts_change() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    typed(&mut app, ":sites");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let reads = |app: &App| app.outbox.iter().filter(|r| matches!(r, Request::Page(_) | Request::Delta(_))).count();
+    let start = now() + chrono::Duration::seconds(60);
+    app.tick(start);
+    assert_eq!(reads(&app), 1, "due: the list was read at the test clock's start");
+    answer_page(&mut app, &db, start).await;
+    for (after, read) in [(2, 0), (9, 0), (10, 1)] {
+        app.tick(start + chrono::Duration::seconds(after));
+        assert_eq!(reads(&app), read, "{after} s after the last read");
+    }
+    let start = start + chrono::Duration::seconds(10);
+    answer_page(&mut app, &db, start).await;
+    app.on_reply(Reply::Changed(Entity::Hosts));
+    app.outbox.clear();
+    app.tick(start + chrono::Duration::seconds(2));
+    assert_eq!(reads(&app), 1, "a refresh (2 s) after hosts changed");
+}
+
+/// Answer the page request in the outbox as read at `when`; drop the other requests.
+async fn answer_page(app: &mut App, db: &TestDb, when: DateTime<Utc>) {
+    let Some(Request::Page(p)) = app.outbox.iter().find(|r| matches!(r, Request::Page(_))).cloned() else {
+        panic!("a whole read: {:?}", app.outbox)
+    };
+    app.outbox.clear();
+    let result = listing::page(&db.pool, p.entity, &p.query, &p.at, fleetdeck::ui::workers::PAGE_ROWS).await;
+    app.on_reply(Reply::Page {
+        entity: p.entity,
+        generation: p.generation,
+        at: p.at,
+        result: Ok(result.unwrap()),
+        when,
+    });
+    app.outbox.clear();
+}
+
 /// Under `:exec status=running`, rows another client pauses leave the list by delta, one after
 /// another (each delta also reads the rows that left before, within its overlap): the total and
 /// the status header follow, and the page is not read again.
