@@ -6,8 +6,8 @@
 //!    until a second dashboard on the same list no longer shows it (known by its correlation
 //!    id), 10 samples;
 //! 3. peak resident memory after opening every pane and view, and a detail in each tab;
-//! 4. CPU while idle for a minute, on the Executions and on the Fleet pane (and the database
-//!    server's CPU over the same minute, all its processes);
+//! 4. CPU while idle for a minute, on the Executions, on the Fleet pane's hosts and on its
+//!    orchestrators (and the database server's CPU over the same minute, all its processes);
 //! 5. recovery: the database stopped at once (as a crash), started 5 s later; the time from the
 //!    server accepting connections again to the dashboard saying "● connected", 3 samples.
 //!
@@ -337,7 +337,12 @@ fn main() {
 
     // 4. CPU while idle.
     let idle: u64 = std::env::var("FLEETDECK_BENCH_IDLE_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-    for (name, keys) in [("Executions", b"4"), ("Fleet (hosts)", b"2")] {
+    let panes: [(&str, &[u8]); 3] = [
+        ("Executions", b"4"),
+        ("Fleet (hosts)", b"2:hosts\r"),
+        ("Fleet (orchestrators, read whole)", b":orchestrators\r"),
+    ];
+    for (name, keys) in panes {
         t.send(keys);
         std::thread::sleep(Duration::from_secs(5));
         let (ours, theirs, start) = (cpu_seconds(pid), postgres_cpu_seconds(), Instant::now());
