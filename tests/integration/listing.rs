@@ -278,8 +278,8 @@ async fn a_delta_sees_rows_leave_the_filter() {
         .unwrap();
     let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
     let ids = |rows: &[listing::Row]| rows.iter().map(|r| r.cursor.id.clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&d.rows), [touched.clone()], "the row still running is a change in place");
-    assert_eq!(ids(&d.left), [paused.clone()], "the paused row left the filter");
+    assert_eq!(ids(&d.rows), [touched.as_str()], "the row still running is a change in place");
+    assert_eq!(ids(&d.left), [paused.as_str()], "the paused row left the filter");
     assert_eq!(d.left[0].cells[0], "paused", "with its new cells");
     // Lists without a change time say so.
     let p = Query::new(Entity::Packages);
