@@ -792,8 +792,7 @@ async fn the_fleet_is_counted_every_5s_when_idle_and_at_the_next_refresh_after_a
 }
 
 /// The fleet's sites (counted from their hosts, read whole) are read again every 10 s while
-/// nothing changes, and at the next refresh once hosts notify a change; hosts (read by delta)
-/// poll every refresh.
+/// nothing changes, and at the next refresh once hosts notify a change.
 #[tokio::test]
 async fn lists_read_whole_poll_every_10s_until_hosts_change() {
     let db = demo_db().await;
