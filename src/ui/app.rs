@@ -247,6 +247,12 @@ fn read_only_refusal(what: &str) -> String {
     format!("read-only mode: {what} is disabled (:readonly turns it off)")
 }
 
+/// Is a read last made `at` (never: None) `every` old at `now`? A clock that went back counts
+/// as due.
+fn due(now: DateTime<Utc>, at: Option<DateTime<Utc>>, every: Duration) -> bool {
+    at.is_none_or(|at| (now - at).to_std().map(|d| d >= every).unwrap_or(true))
+}
+
 /// How often a list read whole (no delta) is read again when nothing notified a change.
 const WHOLE_READ_IDLE: Duration = Duration::from_secs(10);
 
@@ -624,9 +630,7 @@ impl App {
             // The marketplace searches catalogues in memory: it reads them, it does not poll.
             let ask = self.market.tick(now);
             self.market_ask(ask);
-            if self.shown_read() {
-                self.poll_fleet();
-            }
+            self.poll_fleet();
             return;
         }
         // A list read by delta polls every refresh; one that is read whole (the fleet's sites,
@@ -638,10 +642,7 @@ impl App {
         } else {
             WHOLE_READ_IDLE.max(self.refresh_every)
         };
-        let due = match list.refreshed {
-            None => true,
-            Some(at) => (now - at).to_std().map(|d| d >= every).unwrap_or(true),
-        };
+        let due = due(now, list.refreshed, every);
         if !list.pending && (!list.table.loaded || due) {
             if list.table.loaded {
                 self.poll();
@@ -649,9 +650,7 @@ impl App {
                 self.request(PageAt::First);
             }
         }
-        if self.shown_read() {
-            self.poll_fleet();
-        }
+        self.poll_fleet();
         self.sync_detail();
     }
 
@@ -670,9 +669,10 @@ impl App {
     /// Count the fleet's health while the Fleet pane shows: every refresh when hosts or agents
     /// changed, else every 5 s (health ages by the clock, in steps of a minute or more; counting
     /// 100,000 hosts every 2 s kept the database server at 2 % of a core on an idle fleet); every
-    /// 15 s on the other panes (the sparkline covers the whole session). One read in flight.
+    /// 15 s on the other panes (the sparkline covers the whole session). One read in flight,
+    /// and none before the pane shown has what it reads (see `shown_read`).
     fn poll_fleet(&mut self) {
-        if self.fleet.pending {
+        if self.fleet.pending || !self.shown_read() {
             return;
         }
         let every = match self.tab {
@@ -680,11 +680,7 @@ impl App {
             Tab::Fleet => FLEET_COUNTS_IDLE.max(self.refresh_every),
             _ => Duration::from_secs(15),
         };
-        let due = match self.fleet.asked {
-            None => true,
-            Some(at) => (self.now - at).to_std().map(|d| d >= every).unwrap_or(true),
-        };
-        if due {
+        if due(self.now, self.fleet.asked, every) {
             self.fleet.pending = true;
             self.fleet.changed = false;
             self.fleet.asked = Some(self.now);
@@ -696,7 +692,7 @@ impl App {
     pub fn on_reply(&mut self, reply: Reply) {
         self.reply(reply);
         // The fleet's first counts, as soon as the pane shown has what it waited for.
-        if self.fleet.asked.is_none() && self.shown_read() {
+        if self.fleet.asked.is_none() {
             self.poll_fleet();
         }
         self.sync_detail();
