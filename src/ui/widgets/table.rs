@@ -133,11 +133,16 @@ impl TableState {
             self.top.set(self.top.get() + (k - was));
         }
         let want = self.target.take().or(kept).unwrap_or(self.selected);
-        self.selected = if self.total == 0 {
+        self.selected = self.within(want);
+    }
+
+    /// Row `want` moved onto the rows held and the list (0 when the list is empty).
+    fn within(&self, want: i64) -> i64 {
+        if self.total == 0 {
             0
         } else {
             want.clamp(self.first, (self.end() - 1).max(self.first)).min(self.total - 1)
-        };
+        }
     }
 
     /// The rows held as a window for a delta read.
@@ -187,7 +192,7 @@ impl TableState {
                 self.top.set(self.top.get() - 1);
             }
         }
-        self.selected = self.selected.clamp(self.first, (self.end() - 1).max(self.first)).min((self.total - 1).max(0));
+        self.selected = self.within(self.selected);
         Some(updates)
     }
 
