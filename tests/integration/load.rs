@@ -103,6 +103,26 @@ async fn client(n: u64, db: sqlx::PgPool, url: String, home: PathBuf, until: Ins
     ran
 }
 
+/// The failure toast on a screen line: `✗ ` and then text. The ✗ counts in the Rollouts' rows
+/// and the stack detail are followed by more than one space (`1 ✗  47d09h`), and a frame may
+/// stand at the line's start, so neither the line's start nor its frame tells them apart.
+fn failure_toast(line: &str) -> Option<String> {
+    line.match_indices("✗ ").find_map(|(at, mark)| {
+        let text = &line[at + mark.len()..];
+        text.starts_with(|c: char| !c.is_whitespace())
+            .then(|| format!("✗ {}", text.trim_end().trim_end_matches('│').trim_end()))
+    })
+}
+
+#[test]
+fn a_failure_toast_is_told_from_the_rollouts_counts() {
+    let row = "┌──────┐a  failing     ██████░░  80% 4 ✓  1 ✗                 47d09h      │";
+    assert_eq!(failure_toast(row), None);
+    assert_eq!(failure_toast("│ web  12 ✓    3 ✗  2h │"), None);
+    let toast = "│ a  running  2m            ✗ cannot pause: someone else changed it first │";
+    assert_eq!(failure_toast(toast).as_deref(), Some("✗ cannot pause: someone else changed it first"));
+}
+
 /// A dashboard that acts: on `view`, press `key` on the top row every 1.5 s and look at other
 /// tabs in between. Returns the failure toasts it showed (✗ lines) and its log.
 fn dashboard(url: String, home: PathBuf, view: &'static str, key: u8, until: Instant) -> (Vec<String>, String) {
@@ -118,10 +138,7 @@ fn dashboard(url: String, home: PathBuf, view: &'static str, key: u8, until: Ins
         // Another tab now and then: the Fleet and the Rollouts poll under the same load.
         pty.send(if round.is_multiple_of(2) { b"2" } else { b"3" });
         std::thread::sleep(Duration::from_millis(300));
-        // Toasts, not the ✗ counts in the Rollouts' rows.
-        for line in pty.screen().lines().filter(|l| l.contains("✗ ") && !l.starts_with('│')) {
-            toasts.push(line.trim().to_string());
-        }
+        toasts.extend(pty.screen().lines().filter_map(failure_toast));
         round += 1;
     }
     let screen = pty.wait_for("● connected", Duration::from_secs(5));
