@@ -4,6 +4,7 @@
 
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use super::names::{self, Narrowed};
 use super::{Error, Result};
 use crate::domain::filter::{subsequence_pattern, Filter};
 use crate::domain::health::Thresholds;
@@ -1026,7 +1027,44 @@ fn select_list(s: &Spec, column: &Column, query: &Query, extra: &str) -> String 
 /// Read one page (at most `limit` rows, in display order), the total under the filter, and how
 /// many of `query.marked` pass the filter.
 pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
+    page_within(pool, entity, query, at, limit, None).await
+}
+
+/// `page`, with the rows the filter can match already found in memory (`names::Names`): few
+/// of them are read by id, and when nothing else filters the counts are memory's (the database
+/// counts only the candidates memory cannot judge).
+pub async fn page_within(
+    pool: &PgPool,
+    entity: Entity,
+    query: &Query,
+    at: &PageAt,
+    limit: i64,
+    narrowed: Option<&Narrowed>,
+) -> Result<Page> {
     let s = spec(entity);
+    // Few candidates are read by id: when memory can tell which of them the page holds (sorted
+    // by the name, nothing else filtering), only those.
+    let by_id = narrowed.filter(|n| n.ids.len() <= names::BY_ID).map(|n| {
+        let sorted_by_name = query.sort == s.search && query.fields.is_empty() && s.facet.is_none();
+        let page = sorted_by_name.then(|| n.page(at, query.descending, limit.max(0) as usize)).flatten();
+        page.unwrap_or_else(|| n.ids.clone())
+    });
+    // The filter is the only condition: memory has the counts, but for its unsure candidates.
+    let counted_in_memory = narrowed.filter(|_| query.fields.is_empty() && s.facet.is_none() && s.id_type == "uuid");
+    // How many of `ids` pass the list's conditions, by the database.
+    let spec_ref = &s;
+    let count_among = |ids: Vec<uuid::Uuid>| async move {
+        let s = spec_ref;
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {}", clocked(s.from, query)));
+        push_conditions(&mut qb, s, query, None)?;
+        qb.push(format!(" AND {} = ANY(", s.id)).push_bind(ids).push(")");
+        Ok::<i64, Error>(qb.build_query_scalar().fetch_one(pool).await?)
+    };
+    let push_ids = |qb: &mut QueryBuilder<'_, Postgres>| {
+        if let Some(ids) = &by_id {
+            qb.push(format!(" AND {} = ANY(", s.id)).push_bind(ids.clone()).push(")");
+        }
+    };
     let column = sort_column(&s, query)?;
     // Display order and its reverse; "forward" walks the display order.
     let (fwd, back, after, before, from) =
@@ -1040,6 +1078,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
     };
     let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, ""));
     push_conditions(&mut qb, &s, query, None)?;
+    push_ids(&mut qb);
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
         qb.push(format!(" AND ({}, {}) {condition} (", column.sort, s.id))
             .push_bind(c.sort.clone())
@@ -1055,10 +1094,18 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
     // The total and the status counts run beside the page, each on its own connection. With a
     // status header the total is its sum (or the count of the status shown).
     let totals = async {
+        if let Some(n) = counted_in_memory {
+            let unsure = match n.unsure.is_empty() {
+                true => 0,
+                false => count_among(n.unsure.clone()).await?,
+            };
+            return Ok::<_, Error>(((n.ids.len() - n.unsure.len()) as i64 + unsure, Vec::new(), n.seen_at));
+        }
         match s.facet {
             None => {
                 let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*), now() FROM {counted}"));
                 push_conditions(&mut qb, &s, query, None)?;
+                push_ids(&mut qb);
                 let (total, seen_at): (i64, chrono::DateTime<chrono::Utc>) =
                     qb.build_query_as().fetch_one(pool).await?;
                 Ok::<_, Error>((total, Vec::new(), seen_at))
@@ -1068,6 +1115,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
                     QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, count(*), now() FROM {counted}"));
                 let skip = s.fields.iter().find(|f| f.expr == expr).map(|f| f.name);
                 push_conditions(&mut qb, &s, query, skip)?;
+                push_ids(&mut qb);
                 qb.push(" GROUP BY 1 ORDER BY 1");
                 let found = qb.build_query_as::<(String, i64, chrono::DateTime<chrono::Utc>)>().fetch_all(pool).await?;
                 let seen_at = match found.first() {
@@ -1091,8 +1139,20 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
         if query.marked.is_empty() {
             return Ok(0);
         }
+        if let Some(n) = counted_in_memory {
+            let marked: std::collections::HashSet<uuid::Uuid> =
+                query.marked.iter().filter_map(|id| id.parse().ok()).collect();
+            let unsure: Vec<uuid::Uuid> = n.unsure.iter().filter(|id| marked.contains(id)).copied().collect();
+            let sure = n.ids.iter().filter(|id| marked.contains(id)).count() - unsure.len();
+            let unsure = match unsure.is_empty() {
+                true => 0,
+                false => count_among(unsure).await?,
+            };
+            return Ok(sure as i64 + unsure);
+        }
         let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*) FROM {counted}"));
         push_conditions(&mut qb, &s, query, None)?;
+        push_ids(&mut qb);
         qb.push(format!(" AND ({})::text = ANY(", s.id)).push_bind(query.marked.clone()).push(")");
         Ok::<i64, Error>(qb.build_query_scalar().fetch_one(pool).await?)
     };

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod listing;
 pub mod market_detail;
 pub mod marketplace;
+pub mod names;
 pub mod rollouts;
 pub mod sim;
 pub mod stacks;

@@ -17,6 +17,7 @@ use crate::domain::broker::NewStack;
 use crate::domain::execution::Verb;
 use crate::domain::health::Thresholds;
 use crate::service::listing::{self, Entity, Page, PageAt, Query};
+use crate::service::names::Names;
 use crate::service::{executions, fleet, rollouts, stacks, Error, Services};
 
 /// Rows per page request.
@@ -597,6 +598,38 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
     }
 }
 
+/// How a poller reads its list's pages: narrowed by the names in memory when the list keeps
+/// them (`names::Names`) and the filter allows.
+#[derive(Default)]
+pub struct PageReader {
+    names: Option<Names>,
+}
+
+impl PageReader {
+    pub async fn read(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Page, Error> {
+        let narrowed = match &mut self.names {
+            Some(n) if !p.query.filter.is_none() => {
+                n.refresh(pool).await?;
+                n.narrow(&p.query.filter)
+            }
+            _ => None,
+        };
+        listing::page_within(pool, p.entity, &p.query, &p.at, PAGE_ROWS, narrowed.as_ref()).await
+    }
+
+    /// After a page is answered: read the list's names once, if it keeps them, so that the
+    /// first filter keystroke finds them in memory.
+    pub async fn answered(&mut self, pool: &sqlx::PgPool, entity: Entity) {
+        if self.names.is_some() || !Names::kept(entity) {
+            return;
+        }
+        match Names::load(pool, entity).await {
+            Ok(loaded) => self.names = loaded,
+            Err(e) => tracing::warn!(error = %e, ?entity, "reading the names failed"),
+        }
+    }
+}
+
 /// What a poller read.
 enum Answer {
     Page(Page),
@@ -612,12 +645,13 @@ async fn poller(
 ) {
     let mut backoff: Option<Duration> = None;
     let mut lost_since: Option<DateTime<Utc>> = None;
+    let mut pages = PageReader::default();
     while requests.changed().await.is_ok() {
         let Some(mut request) = requests.borrow_and_update().clone() else { continue };
         loop {
             let pool = current(&services).pool;
             let result = match &request {
-                Poll::Page(p) => listing::page(&pool, p.entity, &p.query, &p.at, PAGE_ROWS).await.map(Answer::Page),
+                Poll::Page(p) => pages.read(&pool, p).await.map(Answer::Page),
                 Poll::Delta(d) => listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, 1_000)
                     .await
                     .map(Answer::Delta),
@@ -651,6 +685,7 @@ async fn poller(
                     if let Err(e) = &result {
                         tracing::warn!(error = %e, entity = ?request.entity(), "list query failed");
                     }
+                    let request_entity = request.entity();
                     let reply = match request {
                         Poll::Page(p) => Reply::Page {
                             entity: p.entity,
@@ -675,6 +710,7 @@ async fn poller(
                         },
                     };
                     let _ = replies.send(reply);
+                    pages.answered(&pool, request_entity).await;
                     break;
                 }
             }

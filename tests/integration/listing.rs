@@ -292,3 +292,128 @@ async fn a_delta_sees_rows_leave_the_filter() {
             .supported
     );
 }
+
+#[tokio::test]
+async fn names_in_memory_find_the_rows_the_database_filter_finds() {
+    use fleetdeck::service::names::{self, Names};
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 9, Utc::now(), |_| {}).await.unwrap();
+    // Enough hosts that a common pattern matches more than are read by id.
+    sqlx::query(
+        "INSERT INTO edge.host (host_id, site_id, hostname, status, last_heartbeat) \
+         SELECT 'bulk-' || n, (SELECT id FROM edge.site ORDER BY id LIMIT 1), 'bulk-' || lpad(n::text, 5, '0'), \
+                CASE WHEN n % 3 = 0 THEN 'Inactive' ELSE 'Active' END, now() \
+         FROM generate_series(1, 6000) n",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let e = Entity::Hosts;
+    let mut memory = Names::load(&db.pool, e).await.unwrap().expect("hosts keep their names");
+    let held = memory.len();
+
+    // Changed after the names were read: a rename, a new host, a soft-deleted one, a name
+    // outside ASCII. The next refresh follows them.
+    sqlx::query("UPDATE edge.host SET hostname = 'renamed-q7x' WHERE hostname = 'bulk-00007'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE edge.host SET deleted_at = now() WHERE hostname = 'bulk-00008'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO edge.host (host_id, site_id, hostname, status) \
+         SELECT x, (SELECT id FROM edge.site ORDER BY id LIMIT 1), x, 'Active' FROM unnest(ARRAY['new-q7x', 'Ωmega-q7x']) x",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    memory.follow(&db.pool).await.unwrap();
+    assert_eq!(memory.len(), held + 1, "one host came, one left, two came");
+
+    let marked: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM edge.host WHERE hostname IN ('bulk-00010', 'renamed-q7x', 'bulk-04321')",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let (mut by_id, mut counted_in_memory) = (0, 0);
+    let active = ("status".to_string(), "Active".to_string());
+    for filter in [
+        Filter::Fuzzy("q7x".into()),
+        Filter::Fuzzy("BULK".into()),
+        Filter::Fuzzy("b0043".into()),
+        Filter::Fuzzy("nothing-like-it".into()),
+        Filter::Invert("bulk".into()),
+        Filter::Exact("renamed".into()),
+        Filter::Exact("bulk-0".into()),
+    ] {
+        let orders = [(0, false, vec![]), (0, true, vec![]), (5, false, vec![]), (0, false, vec![active.clone()])];
+        for (sort, descending, fields) in orders {
+            let q = Query { filter: filter.clone(), fields, sort, descending, marked: marked.clone(), ..Query::new(e) };
+            let narrowed = memory.narrow(&filter).expect("a text filter narrows");
+            if narrowed.ids.len() <= names::BY_ID && !q.fields.is_empty() {
+                by_id += 1;
+            } else if q.fields.is_empty() {
+                counted_in_memory += 1;
+            }
+            // Two pages forward, then two back from the end, and one from a row.
+            for (start, forward) in [(PageAt::First, true), (PageAt::Last, false)] {
+                let mut at = start;
+                for _ in 0..2 {
+                    let plain = listing::page(&db.pool, e, &q, &at, 150).await.unwrap();
+                    let within = listing::page_within(&db.pool, e, &q, &at, 150, Some(&narrowed)).await.unwrap();
+                    let what = format!("{filter:?} sort {sort} desc {descending} {:?} at {at:?}", q.fields);
+                    assert_eq!(within.rows, plain.rows, "{what}");
+                    assert_eq!(within.total, plain.total, "{what}");
+                    assert_eq!(within.marked_visible, plain.marked_visible, "{what}");
+                    let (Some(first), Some(last)) = (plain.rows.first(), plain.rows.last()) else { break };
+                    let from = PageAt::From(plain.rows[plain.rows.len() / 2].cursor.clone());
+                    let plain = listing::page(&db.pool, e, &q, &from, 20).await.unwrap();
+                    let within = listing::page_within(&db.pool, e, &q, &from, 20, Some(&narrowed)).await.unwrap();
+                    assert_eq!(within.rows, plain.rows, "{what} from");
+                    at =
+                        if forward { PageAt::After(last.cursor.clone()) } else { PageAt::Before(first.cursor.clone()) };
+                }
+            }
+        }
+    }
+    assert!(
+        by_id >= 4 && counted_in_memory == 21,
+        "both ways were taken: {by_id} counted by the database by id, {counted_in_memory} counted in memory"
+    );
+    // The rename, the new host and the name outside ASCII are found; the deleted one is not.
+    let q7 = Query { filter: Filter::Fuzzy("q7x".into()), ..Query::new(e) };
+    let ctype: String = sqlx::query_scalar("SELECT datctype::text FROM pg_database WHERE datname = current_database()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let narrowed = memory.narrow(&q7.filter).unwrap();
+    // Under C, ILIKE folds ASCII only and memory judges Ωmega itself; otherwise the database does.
+    let c = ctype == "C" || ctype == "POSIX";
+    assert_eq!(narrowed.unsure.len(), if c { 0 } else { 1 }, "{ctype}");
+    let found = listing::page_within(&db.pool, e, &q7, &PageAt::First, 10, Some(&narrowed)).await.unwrap();
+    let found: Vec<&str> = found.rows.iter().map(|r| r.cells[0].as_str()).collect();
+    assert_eq!(found, ["new-q7x", "renamed-q7x", "Ωmega-q7x"]);
+    // Memory picks the page's rows itself when the database sorts byte by byte (its own server
+    // runs with the C collation) and every candidate is sure.
+    let c: String = sqlx::query_scalar("SELECT datcollate::text FROM pg_database WHERE datname = current_database()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let bulk = memory.narrow(&Filter::Fuzzy("b0043".into())).unwrap();
+    assert_eq!(bulk.bytewise, c == "C" || c == "POSIX", "{c}");
+    if bulk.bytewise {
+        let page = bulk.page(&PageAt::First, false, 3).expect("memory knows the page");
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT hostname FROM edge.host WHERE id = ANY($1) ORDER BY hostname")
+                .bind(&page)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(names, ["bulk-00043", "bulk-00143", "bulk-00243"]);
+    }
+    let gone = Query { filter: Filter::Exact("bulk-00008".into()), ..Query::new(e) };
+    assert_eq!(memory.narrow(&gone.filter).unwrap().ids, Vec::<uuid::Uuid>::new());
+}

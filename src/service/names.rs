@@ -1,0 +1,426 @@
+//! A big list's search column held in memory by the list's poller, so that a `/` filter finds
+//! its rows without the database evaluating the pattern on every row.
+//!
+//! `hostname ILIKE '%h%0%0%4%2%'` cannot use an index: over 100,000 hosts the page and its count
+//! cost 70–190 ms a keystroke on this project's 2-core machine, while the same match over the
+//! names in memory costs a few milliseconds (BENCHMARKS.md). The database still applies the
+//! filter, so the rows shown are the database's; memory only narrows where it looks:
+//!
+//! - few matches: the page and its count read those rows by id;
+//! - many matches: the page walks the sort index and stops at its last row soon, and when the
+//!   filter is the only condition the count is the memory's (plus the database's count of the
+//!   unsure candidates, see below).
+//!
+//! The names follow the table by its change time (`updated_at`, kept by a trigger), read again
+//! before a use at most once a second; a row matched only because its name changed meanwhile is still checked by
+//! the database's filter. Names with characters outside ASCII are always candidates, because the
+//! database's case folding may differ from Rust's for them.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::listing::{Cursor, Entity, PageAt};
+use super::Result;
+use crate::domain::filter::Filter;
+
+/// At most this many candidates are read by id; more are dense enough for the sort index.
+pub const BY_ID: usize = 5_000;
+/// Rows removed outright (not by `deleted_at`) leave no change time: reload whole after this.
+const RELOAD: Duration = Duration::from_secs(300);
+/// Commits that started before the last read but landed after it carry an older change time
+/// (the delta reads' overlap).
+const OVERLAP: Duration = Duration::from_secs(2);
+/// Names are read again at most this often: heartbeats change thousands of rows a second
+/// without changing a name, and typing asks for a page at every key.
+const FOLLOW: Duration = Duration::from_secs(1);
+
+/// Where a list's names live.
+struct Source {
+    table: &'static str,
+    /// The column the name is made of, for its collation.
+    column: &'static str,
+    /// The search column's text, as the list's SQL computes it but without the table alias.
+    name: &'static str,
+    live: &'static str,
+    changed: &'static str,
+}
+
+fn source(entity: Entity) -> Option<Source> {
+    match entity {
+        Entity::Hosts => Some(Source {
+            table: "edge.host",
+            column: "hostname",
+            name: "coalesce(hostname, '')",
+            live: "deleted_at IS NULL",
+            changed: "updated_at",
+        }),
+        _ => None,
+    }
+}
+
+/// Whether a name passes a filter: None when memory cannot tell.
+type Judge = dyn Fn(&str) -> Option<bool>;
+
+/// Which rows a filter can match, found in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Narrowed {
+    /// Every row the filter matches, and perhaps some of `unsure`.
+    pub ids: Vec<Uuid>,
+    /// The candidates in `ids` that memory cannot judge (names outside ASCII): the database
+    /// checks them. The others match for sure.
+    pub unsure: Vec<Uuid>,
+    /// The names of `ids`, in the same order, when they are few enough to be read by id.
+    pub names: Vec<Box<str>>,
+    /// The database sorts the names byte by byte (the C collation), as Rust does: memory can
+    /// find which candidates a page holds.
+    pub bytewise: bool,
+    /// The database's clock when the names were read.
+    pub seen_at: DateTime<Utc>,
+}
+
+/// A list's live rows' names: id and search text.
+pub struct Names {
+    entity: Entity,
+    ids: Vec<Uuid>,
+    names: Vec<Box<str>>,
+    at: HashMap<Uuid, usize>,
+    seen_at: DateTime<Utc>,
+    loaded: Instant,
+    followed: Instant,
+    bytewise: bool,
+    folding: Folding,
+}
+
+/// How the database's `ILIKE` folds case, by its character type (`datctype`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folding {
+    /// C or POSIX: ASCII letters only, byte by byte; memory folds the same for every name.
+    Ascii,
+    /// A language's rules: the same as ASCII's for ASCII names; a name with other characters
+    /// is left for the database to judge.
+    Locale,
+    /// Turkish and Azeri fold `I` to a dotless `ı`: memory cannot tell; the database filters.
+    Turkic,
+}
+
+impl Folding {
+    fn of(ctype: &str) -> Folding {
+        match ctype {
+            "C" | "POSIX" => Folding::Ascii,
+            c if c.starts_with("tr_") || c.starts_with("az_") || c.starts_with("tr-") || c.starts_with("az-") => {
+                Folding::Turkic
+            }
+            _ => Folding::Locale,
+        }
+    }
+}
+
+impl Names {
+    /// Does this list keep its names in memory?
+    pub fn kept(entity: Entity) -> bool {
+        source(entity).is_some()
+    }
+
+    /// Read every live row's name. None when the list does not keep them.
+    pub async fn load(pool: &PgPool, entity: Entity) -> Result<Option<Names>> {
+        let Some(s) = source(entity) else { return Ok(None) };
+        let mut names = Names {
+            entity,
+            ids: Vec::new(),
+            names: Vec::new(),
+            at: HashMap::new(),
+            seen_at: DateTime::<Utc>::MIN_UTC,
+            loaded: Instant::now(),
+            followed: Instant::now(),
+            bytewise: false,
+            folding: Folding::Locale,
+        };
+        let (bytewise, ctype): (bool, String) = sqlx::query_as(
+            "SELECT d.datcollate IN ('C', 'POSIX') \
+                    AND (SELECT coalesce(c.collname, 'default') FROM pg_attribute a \
+                         LEFT JOIN pg_collation c ON c.oid = a.attcollation \
+                         WHERE a.attrelid = $1::regclass AND a.attname = $2) IN ('default', 'C', 'POSIX'), \
+                    d.datctype::text \
+             FROM pg_database d WHERE d.datname = current_database()",
+        )
+        .bind(s.table)
+        .bind(s.column)
+        .fetch_one(pool)
+        .await?;
+        names.bytewise = bytewise;
+        names.folding = Folding::of(&ctype);
+        let sql = format!("SELECT id, {}, true, now() FROM {} WHERE {}", s.name, s.table, s.live);
+        names.apply(sqlx::query_as(&sql).fetch_all(pool).await?);
+        if names.seen_at == DateTime::<Utc>::MIN_UTC {
+            names.seen_at = sqlx::query_scalar("SELECT now()").fetch_one(pool).await?;
+        }
+        Ok(Some(names))
+    }
+
+    /// Bring the names up to date, unless they were within the last second: the rows changed
+    /// since the last read (or all of them, now and then, for rows removed outright).
+    pub async fn refresh(&mut self, pool: &PgPool) -> Result<()> {
+        if self.followed.elapsed() < FOLLOW {
+            return Ok(());
+        }
+        self.follow(pool).await
+    }
+
+    /// Read the rows changed since the last read, now.
+    pub async fn follow(&mut self, pool: &PgPool) -> Result<()> {
+        let Some(s) = source(self.entity) else { return Ok(()) };
+        self.followed = Instant::now();
+        if self.loaded.elapsed() >= RELOAD {
+            if let Some(fresh) = Names::load(pool, self.entity).await? {
+                *self = fresh;
+            }
+            return Ok(());
+        }
+        let sql = format!("SELECT id, {}, {}, now() FROM {} WHERE {} > $1", s.name, s.live, s.table, s.changed);
+        let since = self.seen_at - chrono::Duration::from_std(OVERLAP).unwrap_or_default();
+        let rows: Vec<(Uuid, String, bool, DateTime<Utc>)> = sqlx::query_as(&sql).bind(since).fetch_all(pool).await?;
+        if rows.is_empty() {
+            self.seen_at = sqlx::query_scalar("SELECT now()").fetch_one(pool).await?;
+        }
+        self.apply(rows);
+        Ok(())
+    }
+
+    /// Take rows read from the table: live ones are added or renamed, the others removed.
+    fn apply(&mut self, rows: Vec<(Uuid, String, bool, DateTime<Utc>)>) {
+        for (id, name, live, seen_at) in rows {
+            self.seen_at = seen_at;
+            match (self.at.get(&id).copied(), live) {
+                (Some(i), true) => self.names[i] = name.into(),
+                (None, true) => {
+                    self.at.insert(id, self.ids.len());
+                    self.ids.push(id);
+                    self.names.push(name.into());
+                }
+                (Some(i), false) => {
+                    self.at.remove(&id);
+                    self.ids.swap_remove(i);
+                    self.names.swap_remove(i);
+                    if let Some(moved) = self.ids.get(i) {
+                        self.at.insert(*moved, i);
+                    }
+                }
+                (None, false) => {}
+            }
+        }
+    }
+
+    /// How many live rows are held.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The rows `filter` can match, or None when memory cannot narrow it (no text filter, a
+    /// label filter, a pattern outside ASCII).
+    pub fn narrow(&self, filter: &Filter) -> Option<Narrowed> {
+        // Outside ASCII, UTF-8's bytes are all 0x80 or more: they never equal a pattern's ASCII
+        // byte, so the byte-wise test is right for any name the database folds as ASCII.
+        let ascii = self.folding == Folding::Ascii;
+        let test: Box<Judge> = match filter {
+            _ if self.folding == Folding::Turkic && matches!(filter, Filter::Fuzzy(_) | Filter::Invert(_)) => {
+                return None
+            }
+            Filter::Fuzzy(q) if q.is_ascii() => {
+                let q = q.to_ascii_lowercase();
+                Box::new(move |name| (ascii || name.is_ascii()).then(|| subsequence(name.as_bytes(), q.as_bytes())))
+            }
+            Filter::Invert(q) if q.is_ascii() => {
+                let q = q.to_ascii_lowercase();
+                Box::new(move |name| (ascii || name.is_ascii()).then(|| !subsequence(name.as_bytes(), q.as_bytes())))
+            }
+            // strpos: a case-sensitive substring, the same on bytes as on characters.
+            Filter::Exact(q) => {
+                let q = q.clone();
+                Box::new(move |name| Some(name.contains(q.as_str())))
+            }
+            _ => return None,
+        };
+        let (mut ids, mut unsure, mut names) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, name) in self.ids.iter().zip(&self.names) {
+            match test(name) {
+                Some(false) => continue,
+                Some(true) => {}
+                None => unsure.push(*id),
+            }
+            ids.push(*id);
+            if ids.len() <= BY_ID {
+                names.push(name.clone());
+            }
+        }
+        if ids.len() > BY_ID {
+            names = Vec::new();
+        }
+        Some(Narrowed { ids, unsure, names, bytewise: self.bytewise, seen_at: self.seen_at })
+    }
+}
+
+impl Narrowed {
+    /// The candidates on the page `at` of a list sorted by the name (then the id), when memory
+    /// can tell: few candidates, all sure, names sorted byte by byte. `at`'s cursor holds the
+    /// name and the id as text.
+    pub fn page(&self, at: &PageAt, descending: bool, limit: usize) -> Option<Vec<Uuid>> {
+        if !self.bytewise || !self.unsure.is_empty() || self.names.len() != self.ids.len() {
+            return None;
+        }
+        let mut sorted: Vec<(&str, Uuid)> = self.names.iter().map(|n| &**n).zip(self.ids.iter().copied()).collect();
+        sorted.sort_unstable();
+        if descending {
+            sorted.reverse();
+        }
+        // Where a cursor stands in display order: the rows before it and the rows after it.
+        let split = |c: &Cursor, include: bool| -> Option<usize> {
+            let key = (c.sort.as_str(), c.id.parse::<Uuid>().ok()?);
+            Some(sorted.partition_point(|row| {
+                let before = if descending { *row > key } else { *row < key };
+                before || (!include && *row == key)
+            }))
+        };
+        let rows: &[(&str, Uuid)] = match at {
+            PageAt::First => &sorted[..limit.min(sorted.len())],
+            PageAt::Last => &sorted[sorted.len().saturating_sub(limit)..],
+            PageAt::After(c) => {
+                let from = split(c, false)?;
+                &sorted[from..(from + limit).min(sorted.len())]
+            }
+            PageAt::From(c) => {
+                let from = split(c, true)?;
+                &sorted[from..(from + limit).min(sorted.len())]
+            }
+            PageAt::Before(c) => {
+                let to = split(c, true)?;
+                &sorted[to.saturating_sub(limit)..to]
+            }
+        };
+        Some(rows.iter().map(|(_, id)| *id).collect())
+    }
+}
+
+/// Is `query` (lower-case ASCII) a subsequence of `name` (ASCII), ignoring case? What
+/// `ILIKE '%q%u%e%r%y%'` answers.
+fn subsequence(name: &[u8], query: &[u8]) -> bool {
+    let mut want = query.iter();
+    let Some(mut next) = want.next() else { return true };
+    for b in name {
+        if b.to_ascii_lowercase() == *next {
+            match want.next() {
+                Some(n) => next = n,
+                None => return true,
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(rows: &[(u128, &str)]) -> Names {
+        let mut n = Names {
+            entity: Entity::Hosts,
+            ids: Vec::new(),
+            names: Vec::new(),
+            at: HashMap::new(),
+            seen_at: DateTime::<Utc>::MIN_UTC,
+            loaded: Instant::now(),
+            followed: Instant::now(),
+            bytewise: true,
+            folding: Folding::Locale,
+        };
+        n.apply(rows.iter().map(|(id, name)| (Uuid::from_u128(*id), name.to_string(), true, Utc::now())).collect());
+        n
+    }
+
+    fn ids(n: &Narrowed) -> Vec<u128> {
+        let mut v: Vec<u128> = n.ids.iter().map(|u| u.as_u128()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_fuzzy_filter_is_a_subsequence_ignoring_case_as_ilike_is() {
+        let n = names(&[(1, "site-00042-h000421"), (2, "Site-00001-H000042"), (3, "edge-7"), (4, "")]);
+        let found = n.narrow(&Filter::Fuzzy("h0042".into())).expect("narrowed");
+        assert_eq!(ids(&found), vec![1, 2]);
+        assert!(found.unsure.is_empty());
+        assert_eq!(ids(&n.narrow(&Filter::Fuzzy("S1H".into())).expect("narrowed")), vec![2]);
+        assert_eq!(ids(&n.narrow(&Filter::Invert("h0042".into())).expect("narrowed")), vec![3, 4]);
+        // Exact is case-sensitive, as strpos is.
+        assert_eq!(ids(&n.narrow(&Filter::Exact("Site".into())).expect("narrowed")), vec![2]);
+        assert_eq!(n.narrow(&Filter::None), None);
+        assert_eq!(n.narrow(&Filter::Label { key: "a".into(), value: None }), None);
+    }
+
+    #[test]
+    fn names_outside_ascii_are_always_candidates_and_patterns_outside_it_are_left_to_the_database() {
+        let mut n = names(&[(1, "edge-7"), (2, "\u{212A}-node"), (3, "Ωk")]);
+        // Under C, ILIKE folds ASCII letters only: every name is judged in memory.
+        n.folding = Folding::of("C");
+        let found = n.narrow(&Filter::Fuzzy("k".into())).expect("narrowed");
+        assert_eq!((ids(&found), found.unsure.len()), (vec![3], 0));
+        n.folding = Folding::of("tr_TR.UTF-8");
+        assert_eq!(n.narrow(&Filter::Fuzzy("k".into())), None);
+        assert!(n.narrow(&Filter::Exact("k".into())).is_some(), "strpos does not fold");
+        n.folding = Folding::of("en_US.UTF-8");
+        // U+212A KELVIN SIGN may fold to k in the database's locale: kept, and the count is not exact.
+        let found = n.narrow(&Filter::Fuzzy("k".into())).expect("narrowed");
+        assert_eq!(ids(&found), vec![2, 3]);
+        assert_eq!(found.unsure.len(), 2);
+        assert_eq!(n.narrow(&Filter::Fuzzy("é".into())), None);
+    }
+
+    #[test]
+    fn memory_finds_each_pages_rows_in_byte_order_both_ways() {
+        let n = names(&[(5, "b"), (1, "a"), (9, "c"), (3, "a"), (7, "B"), (2, "d")]);
+        let found = n.narrow(&Filter::Fuzzy("".into())).expect("narrowed");
+        let page = |at: &PageAt, desc: bool| -> Vec<u128> {
+            found.page(at, desc, 2).expect("few and sure").iter().map(|u| u.as_u128()).collect()
+        };
+        let at = |name: &str, id: u128| Cursor { sort: name.into(), id: Uuid::from_u128(id).to_string() };
+        // Byte order: "B" < "a" < "b"; equal names by id.
+        assert_eq!(page(&PageAt::First, false), [7, 1]);
+        assert_eq!(page(&PageAt::After(at("a", 1)), false), [3, 5]);
+        assert_eq!(page(&PageAt::From(at("a", 3)), false), [3, 5]);
+        assert_eq!(page(&PageAt::Before(at("b", 5)), false), [1, 3]);
+        assert_eq!(page(&PageAt::Last, false), [9, 2]);
+        assert_eq!(page(&PageAt::First, true), [2, 9]);
+        assert_eq!(page(&PageAt::After(at("b", 5)), true), [3, 1]);
+        assert_eq!(page(&PageAt::Before(at("a", 3)), true), [9, 5]);
+        assert_eq!(page(&PageAt::Last, true), [1, 7]);
+        assert_eq!(page(&PageAt::After(at("d", 2)), false), Vec::<u128>::new());
+        // A cursor whose id is not a uuid, or unsure candidates: memory cannot tell.
+        assert_eq!(found.page(&PageAt::After(Cursor { sort: "a".into(), id: "x".into() }), false, 2), None);
+        let unsure = Narrowed { unsure: vec![Uuid::from_u128(1)], ..found.clone() };
+        assert_eq!(unsure.page(&PageAt::First, false, 2), None);
+    }
+
+    #[test]
+    fn changed_rows_rename_add_and_remove() {
+        let mut n = names(&[(1, "a"), (2, "b"), (3, "c")]);
+        let now = Utc::now();
+        n.apply(vec![
+            (Uuid::from_u128(1), "x".into(), false, now),
+            (Uuid::from_u128(3), "cc".into(), true, now),
+            (Uuid::from_u128(4), "d".into(), true, now),
+            (Uuid::from_u128(9), "gone".into(), false, now),
+        ]);
+        assert_eq!(n.len(), 3);
+        assert_eq!(ids(&n.narrow(&Filter::Fuzzy("".into())).expect("narrowed")), vec![2, 3, 4]);
+        assert_eq!(ids(&n.narrow(&Filter::Exact("cc".into())).expect("narrowed")), vec![3]);
+        assert_eq!(ids(&n.narrow(&Filter::Exact("a".into())).expect("narrowed")), Vec::<u128>::new());
+        assert_eq!(n.seen_at, now);
+    }
+}
