@@ -5,7 +5,9 @@
 //!   it waits again; a list's rows are still the previous ones, the filter line shows the key);
 //! - "keystroke → filtered rows": the key, the list's query on the database as the pane's poller
 //!   runs it (page and total), the reply handled and the frame drawn. The Marketplace filters in
-//!   memory, so for it the two are the same.
+//!   memory, so for it the two are the same. The stacks come light first (`listing::page_light`:
+//!   the rows, with `…` for reach and progress): "filtered rows" is that frame, and "filtered
+//!   rows in full" the frame once the full page has come too.
 //!
 //! Run: cargo bench --bench panes (the large demo database: see benches/common/mod.rs).
 //! The replies are produced by the same service calls the workers make (pages by each list's
@@ -21,7 +23,7 @@ use fleetdeck::service::listing;
 use fleetdeck::service::{Actor, Services};
 use fleetdeck::ui::app::App;
 use fleetdeck::ui::theme::Theme;
-use fleetdeck::ui::workers::{self, PageReader, Reply, Request, DELTA_OVERLAP};
+use fleetdeck::ui::workers::{self, PageReader, PageRequest, Reply, Request, DELTA_OVERLAP};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -39,11 +41,18 @@ struct Bench {
 impl Bench {
     /// Answer what the app asked for as the workers would, until it asks for nothing more.
     fn serve(&self, app: &mut App) {
+        self.serve_until(app, false);
+    }
+
+    /// `serve`; with `light_only`, a page that comes light first is answered light, and its full
+    /// page is left in the outbox for the next `serve`.
+    fn serve_until(&self, app: &mut App, light_only: bool) {
         let pool = &self.services.pool;
+        let mut deferred = Vec::new();
         for _ in 0..10 {
             let requests = std::mem::take(&mut app.outbox);
             if requests.is_empty() {
-                return;
+                break;
             }
             for request in requests {
                 let reply = match request {
@@ -51,6 +60,15 @@ impl Bench {
                         result: {
                             let mut readers = self.readers.borrow_mut();
                             let reader = readers.entry(p.entity).or_default();
+                            let light = self.rt.block_on(reader.read_light(pool, &p)).expect("light page");
+                            if let Some(page) = light {
+                                let (entity, generation, at) = (p.entity, p.generation, p.at.clone());
+                                app.on_reply(Reply::Page { entity, generation, at, result: Ok(page), when: self.at });
+                                if light_only {
+                                    deferred.push(Request::Page(PageRequest { light_first: false, ..p }));
+                                    continue;
+                                }
+                            }
                             let page = self.rt.block_on(reader.read(pool, &p)).map_err(|e| e.to_string());
                             self.rt.block_on(reader.answered(pool, p.entity));
                             page
@@ -85,6 +103,7 @@ impl Bench {
                 app.on_reply(reply);
             }
         }
+        app.outbox.extend(deferred);
     }
 }
 
@@ -96,6 +115,15 @@ fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         key(app, if c == '\r' { KeyCode::Enter } else { KeyCode::Char(c) });
     }
+}
+
+/// How far a measured keystroke goes: the frame only, the first rows (a light page where the
+/// list has one), or the full rows.
+#[derive(Clone, Copy)]
+enum Rows {
+    None,
+    Light,
+    Full,
 }
 
 /// A pane of the dashboard opened by `keys` (after the start screen) and loaded.
@@ -164,21 +192,24 @@ fn panes(c: &mut Criterion) {
             typed(&mut app, &before);
             bench.serve(&mut app);
             let label = format!("{}: /{before}[{ch}]", pane.name);
-            // The Marketplace filters in memory: its keystroke already brings the rows.
-            let kinds: &[(&str, bool)] = if pane.keys.is_empty() {
-                &[("filtered rows", true)]
-            } else {
-                &[("frame", false), ("filtered rows", true)]
+            // The Marketplace filters in memory: its keystroke already brings the rows. The
+            // stacks come light first (reach and progress `…`), then in full.
+            let kinds: &[(&str, Rows)] = match pane.keys {
+                "" => &[("filtered rows", Rows::Full)],
+                "3" => &[("frame", Rows::None), ("filtered rows", Rows::Light), ("filtered rows in full", Rows::Full)],
+                _ => &[("frame", Rows::None), ("filtered rows", Rows::Full)],
             };
-            for &(what, with_rows) in kinds {
+            for &(what, rows) in kinds {
                 g.bench_function(format!("keystroke → {what}: {label}"), |b| {
                     b.iter_custom(|iters| {
                         let mut spent = Duration::ZERO;
                         for _ in 0..iters {
                             let t = Instant::now();
                             key(&mut app, KeyCode::Char(ch));
-                            if with_rows {
-                                bench.serve(&mut app);
+                            match rows {
+                                Rows::None => {}
+                                Rows::Light => bench.serve_until(&mut app, true),
+                                Rows::Full => bench.serve(&mut app),
                             }
                             terminal.draw(|f| app.draw(f)).expect("draw");
                             spent += t.elapsed();

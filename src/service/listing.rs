@@ -100,6 +100,9 @@ pub struct Page {
     pub facets: Vec<(String, i64)>,
     /// The database's clock when the total was counted: where the next delta read starts.
     pub seen_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Read without the list's costly joins (`page_light`): their cells hold `…`, and the full
+    /// page follows.
+    pub light: bool,
 }
 
 /// How to read a list: filter, sort column and direction, and the marked rows' ids.
@@ -291,6 +294,9 @@ struct Spec {
     /// The main table alone and the aliases of the joined ones: counting needs the joins only
     /// when a condition uses a joined table.
     base: Option<(&'static str, &'static [&'static str])>,
+    /// The list's tables without its costly joins, and those joins' aliases: a light page has
+    /// the rows (and their order) at once, with `…` for the joined cells, before the full one.
+    light: Option<(&'static str, &'static [&'static str])>,
 }
 
 /// A host's health cell: `active|heartbeat seconds`.
@@ -353,6 +359,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: None,
+            light: None,
         },
         Entity::Apps => Spec {
             columns: const {
@@ -376,6 +383,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: None,
+            light: None,
         },
         Entity::Solutions => Spec {
             columns: const {
@@ -400,6 +408,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: None,
+            light: None,
         },
         Entity::Instances => Spec {
             columns: const {
@@ -430,6 +439,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: None,
+            light: None,
         },
         Entity::Hosts => Spec {
             columns: const {
@@ -491,6 +501,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: Some("h.updated_at"),
             base: Some(("edge.host h", &["s", "o"])),
+            light: None,
         },
         Entity::Agents => Spec {
             columns: const {
@@ -548,6 +559,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: Some("ag.updated_at"),
             base: Some(("broker.agents ag", &["r"])),
+            light: None,
         },
         Entity::Orchestrators => Spec {
             columns: const {
@@ -586,6 +598,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: Some(("edge.orchestrator o", &["hc"])),
+            light: None,
         },
         Entity::Sites => Spec {
             columns: const {
@@ -617,6 +630,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: Some(("edge.site s", &["o", "hc"])),
+            light: None,
         },
         Entity::Clusters => Spec {
             columns: const {
@@ -654,6 +668,7 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: None,
             base: None,
+            light: None,
         },
         Entity::Stacks => Spec {
             columns: const {
@@ -718,6 +733,12 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: Some("fleetdeck.stack_changed_at(st.id, st.updated_at)"),
             base: Some(("broker.stacks st", &["g", "d", "p"])),
+            light: Some((
+                "broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
+                 LEFT JOIN LATERAL (SELECT max(o.sequence_id) AS seq FROM broker.deployment_objects o \
+                     WHERE o.stack_id = st.id AND o.deleted_at IS NULL) d ON true",
+                &["p"],
+            )),
         },
         Entity::Executions => Spec {
             columns: const {
@@ -794,6 +815,7 @@ fn spec(entity: Entity) -> Spec {
             facet: Some("e.status"),
             changed: Some("e.updated_at"),
             base: Some(("platform.workflow_executions e", &["w", "a", "o"])),
+            light: None,
         },
     }
 }
@@ -1006,13 +1028,25 @@ fn sort_column<'a>(s: &'a Spec, query: &Query) -> Result<&'a Column> {
 }
 
 /// The SELECT list of a page or delta: sort key, id and cells as text, from the list's tables.
-fn select(s: &Spec, column: &Column, query: &Query, extra: &str) -> String {
-    format!("{} FROM {}", select_list(s, column, query, extra), clocked(s.from, query))
+fn select(s: &Spec, column: &Column, query: &Query, extra: &str, light: bool) -> String {
+    let (select, from) = match (light, s.light) {
+        (true, Some((from, dropped))) => {
+            let cells: Vec<&str> =
+                s.columns.iter().map(|c| if uses_alias(c.cell, dropped) { "'…'" } else { c.cell }).collect();
+            (select_cells(s, column, query, extra, &cells), from)
+        }
+        _ => (select_list(s, column, query, extra), s.from),
+    };
+    format!("{select} FROM {}", clocked(from, query))
 }
 
 /// `SELECT` sort key, id and cells, then `extra`; no `FROM`.
 fn select_list(s: &Spec, column: &Column, query: &Query, extra: &str) -> String {
     let cells: Vec<&str> = s.columns.iter().map(|c| c.cell).collect();
+    select_cells(s, column, query, extra, &cells)
+}
+
+fn select_cells(s: &Spec, column: &Column, query: &Query, extra: &str, cells: &[&str]) -> String {
     clocked(
         &format!(
             "SELECT ({sort})::text, ({id})::text, ARRAY[{cells}]::text[]{extra}",
@@ -1040,6 +1074,47 @@ pub async fn page_within(
     at: &PageAt,
     limit: i64,
     narrowed: Option<&Narrowed>,
+) -> Result<Page> {
+    read_page(pool, entity, query, at, limit, narrowed, false).await
+}
+
+/// Can `query`'s page be read light first (`page_light`)? When the list has costly joins and
+/// neither its sort nor its filters need them.
+pub fn has_light(entity: Entity, query: &Query) -> bool {
+    let s = spec(entity);
+    let Some((_, dropped)) = s.light else { return false };
+    let Some(column) = s.columns.get(query.sort) else { return false };
+    let filter_needs = !query.filter.is_none() && uses_alias(s.columns[s.search].cell, dropped);
+    let field_needs =
+        query.fields.iter().any(|(name, _)| s.fields.iter().any(|f| f.name == name && uses_alias(f.expr, dropped)));
+    !uses_alias(column.sort, dropped) && !filter_needs && !field_needs
+}
+
+/// `page` without the list's costly joins: the same rows in the same order, the same total,
+/// with `…` in the cells those joins make (a stack's reach and progress). What a keystroke shows
+/// at once while the full page is read. None when the query needs those joins (`has_light`).
+pub async fn page_light(
+    pool: &PgPool,
+    entity: Entity,
+    query: &Query,
+    at: &PageAt,
+    limit: i64,
+    narrowed: Option<&Narrowed>,
+) -> Result<Option<Page>> {
+    if !has_light(entity, query) {
+        return Ok(None);
+    }
+    read_page(pool, entity, query, at, limit, narrowed, true).await.map(Some)
+}
+
+async fn read_page(
+    pool: &PgPool,
+    entity: Entity,
+    query: &Query,
+    at: &PageAt,
+    limit: i64,
+    narrowed: Option<&Narrowed>,
+    light: bool,
 ) -> Result<Page> {
     let s = spec(entity);
     // Few candidates are read by id: when memory can tell which of them the page holds (sorted
@@ -1076,7 +1151,7 @@ pub async fn page_within(
         PageAt::From(_) => (from, fwd, false),
         PageAt::Before(_) => (before, back, true),
     };
-    let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, ""));
+    let mut qb = QueryBuilder::<Postgres>::new(select(&s, column, query, "", light));
     push_conditions(&mut qb, &s, query, None)?;
     push_ids(&mut qb);
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
@@ -1164,7 +1239,7 @@ pub async fn page_within(
     if reversed {
         rows.reverse();
     }
-    Ok(Page { rows, total, marked_visible, facets, seen_at: Some(seen_at) })
+    Ok(Page { rows, total, marked_visible, facets, seen_at: Some(seen_at), light })
 }
 
 /// The rows a table holds, for a delta read: its first and last row, and whether it starts at

@@ -545,7 +545,13 @@ impl App {
         list.pending = true;
         list.upstream_changed = false;
         list.query.marked = list.marks.iter().cloned().collect();
-        let request = PageRequest { entity: list.entity, generation: list.generation, query: list.query.clone(), at };
+        let request = PageRequest {
+            entity: list.entity,
+            generation: list.generation,
+            query: list.query.clone(),
+            at,
+            light_first: list.table.rows.is_empty(),
+        };
         self.outbox.push(Request::Page(request));
     }
 
@@ -706,9 +712,18 @@ impl App {
                     tracing::debug!(?entity, generation, current = list.generation, "stale page dropped");
                     return;
                 }
-                list.pending = false;
                 match result {
+                    // The rows at once, their costly cells empty: the full page is still to come,
+                    // so the list stays pending, and reads whole if that page is dropped.
+                    Ok(page) if page.light => {
+                        list.marked_visible = page.marked_visible;
+                        list.facets = page.facets.clone();
+                        list.table.apply(&at, page);
+                        list.refreshed = None;
+                        list.full_at = None;
+                    }
                     Ok(page) => {
+                        list.pending = false;
                         list.marked_visible = page.marked_visible;
                         list.facets = page.facets.clone();
                         list.seen_at = page.seen_at;
@@ -724,6 +739,7 @@ impl App {
                         }
                     }
                     Err(e) => {
+                        list.pending = false;
                         list.refreshed = Some(when);
                         list.error = Some(e.clone());
                         self.toast(e, true);

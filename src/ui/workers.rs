@@ -17,7 +17,7 @@ use crate::domain::broker::NewStack;
 use crate::domain::execution::Verb;
 use crate::domain::health::Thresholds;
 use crate::service::listing::{self, Entity, Page, PageAt, Query};
-use crate::service::names::Names;
+use crate::service::names::{Names, Narrowed};
 use crate::service::{executions, fleet, rollouts, stacks, Error, Services};
 
 /// Rows per page request.
@@ -40,6 +40,9 @@ pub struct PageRequest {
     pub generation: u64,
     pub query: Query,
     pub at: PageAt,
+    /// The list shows no rows for this query yet (a new filter, a new sort): answer a light
+    /// page first when the list has one (`listing::page_light`), then the full page.
+    pub light_first: bool,
 }
 
 /// The rows that changed in the window a table holds, since the database's `since`.
@@ -606,15 +609,28 @@ pub struct PageReader {
 }
 
 impl PageReader {
-    pub async fn read(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Page, Error> {
-        let narrowed = match &mut self.names {
+    async fn narrowed(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Option<Narrowed>, Error> {
+        Ok(match &mut self.names {
             Some(n) if !p.query.filter.is_none() => {
                 n.refresh(pool).await?;
                 n.narrow(&p.query.filter)
             }
             _ => None,
-        };
+        })
+    }
+
+    pub async fn read(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Page, Error> {
+        let narrowed = self.narrowed(pool, p).await?;
         listing::page_within(pool, p.entity, &p.query, &p.at, PAGE_ROWS, narrowed.as_ref()).await
+    }
+
+    /// The light page, when the request wants one first and the list has one.
+    pub async fn read_light(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Option<Page>, Error> {
+        if !p.light_first || !listing::has_light(p.entity, &p.query) {
+            return Ok(None);
+        }
+        let narrowed = self.narrowed(pool, p).await?;
+        listing::page_light(pool, p.entity, &p.query, &p.at, PAGE_ROWS, narrowed.as_ref()).await
     }
 
     /// After a page is answered: read the list's names once, if it keeps them, so that the
@@ -650,6 +666,17 @@ async fn poller(
         let Some(mut request) = requests.borrow_and_update().clone() else { continue };
         loop {
             let pool = current(&services).pool;
+            // A new query's rows at once, without the costly cells; the full page follows
+            // unless a newer request already waits (typing on).
+            if let Poll::Page(p) = &request {
+                if let Ok(Some(page)) = pages.read_light(&pool, p).await {
+                    let (entity, generation, at) = (p.entity, p.generation, p.at.clone());
+                    let _ = replies.send(Reply::Page { entity, generation, at, result: Ok(page), when: Utc::now() });
+                    if requests.has_changed().unwrap_or(false) {
+                        break;
+                    }
+                }
+            }
             let result = match &request {
                 Poll::Page(p) => pages.read(&pool, p).await.map(Answer::Page),
                 Poll::Delta(d) => listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, 1_000)

@@ -7,8 +7,9 @@ use std::time::Duration;
 use fleetdeck::db::pool::{self, PoolSettings};
 use fleetdeck::domain::broker::NewStack;
 use fleetdeck::domain::execution::Verb;
+use fleetdeck::domain::filter::Filter;
 use fleetdeck::service::executions::{self, RowOutcome};
-use fleetdeck::service::listing::{Entity, PageAt, Query};
+use fleetdeck::service::listing::{self, Entity, PageAt, Query};
 use fleetdeck::service::{stacks, Actor, Error, Services};
 use fleetdeck::testing::TestDb;
 use fleetdeck::ui::workers::{Command, Outcome, PageRequest, Reply, Request, Workers};
@@ -220,6 +221,7 @@ async fn pollers_answer_with_the_generation_asked_and_calls_come_back_as_events(
         generation: 7,
         query: Query::new(Entity::Stacks),
         at: PageAt::First,
+        light_first: false,
     }));
     match next_reply(&mut rx).await {
         Reply::Page { entity, generation, result, .. } => {
@@ -234,6 +236,54 @@ async fn pollers_answer_with_the_generation_asked_and_calls_come_back_as_events(
         Reply::Called { id: 3, outcome: Outcome::Generators(g) } => assert_eq!(g[0].name, "ci"),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_new_querys_rows_come_light_first_then_in_full() {
+    let db = TestDb::new().await;
+    let generator = fixtures::generator(&db.pool, "ci").await;
+    fixtures::stack(&db.pool, "web", generator).await;
+    fixtures::stack(&db.pool, "api", generator).await;
+    let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut workers = Workers::start(s, None, None, tx);
+    let columns = listing::columns(Entity::Stacks);
+    let state = columns.iter().position(|c| *c == "STATE").expect("a STATE column");
+    let query = Query { filter: Filter::Fuzzy("w".into()), ..Query::new(Entity::Stacks) };
+    let ask = |generation, query: &Query| {
+        Request::Page(PageRequest {
+            entity: Entity::Stacks,
+            generation,
+            query: query.clone(),
+            at: PageAt::First,
+            light_first: true,
+        })
+    };
+    workers.send(ask(1, &query));
+    let mut pages = Vec::new();
+    for _ in 0..2 {
+        match next_reply(&mut rx).await {
+            Reply::Page { generation: 1, result, .. } => pages.push(result.unwrap()),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The same row and total twice: first without the rollout's state, then with it.
+    assert!(pages[0].light && !pages[1].light);
+    for p in &pages {
+        assert_eq!((p.total, p.rows.len(), p.rows[0].cells[0].as_str()), (1, 1, "web"));
+    }
+    assert_eq!(pages[0].rows[0].cursor, pages[1].rows[0].cursor);
+    assert_eq!(pages[0].rows[0].cells[state], "…");
+    assert_eq!(pages[1].rows[0].cells[state], "complete");
+
+    // Sorted by STATE the light page cannot order the rows: only the full page comes.
+    workers.send(ask(2, &Query { sort: state, ..query.clone() }));
+    match next_reply(&mut rx).await {
+        Reply::Page { generation: 2, result, .. } => assert!(!result.unwrap().light),
+        other => panic!("{other:?}"),
+    }
+    workers.send(Request::Call { id: 9, command: Command::Generators });
+    assert!(matches!(next_reply(&mut rx).await, Reply::Called { id: 9, .. }), "nothing else came between");
 }
 
 /// The database refuses connections for a while: the poller reports it lost (with the backoff),
@@ -262,6 +312,7 @@ async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
             generation,
             query: Query::new(Entity::Stacks),
             at: PageAt::First,
+            light_first: false,
         })
     };
     workers.send(ask(1));

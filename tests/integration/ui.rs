@@ -1868,3 +1868,35 @@ async fn deploying_a_package_and_an_app_from_the_marketplace() {
     let text = screen(&app);
     assert!(text.contains("argo-cd") && text.contains(&stack), "{text}");
 }
+
+/// A new filter on the stacks: the rows come at once with `…` for their reach and progress (the
+/// light page), the list stays pending, and the full page fills them in place.
+#[tokio::test]
+async fn a_new_filter_shows_the_stacks_at_once_and_their_progress_when_it_comes() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "e");
+    let requests = std::mem::take(&mut app.outbox);
+    let [Request::Page(p)] = requests.as_slice() else { panic!("{requests:?}") };
+    assert!(p.light_first, "a new filter asks for the light page first");
+    let light = listing::page_light(&db.pool, p.entity, &p.query, &p.at, fleetdeck::ui::workers::PAGE_ROWS, None)
+        .await
+        .unwrap()
+        .expect("the stacks have a light page");
+    let full = listing::page(&db.pool, p.entity, &p.query, &p.at, fleetdeck::ui::workers::PAGE_ROWS).await.unwrap();
+    let reply =
+        |result| Reply::Page { entity: p.entity, generation: p.generation, at: p.at.clone(), result, when: now() };
+    app.on_reply(reply(Ok(light)));
+    insta::assert_snapshot!("rollouts_filter_light_rows", big(&app));
+    // Still waiting for the full page: no other read is asked for meanwhile.
+    app.tick(now() + chrono::Duration::seconds(5));
+    assert!(app.outbox.is_empty(), "{:?}", app.outbox);
+    app.on_reply(reply(Ok(full)));
+    insta::assert_snapshot!("rollouts_filter_full_rows", big(&app));
+    // The list is no longer pending: the next refresh polls.
+    app.tick(now() + chrono::Duration::seconds(10));
+    assert_eq!(app.outbox.len(), 1, "{:?}", app.outbox);
+}
