@@ -229,8 +229,21 @@ const PANES: &[Pane] = &[
         loaded: |s| s.contains("● connected") && s.contains("Packages") && s.contains(" of 13,"),
     },
     Pane { name: "Fleet (hosts)", tab: "fleet", loaded: |s| counted(s, "HOSTNAME") },
-    Pane { name: "Rollouts (stacks)", tab: "rollouts", loaded: |s| counted(s, "GENERATOR") },
+    Pane {
+        name: "Rollouts (stacks)",
+        tab: "rollouts",
+        loaded: |s| {
+            counted(s, "GENERATOR")
+                && s.lines().skip_while(|l| !l.contains("GENERATOR")).nth(1).is_some_and(|r| !r.contains('…'))
+        },
+    },
     Pane { name: "Executions", tab: "executions", loaded: |s| counted(s, "STATUS") },
+    // The stacks' light page: rows and total, reach and progress still `…`.
+    Pane {
+        name: "Rollouts (stacks' rows, before their progress)",
+        tab: "rollouts",
+        loaded: |s| counted(s, "GENERATOR"),
+    },
 ];
 
 fn main() {

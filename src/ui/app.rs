@@ -713,13 +713,14 @@ impl App {
                     return;
                 }
                 match result {
-                    // The rows at once, their costly cells empty: the full page is still to come,
-                    // so the list stays pending, and reads whole if that page is dropped.
+                    // The rows at once, their costly cells `…`: the full page is still to come, so
+                    // the list stays pending; if that page is dropped (a newer request), the next
+                    // poll reads the page whole (no full read is recent).
                     Ok(page) if page.light => {
                         list.marked_visible = page.marked_visible;
                         list.facets = page.facets.clone();
                         list.table.apply(&at, page);
-                        list.refreshed = None;
+                        list.refreshed = Some(when);
                         list.full_at = None;
                     }
                     Ok(page) => {
