@@ -125,10 +125,10 @@ impl Names {
         source(entity).is_some()
     }
 
-    /// Read every live row's name. None when the list does not keep them.
-    pub async fn load(pool: &PgPool, entity: Entity) -> Result<Option<Names>> {
-        let Some(s) = source(entity) else { return Ok(None) };
-        let mut names = Names {
+    /// None held yet; judged as under a language's folding and not byte-wise until the
+    /// database says otherwise.
+    fn empty(entity: Entity) -> Names {
+        Names {
             entity,
             ids: Vec::new(),
             names: Vec::new(),
@@ -138,7 +138,13 @@ impl Names {
             followed: Instant::now(),
             bytewise: false,
             folding: Folding::Locale,
-        };
+        }
+    }
+
+    /// Read every live row's name. None when the list does not keep them.
+    pub async fn load(pool: &PgPool, entity: Entity) -> Result<Option<Names>> {
+        let Some(s) = source(entity) else { return Ok(None) };
+        let mut names = Names::empty(entity);
         let (bytewise, ctype): (bool, String) = sqlx::query_as(
             "SELECT d.datcollate IN ('C', 'POSIX') \
                     AND (SELECT coalesce(c.collname, 'default') FROM pg_attribute a \
@@ -329,17 +335,7 @@ mod tests {
     use super::*;
 
     fn names(rows: &[(u128, &str)]) -> Names {
-        let mut n = Names {
-            entity: Entity::Hosts,
-            ids: Vec::new(),
-            names: Vec::new(),
-            at: HashMap::new(),
-            seen_at: DateTime::<Utc>::MIN_UTC,
-            loaded: Instant::now(),
-            followed: Instant::now(),
-            bytewise: true,
-            folding: Folding::Locale,
-        };
+        let mut n = Names { bytewise: true, ..Names::empty(Entity::Hosts) };
         n.apply(rows.iter().map(|(id, name)| (Uuid::from_u128(*id), name.to_string(), true, Utc::now())).collect());
         n
     }
