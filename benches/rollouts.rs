@@ -79,6 +79,29 @@ fn rollouts_pane(c: &mut Criterion) {
     });
     g.bench_function("poll: re-read the page naively", |b| b.iter(|| page(&query, PageAt::First)));
 
+    // 1% of the stacks change (every hundredth by name, so two of the rows held).
+    let changed = rt
+        .block_on(
+            sqlx::query(
+                "UPDATE broker.stacks SET updated_at = now() WHERE id IN (\
+                   SELECT id FROM (SELECT id, row_number() OVER (ORDER BY name, id) AS n FROM broker.stacks) x \
+                   WHERE n % 100 = 1)",
+            )
+            .execute(&pool),
+        )
+        .expect("update 1%")
+        .rows_affected();
+    let delta = rt
+        .block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, 1_000))
+        .expect("delta");
+    eprintln!("{changed} stacks changed; the delta read {} of the {} rows held", delta.rows.len(), first.rows.len());
+    g.bench_function("poll after 1% changed: delta of the 200 rows held", |b| {
+        b.iter(|| {
+            rt.block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, 1_000))
+                .expect("delta")
+        })
+    });
+
     let reached = rt.block_on(rollouts::status(&services, &widest.to_string(), &t)).expect("status").agents.len();
     g.bench_function(format!("detail: the widest stack ({reached} agents)"), |b| {
         b.iter(|| rt.block_on(rollouts::stack_view(&services, widest, None, &t, None)).expect("view"))
