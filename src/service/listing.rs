@@ -559,7 +559,9 @@ fn spec(entity: Entity) -> Spec {
             facet: None,
             changed: Some("ag.updated_at"),
             base: Some(("broker.agents ag", &["r"])),
-            light: None,
+            // Without each agent's rollup (its stacks, routes, pending objects, last event and
+            // failures: about 0.3 ms an agent, 200 on a page).
+            light: Some(("broker.agents ag", &["r"])),
         },
         Entity::Orchestrators => Spec {
             columns: const {

@@ -417,3 +417,34 @@ async fn names_in_memory_find_the_rows_the_database_filter_finds() {
     let gone = Query { filter: Filter::Exact("bulk-00008".into()), ..Query::new(e) };
     assert_eq!(memory.narrow(&gone.filter).unwrap().ids, Vec::<uuid::Uuid>::new());
 }
+
+#[tokio::test]
+async fn a_light_page_has_the_full_pages_rows_order_and_total() {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 13, Utc::now(), |_| {}).await.unwrap();
+    for (entity, filter, costly) in [
+        (Entity::Stacks, "e", &["AGENTS", "ROUTES", "STATE", "DONE", "PROGRESS"][..]),
+        (Entity::Agents, "a", &["STACKS", "ROUTES", "PENDING", "LAST EVENT", "FAIL 1H"][..]),
+    ] {
+        let columns = listing::columns(entity);
+        for descending in [false, true] {
+            let q = Query { filter: Filter::Fuzzy(filter.into()), descending, ..Query::new(entity) };
+            let full = listing::page(&db.pool, entity, &q, &PageAt::First, 25).await.unwrap();
+            let light = listing::page_light(&db.pool, entity, &q, &PageAt::First, 25, None).await.unwrap().unwrap();
+            assert!(light.light && !full.light && full.total > 25, "{entity:?}");
+            assert_eq!((light.total, light.rows.len()), (full.total, full.rows.len()), "{entity:?}");
+            for (l, f) in light.rows.iter().zip(&full.rows) {
+                assert_eq!(l.cursor, f.cursor, "{entity:?}: same rows, same order");
+                for (i, title) in columns.iter().enumerate() {
+                    let expected = if costly.contains(title) { "…" } else { f.cells[i].as_str() };
+                    assert_eq!(l.cells[i], expected, "{entity:?} {title}");
+                }
+            }
+        }
+        // Sorted by a rollup column, only the full page can order the rows.
+        let by_rollup = columns.iter().position(|c| *c == costly[0]).unwrap();
+        let q = Query { sort: by_rollup, ..Query::new(entity) };
+        assert!(!listing::has_light(entity, &q));
+        assert_eq!(listing::page_light(&db.pool, entity, &q, &PageAt::First, 5, None).await.unwrap(), None);
+    }
+}
