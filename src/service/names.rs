@@ -6,15 +6,19 @@
 //! names in memory costs a few milliseconds (BENCHMARKS.md). The database still applies the
 //! filter, so the rows shown are the database's; memory only narrows where it looks:
 //!
-//! - few matches: the page and its count read those rows by id;
-//! - many matches: the page walks the sort index and stops at its last row soon, and when the
-//!   filter is the only condition the count is the memory's (plus the database's count of the
-//!   unsure candidates, see below).
+//! - few matches (up to `BY_ID`): the page reads those rows by id, and when the list is sorted by
+//!   the name under the C collation, only the page's own (`Narrowed::page`);
+//! - many matches: the page walks the sort index and stops at its last row soon;
+//! - either way, when the filter is the only condition the total and the marked count are
+//!   memory's (plus the database's count of the unsure candidates, see below).
 //!
 //! The names follow the table by its change time (`updated_at`, kept by a trigger), read again
-//! before a use at most once a second; a row matched only because its name changed meanwhile is still checked by
-//! the database's filter. Names with characters outside ASCII are always candidates, because the
-//! database's case folding may differ from Rust's for them.
+//! before a use at most once a second; a row matched only because its name changed meanwhile is
+//! still checked by the database's filter. Under a C character type the database folds ASCII
+//! letters only, as memory does, so every name is judged in memory. Under a language's, names
+//! with characters outside ASCII are unsure candidates (its folding may differ from Rust's for
+//! them) and the database judges those. Under Turkish or Azeri (`I` folds to a dotless `ı`)
+//! memory does not narrow fuzzy filters.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
