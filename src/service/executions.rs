@@ -142,26 +142,6 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
     };
     let status: ExecutionStatus =
         status_text.parse().map_err(|e| Error::Invalid { field: "status".into(), reason: format!("{e:?}") })?;
-    if let Some(user) = services.actor.user_id {
-        // SEMANTICS.md: owners, admins and members of an agent's organisation may act on its
-        // executions; viewers may only read.
-        let viewer_of: Option<String> = sqlx::query_scalar(
-            "SELECT o.name FROM platform.workflow_executions e JOIN platform.agents a ON a.id = e.agent_id \
-             JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id \
-             JOIN platform.organization_members m ON m.organization_id = o.id AND m.user_id = $2 \
-             WHERE e.id = $1 AND m.role = 'viewer'",
-        )
-        .bind(id)
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(org) = viewer_of {
-            let why = format!("not allowed: viewers of {org} may only read executions");
-            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
-            tx.commit().await?;
-            return Ok(RowOutcome::Refused { reason: why });
-        }
-    }
     if let Some(why) = verb.refusal(status, retry_count, max_retries) {
         audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
         tx.commit().await?;
@@ -181,7 +161,10 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             return Ok(RowOutcome::Skipped { status: status_text, reason: why });
         }
     }
-    let done: Option<String> = match verb {
+    // The write runs in a savepoint: when the database refuses it (a viewer's change, see
+    // migration 19), the refusal is still recorded in the audit log.
+    let mut write = tx.begin().await?;
+    let done: std::result::Result<Option<String>, sqlx::Error> = match verb {
         Verb::Retry => {
             sqlx::query_scalar(
                 "INSERT INTO platform.workflow_executions \
@@ -196,8 +179,8 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             )
             .bind(id)
             .bind(&allowed)
-            .fetch_optional(&mut *tx)
-            .await?
+            .fetch_optional(&mut *write)
+            .await
         }
         _ => {
             let set = match verb {
@@ -210,8 +193,22 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             ))
             .bind(id)
             .bind(&allowed)
-            .fetch_optional(&mut *tx)
-            .await?
+            .fetch_optional(&mut *write)
+            .await
+        }
+    };
+    let done = match done {
+        Ok(done) => {
+            write.commit().await?;
+            done
+        }
+        Err(e) => {
+            let Some(why) = super::insufficient_privilege(&e) else { return Err(e.into()) };
+            write.rollback().await?;
+            let why = format!("not allowed: {why}");
+            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+            tx.commit().await?;
+            return Ok(RowOutcome::Refused { reason: why });
         }
     };
     match done {

@@ -78,6 +78,15 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The database's own refusal (insufficient_privilege: a grant, a row-level security policy, or
+/// a viewer's write refused by migration 19's triggers): its message.
+pub fn insufficient_privilege(e: &sqlx::Error) -> Option<String> {
+    match e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("42501") => Some(db.message().to_string()),
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         match &e {

@@ -18,6 +18,7 @@ mod migrations;
 mod platform;
 mod pty;
 mod rollouts;
+mod security;
 mod shell;
 mod sim;
 mod ui;

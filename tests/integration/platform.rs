@@ -253,3 +253,95 @@ async fn row_level_security_shows_a_user_their_own_and_their_organizations_rows(
     let all: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.agents").fetch_one(&db.pool).await.unwrap();
     assert_eq!(all, 4);
 }
+
+/// The database itself refuses a viewer's writes (migration 19): an organisation's executions,
+/// workflows and agents for a viewer of it, and the shared fleet for a user who is nobody's
+/// owner, admin or member; a member's writes go through. Key hashes cannot be read at all.
+#[tokio::test]
+async fn the_database_refuses_a_viewers_writes_and_hides_key_hashes() {
+    let db = TestDb::new().await;
+    let viewer = user(&db.pool, "viewer@acme.example").await;
+    let member_id = user(&db.pool, "member@acme.example").await;
+    let acme = organization(&db.pool, "acme").await;
+    member(&db.pool, acme, viewer, "viewer").await;
+    member(&db.pool, acme, member_id, "member").await;
+    let agent_id = agent(&db.pool, "acme-bot", "organization", acme).await;
+    let wf = workflow(&db.pool, agent_id).await;
+    let exec = execution(&db.pool, wf, agent_id, "running").await;
+    let generator_id = generator(&db.pool, "ci").await;
+    let cluster = cluster_agent(&db.pool, "edge-1", "lab").await;
+    sqlx::query("UPDATE broker.agents SET pak_hash = $1").bind(sha256_hex("pak")).execute(&db.pool).await.unwrap();
+
+    let as_viewer = db.pool_as(viewer).await;
+    let refused = [
+        ("UPDATE platform.workflow_executions SET status = 'paused' WHERE id = $1", "viewers of acme may only read executions"),
+        (
+            "INSERT INTO platform.workflow_executions (workflow_id, agent_id, status) \
+             SELECT workflow_id, agent_id, 'queued' FROM platform.workflow_executions WHERE id = $1",
+            "viewers of acme may only read executions",
+        ),
+        ("DELETE FROM platform.workflow_executions WHERE id = $1", "viewers of acme may only read executions"),
+        ("UPDATE platform.workflows SET name = 'x' WHERE id <> $1", "viewers of acme may only read workflows"),
+        ("UPDATE platform.agents SET name = 'x' WHERE id <> $1", "viewers of acme may only read agents"),
+        // The shared fleet: refused even when no row would change.
+        ("UPDATE broker.agents SET status = 'ACTIVE' WHERE id <> $1", "viewers may only read broker.agents"),
+        ("UPDATE edge.host SET status = 'Active' WHERE id::text = $1::text", "viewers may only read edge.host"),
+        ("DELETE FROM broker.stacks WHERE id = $1", "viewers may only read broker.stacks"),
+        // Memberships are not the role's to change at all.
+        (
+            "INSERT INTO platform.organization_members (organization_id, user_id, role) \
+             SELECT organization_id, user_id, 'owner' FROM platform.organization_members WHERE user_id::text <> $1::text",
+            "permission denied for table organization_members",
+        ),
+    ];
+    for (sql, message) in refused {
+        let err = sqlx::query(sql).bind(exec).execute(&as_viewer).await.unwrap_err();
+        let got = db_message(err);
+        assert!(got.contains(message), "{sql}: {got}");
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
+        .bind(exec)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "running");
+
+    // A member of the organisation may act, on its executions and on the shared fleet.
+    let as_member = db.pool_as(member_id).await;
+    let paused = sqlx::query("UPDATE platform.workflow_executions SET status = 'paused' WHERE id = $1")
+        .bind(exec)
+        .execute(&as_member)
+        .await
+        .unwrap();
+    assert_eq!(paused.rows_affected(), 1);
+    let activated = sqlx::query("UPDATE broker.agents SET status = 'ACTIVE' WHERE id = $1")
+        .bind(cluster)
+        .execute(&as_member)
+        .await
+        .unwrap();
+    assert_eq!(activated.rows_affected(), 1);
+
+    // Key hashes: no platform user can read them; every other column can be read.
+    for pool in [&as_viewer, &as_member] {
+        for sql in [
+            "SELECT pak_hash FROM broker.agents",
+            "SELECT * FROM broker.agents",
+            "SELECT api_key_hash FROM broker.generators",
+        ] {
+            let got = db_message(sqlx::query(sql).fetch_all(pool).await.unwrap_err());
+            assert!(got.contains("permission denied"), "{sql}: {got}");
+        }
+        let name: String = sqlx::query_scalar("SELECT name FROM broker.agents WHERE id = $1")
+            .bind(cluster)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(name, "edge-1");
+        let name: String = sqlx::query_scalar("SELECT name FROM broker.generators WHERE id = $1")
+            .bind(generator_id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(name, "ci");
+    }
+}

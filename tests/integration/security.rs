@@ -1,0 +1,280 @@
+//! Security (issue 10): tenants see only their own, viewers cannot act, hostile text cannot reach
+//! the terminal, secrets never leak, read-only sends no write.
+
+use std::collections::HashSet;
+use std::process::Output;
+use std::time::Duration;
+
+use fleetdeck::import::demo::{self, Scale};
+use fleetdeck::service::marketplace::{self, Kind};
+use fleetdeck::service::{identity, listing, market_detail, Actor, Services};
+use fleetdeck::testing::TestDb;
+use uuid::Uuid;
+
+use crate::cli::fleetdeck;
+use crate::pty::Pty;
+
+pub(crate) async fn output(cmd: &mut std::process::Command) -> Output {
+    let mut cmd = std::mem::replace(cmd, std::process::Command::new("true"));
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The small demo: acme (alice owns it, vera views it), globex (bob is a member), and more.
+async fn demo_db() -> TestDb {
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 11, chrono::Utc::now(), |_| {}).await.unwrap();
+    db
+}
+
+/// What `email` may see of the platform, as the operator works it out from the seed's rules:
+/// (agent ids, execution ids, organisation names).
+async fn visible_to(db: &TestDb, email: &str) -> (HashSet<Uuid>, HashSet<Uuid>, HashSet<String>) {
+    let user: Uuid = sqlx::query_scalar("SELECT id FROM platform.users WHERE email = $1")
+        .bind(email)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let agents: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM platform.agents WHERE (owner_type = 'user' AND owner_id = $1) OR (owner_type = 'organization' \
+         AND owner_id IN (SELECT organization_id FROM platform.organization_members WHERE user_id = $1))",
+    )
+    .bind(user)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let executions: Vec<Uuid> =
+        sqlx::query_scalar("SELECT e.id FROM platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id WHERE w.agent_id = ANY($1)")
+            .bind(&agents)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let orgs: Vec<String> = sqlx::query_scalar(
+        "SELECT o.name FROM platform.organizations o JOIN platform.organization_members m ON m.organization_id = o.id \
+         WHERE m.user_id = $1",
+    )
+    .bind(user)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    (agents.into_iter().collect(), executions.into_iter().collect(), orgs.into_iter().collect())
+}
+
+/// Services acting as `email`, as `--as EMAIL` builds them.
+async fn services_as(db: &TestDb, email: &str) -> Services {
+    let user = identity::find_by_email(&db.pool, email).await.unwrap();
+    Services::new(db.pool_as(user.id).await, Actor::user(&user.email, user.id))
+}
+
+/// A member of one organisation sees none of another's agents, workflows or executions: not in
+/// the panes' reads, not in a CLI verb, not in a search, not on the dashboard's screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_sees_none_of_another_organisations_rows_anywhere() {
+    let db = demo_db().await;
+    let email = "alice@acme.example";
+    let (agents, executions, orgs) = visible_to(&db, email).await;
+    let all_agents: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, name FROM platform.agents").fetch_all(&db.pool).await.unwrap();
+    let hidden: Vec<&(Uuid, String)> = all_agents.iter().filter(|(id, _)| !agents.contains(id)).collect();
+    assert!(!executions.is_empty() && !hidden.is_empty(), "the demo has rows on both sides");
+    let all_orgs: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM platform.organizations").fetch_all(&db.pool).await.unwrap();
+    let foreign_orgs: Vec<&String> = all_orgs.iter().filter(|o| !orgs.contains(*o)).collect();
+    let foreign_execution: Uuid =
+        sqlx::query_scalar("SELECT id FROM platform.workflow_executions WHERE NOT (id = ANY($1)) LIMIT 1")
+            .bind(executions.iter().copied().collect::<Vec<_>>())
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+
+    // The panes' reads.
+    let s = services_as(&db, email).await;
+    let page = listing::page(
+        &s.pool,
+        listing::Entity::Executions,
+        &listing::Query::new(listing::Entity::Executions),
+        &listing::PageAt::First,
+        100_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.total as usize, executions.len());
+    let ids: HashSet<Uuid> = page.rows.iter().map(|r| r.cursor.id.parse().unwrap()).collect();
+    assert_eq!(ids, executions);
+    let catalogue = marketplace::catalogue(&s, Kind::Agents).await.unwrap();
+    assert!(!catalogue.entries.is_empty());
+    for e in &catalogue.entries {
+        assert!(agents.contains(&e.id.parse::<Uuid>().unwrap()), "a foreign agent in the Marketplace: {}", e.id);
+    }
+    let (foreign_id, foreign_name) = hidden[0];
+    assert!(market_detail::detail(&s, Kind::Agents, &foreign_id.to_string()).await.is_err());
+    assert!(fleetdeck::service::executions::detail(&s, foreign_execution).await.is_err());
+    for text in [foreign_name.as_str(), "agent"] {
+        for id in marketplace::search(&s, Kind::Agents, text).await.unwrap() {
+            assert!(agents.contains(&id.parse::<Uuid>().unwrap()), "{text}: a foreign agent found: {id}");
+        }
+    }
+
+    // The CLI verbs.
+    let home = tempfile::tempdir().unwrap();
+    let url = db.url();
+    let out = output(
+        fleetdeck(home.path())
+            .args(["--as", email, "exec", "list", "--limit", "100000", "--output", "json"])
+            .env("DATABASE_URL", &url),
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(rows.len(), executions.len());
+    for row in &rows {
+        let id: Uuid = row["id"].as_str().unwrap().parse().unwrap();
+        assert!(executions.contains(&id));
+    }
+    let out = output(
+        fleetdeck(home.path())
+            .args(["--as", email, "exec", "show", &foreign_execution.to_string()])
+            .env("DATABASE_URL", &url),
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"), "{out:?}");
+    for args in [
+        vec!["market", "search", foreign_name.as_str(), "--kind", "agents", "--output", "json", "--limit", "1000"],
+        vec!["market", "search", foreign_name.as_str(), "--kind", "agents", "--everywhere", "--output", "json"],
+    ] {
+        let out = output(fleetdeck(home.path()).args(["--as", email]).args(&args).env("DATABASE_URL", &url)).await;
+        let found: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).unwrap_or_default();
+        for f in found {
+            let id: Uuid = f["id"].as_str().unwrap().parse().unwrap();
+            assert!(agents.contains(&id), "{args:?}: a foreign agent found: {f}");
+        }
+    }
+
+    // The dashboard's screen: the Executions pane counts and shows only the user's.
+    let mut pty = Pty::spawn_sized(
+        &["--as", email, "--tab", "executions"],
+        home.path(),
+        &[("DATABASE_URL", url.clone())],
+        (48, 160),
+    );
+    let screen =
+        tokio::task::block_in_place(|| pty.wait_for(&format!("all {}", executions.len()), Duration::from_secs(30)));
+    for org in &foreign_orgs {
+        assert!(!screen.contains(org.as_str()), "{org} on alice's screen:\n{screen}");
+    }
+    pty.send(b"q");
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+}
+
+/// Everything a write verb could change, as one text: equal before and after means nothing was
+/// written.
+async fn fingerprint(db: &TestDb) -> String {
+    sqlx::query_scalar(
+        "SELECT concat_ws('|', \
+           (SELECT md5(string_agg(id::text || status || coalesce(retry_count, 0), ',' ORDER BY id)) FROM platform.workflow_executions), \
+           (SELECT md5(string_agg(id::text || status || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM broker.agents), \
+           (SELECT md5(string_agg(id::text || coalesce(status, '') || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM edge.host), \
+           (SELECT md5(string_agg(id::text || coalesce(deleted_at::text, ''), ',' ORDER BY id)) FROM broker.stacks), \
+           (SELECT count(*) FROM broker.deployment_objects), (SELECT count(*) FROM broker.agent_targets))",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+/// A viewer reads, and every write verb is refused by the database with a message that says
+/// why: each CLI verb, and a hotkey on the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_reads_and_every_write_verb_is_refused_by_the_database() {
+    let db = demo_db().await;
+    let email = "viewer@acme.example";
+    let viewer = crate::fixtures::user(&db.pool, email).await;
+    let acme: Uuid = sqlx::query_scalar("SELECT id FROM platform.organizations WHERE slug = 'acme'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    crate::fixtures::member(&db.pool, acme, viewer, "viewer").await;
+    let agent = crate::fixtures::agent(&db.pool, "acme-viewed", "organization", acme).await;
+    let wf = crate::fixtures::workflow(&db.pool, agent).await;
+    let running = crate::fixtures::execution(&db.pool, wf, agent, "running").await.to_string();
+    let paused = crate::fixtures::execution(&db.pool, wf, agent, "paused").await.to_string();
+    let failed = crate::fixtures::execution(&db.pool, wf, agent, "failed").await.to_string();
+    let first = |sql: &'static str| {
+        let pool = db.pool.clone();
+        async move { sqlx::query_scalar::<_, String>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    let cluster_agent = first(
+        "SELECT id::text FROM broker.agents WHERE deleted_at IS NULL AND status = 'ACTIVE' ORDER BY name LIMIT 1",
+    )
+    .await;
+    let inactive_agent = first(
+        "SELECT id::text FROM broker.agents WHERE deleted_at IS NULL AND status = 'INACTIVE' ORDER BY name LIMIT 1",
+    )
+    .await;
+    let host = first(
+        "SELECT id::text FROM edge.host WHERE deleted_at IS NULL AND status = 'Active' ORDER BY hostname LIMIT 1",
+    )
+    .await;
+    let inactive_host = first(
+        "SELECT id::text FROM edge.host WHERE deleted_at IS NULL AND status <> 'Active' ORDER BY hostname LIMIT 1",
+    )
+    .await;
+    let stack = first("SELECT name FROM broker.stacks WHERE deleted_at IS NULL ORDER BY name LIMIT 1").await;
+    let before = fingerprint(&db).await;
+
+    let home = tempfile::tempdir().unwrap();
+    let yaml = home.path().join("next.yaml");
+    std::fs::write(&yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: next\n").unwrap();
+    let yaml = yaml.display().to_string();
+    let executions = "viewers of Acme Corp may only read executions";
+    let shared = "viewers may only read broker.";
+    let verbs: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["exec", "pause", &running], executions),
+        (vec!["exec", "cancel", &running], executions),
+        (vec!["exec", "resume", &paused], executions),
+        (vec!["exec", "retry", &failed], executions),
+        (vec!["fleet", "agent", "activate", &inactive_agent], shared),
+        (vec!["fleet", "agent", "deactivate", &cluster_agent], shared),
+        (vec!["fleet", "agent", "delete", &cluster_agent], shared),
+        (vec!["fleet", "host", "activate", &inactive_host], "viewers may only read edge.host"),
+        (vec!["fleet", "host", "maintenance", &host], "viewers may only read edge.host"),
+        (vec!["fleet", "host", "delete", &host], "viewers may only read edge.host"),
+        (vec!["rollout", "submit", &stack, &yaml], shared),
+        (vec!["rollout", "resubmit", &stack], shared),
+        (vec!["rollout", "target", &stack, "--add", &cluster_agent], shared),
+        (vec!["rollout", "delete", &stack], shared),
+    ];
+    for (args, message) in &verbs {
+        let out = output(fleetdeck(home.path()).args(["--as", email]).args(args).env("DATABASE_URL", db.url())).await;
+        let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "{args:?} succeeded: {said}");
+        assert!(said.contains(message), "{args:?}: {said}");
+    }
+    assert_eq!(fingerprint(&db).await, before, "a refused verb wrote something");
+    // The viewer reads: the organisation's executions are listed.
+    let out =
+        output(fleetdeck(home.path()).args(["--as", email, "exec", "show", &running]).env("DATABASE_URL", db.url()))
+            .await;
+    assert!(out.status.success() && stdout(&out).contains("running"), "{out:?}");
+
+    // On the dashboard: `p` on a running execution says why it was refused.
+    let mut pty = Pty::spawn_sized(
+        &["--as", email, "--tab", "executions"],
+        home.path(),
+        &[("DATABASE_URL", db.url())],
+        (48, 160),
+    );
+    tokio::task::block_in_place(|| pty.wait_for("● connected", Duration::from_secs(30)));
+    pty.send(b":exec status=running\r");
+    tokio::task::block_in_place(|| pty.wait_for("acme-viewed", Duration::from_secs(10)));
+    pty.send(b"p");
+    let screen = tokio::task::block_in_place(|| pty.wait_for(executions, Duration::from_secs(10)));
+    assert!(screen.contains("not allowed"), "{screen}");
+    pty.send(b"q");
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+    assert_eq!(fingerprint(&db).await, before);
+}
