@@ -2284,6 +2284,7 @@ impl App {
             Mode::Prompt(p) => self.draw_prompt(frame, p, body, footer),
             Mode::Normal => {}
         }
+        super::widgets::neutralise(frame.buffer_mut());
     }
 
     fn draw_tabs(&self, frame: &mut Frame, area: Rect) {
@@ -2521,7 +2522,7 @@ impl App {
         let sep = Span::styled(" │ ", self.theme.status_bar);
         let mut spans = vec![Span::styled(format!(" {}", self.target), self.theme.status_bar)];
         if !self.actor.is_empty() {
-            spans.push(Span::styled(format!(" as {}", self.actor), self.theme.status_bar));
+            spans.push(Span::styled(format!(" as {}", sanitize_cell(&self.actor, 80)), self.theme.status_bar));
         }
         spans.push(sep.clone());
         match &self.connection {

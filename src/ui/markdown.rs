@@ -362,8 +362,8 @@ mod tests {
         );
         let text = plain(&lines).join("\n");
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}') && !text.contains('\u{7}'), "{text:?}");
-        assert!(text.contains("evil  title rev"), "{text:?}");
-        assert!(text.contains("    clear"));
+        assert!(text.contains("evil ␛]0;pwned␇ title <U+202E>rev"), "{text:?}");
+        assert!(text.contains("    ␛[2Jclear"));
         assert_eq!(text.matches("https://x.example").count(), 1);
     }
 }

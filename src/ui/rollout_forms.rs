@@ -218,7 +218,7 @@ impl YamlEditor {
             Layout::vertical([Constraint::Length(banner), Constraint::Min(1), Constraint::Length(2)]).areas(inner);
         if banner > 0 {
             let (text, style) = match &self.banner {
-                Some(b) => (b.clone(), theme.error),
+                Some(b) => (sanitize_cell(b, 1_000), theme.error),
                 None => ("submitting…".to_string(), theme.muted),
             };
             frame.render_widget(Paragraph::new(Line::styled(text, style)), top);

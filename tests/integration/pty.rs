@@ -66,6 +66,11 @@ impl Pty {
         parser.screen().contents()
     }
 
+    /// Every byte the program wrote to the terminal so far.
+    pub fn raw_bytes(&self) -> Vec<u8> {
+        self.bytes.lock().unwrap().clone()
+    }
+
     pub fn raw(&self) -> String {
         String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
     }

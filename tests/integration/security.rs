@@ -278,3 +278,118 @@ async fn a_viewer_reads_and_every_write_verb_is_refused_by_the_database() {
     tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
     assert_eq!(fingerprint(&db).await, before);
 }
+
+/// Payloads a hostile publisher, host or workload could put in the database: escape sequences
+/// that retitle the window, clear the screen, answer back, write the clipboard or hide a link;
+/// C0 and C1 controls; bidirectional overrides; zero-width and invisible characters.
+const HOSTILE: &str = "\u{1b}]0;FDX-TITLE\u{7}\u{1b}[2J\u{1b}[HFDX-CLEAR\u{1b}P$qFDX-DCS\u{1b}\\\u{1b}]52;c;RkRY\u{7}\
+    \u{9b}6nFDX-C1\u{1b}]8;;http://evil.example\u{1b}\\FDX-LINK\u{1b}]8;;\u{1b}\\ FDX-\u{202e}RTL\u{202c} \
+    FDX\u{200b}\u{2066}ZW\u{2069}\u{feff} \u{7}\u{8}\u{7f}FDX-BEL";
+/// A label is at most 64 characters.
+const HOSTILE_LABEL: &str = "\u{1b}]0;FDX\u{7}\u{202e}\u{200b}\u{9b}2J";
+
+/// What must never reach the terminal: the payloads' sequences, and characters fleetdeck itself
+/// never writes (BEL, BS, DEL, C1 controls, OSC and DCS introducers, bidi and zero-width).
+fn forbidden_in(raw: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let sequences: [&[u8]; 8] = [
+        b"\x1b]",
+        b"\x1bP",
+        b"\x1b[2J\x1b[HFDX",
+        b"\x07",
+        b"\x08",
+        b"\x7f",
+        "\u{9b}".as_bytes(),
+        "\u{feff}".as_bytes(),
+    ];
+    for s in sequences {
+        if raw.windows(s.len()).any(|w| w == s) {
+            found.push(format!("{s:?}"));
+        }
+    }
+    let text = String::from_utf8_lossy(raw);
+    for c in ['\u{202e}', '\u{202c}', '\u{200b}', '\u{2066}', '\u{2069}'] {
+        if text.contains(c) {
+            found.push(format!("{c:?}"));
+        }
+    }
+    found
+}
+
+/// Hostile text in package descriptions and READMEs, host names, labels, execution logs and
+/// error messages: the bytes the dashboard writes to its terminal hold none of it, and the
+/// screen shows it neutralised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_from_the_database_never_reaches_the_terminal() {
+    let db = demo_db().await;
+    let operator = &db.pool;
+    let sql = [
+        "UPDATE cloud.bitnami_packages SET name = 'fdx-package', description = $1, \
+         readme = E'# Read me\\n\\n' || $1 || E'\\n\\n```\\n' || $1 || E'\\n```\\n' \
+         WHERE package_id = (SELECT package_id FROM cloud.bitnami_packages ORDER BY name LIMIT 1)",
+        "UPDATE edge.host SET hostname = 'fdx-host' || $1 WHERE id = (SELECT id FROM edge.host WHERE deleted_at IS NULL \
+         ORDER BY hostname LIMIT 1)",
+        "UPDATE broker.stacks SET name = 'fdx-stack', description = $1 WHERE id = (SELECT id FROM broker.stacks \
+         WHERE deleted_at IS NULL ORDER BY name LIMIT 1)",
+        "UPDATE platform.workflows SET name = 'fdx-flow' || $1 WHERE id = (SELECT workflow_id FROM platform.workflow_executions \
+         ORDER BY started_at DESC NULLS LAST LIMIT 1)",
+        "UPDATE platform.workflow_executions SET error_message = $1, error_code = 'E1', \
+         status_message = $1, execution_logs = jsonb_build_array(jsonb_build_object('ts', '2026-11-24T00:00:00Z', \
+         'level', 'error', 'message', $1), $1) \
+         WHERE workflow_id = (SELECT id FROM platform.workflows WHERE name LIKE 'fdx-flow%')",
+    ];
+    for q in sql {
+        let done = sqlx::query(q).bind(HOSTILE).execute(operator).await.unwrap();
+        assert!(done.rows_affected() > 0, "{q}");
+    }
+    sqlx::query(
+        "INSERT INTO broker.stack_labels (stack_id, label) SELECT id, $1 FROM broker.stacks WHERE name = 'fdx-stack'",
+    )
+    .bind(HOSTILE_LABEL)
+    .execute(operator)
+    .await
+    .unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn_sized(&[], home.path(), &[("DATABASE_URL", db.url())], (48, 160));
+    let wait = |pty: &Pty, what: &str| tokio::task::block_in_place(|| pty.wait_for(what, Duration::from_secs(20)));
+    let pause = || std::thread::sleep(Duration::from_millis(400));
+    wait(&pty, "● connected");
+    // Marketplace: the package's description in the list, its README in the detail.
+    pty.send(b"/fdx-package\r");
+    wait(&pty, "␛]0;FDX-TITLE␇");
+    pty.send(b"\r");
+    wait(&pty, "Read me");
+    pause();
+    pty.send(b"\x1b");
+    pause();
+    // Fleet: the host's name.
+    pty.send(b"2");
+    pty.send(b"/fdx-host\r");
+    wait(&pty, "fdx-host␛]0;FDX-TITLE");
+    // Rollouts: the stack's description and label, in its detail.
+    pty.send(b"3");
+    pty.send(b"/fdx-stack\r");
+    wait(&pty, "fdx-stack");
+    pty.send(b"\r");
+    wait(&pty, "<U+202E><U+200B><U+009B>2J");
+    pty.send(b"\x1b");
+    pause();
+    // Executions: the workflow's name and the error in the list; the logs in the detail.
+    pty.send(b"4");
+    pty.send(b"/fdx-flow\r");
+    wait(&pty, "fdx-flow␛]0;FDX");
+    pty.send(b"\r");
+    let screen = wait(&pty, "FDX-<U+202E>RTL<U+202C>");
+    assert!(screen.contains("␇␈␡FDX-BEL"), "{screen}");
+    pause();
+    pty.send(b"q");
+    pty.send(b"q");
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+    let raw = pty.raw_bytes();
+    assert!(raw.len() > 10_000, "the dashboard drew its panes");
+    let found = forbidden_in(&raw);
+    assert!(found.is_empty(), "reached the terminal: {found:?}");
+    // The check itself finds each payload when it is written as it is.
+    assert_eq!(forbidden_in(HOSTILE.as_bytes()).len(), 13);
+}

@@ -238,7 +238,7 @@ impl Form {
         let mut i = 0;
         if banner_height > 0 {
             let (text, style) = match &self.banner {
-                Some(b) => (b.clone(), theme.error),
+                Some(b) => (crate::domain::text::sanitize_cell(b, 1_000), theme.error),
                 None => ("working…".to_string(), theme.muted),
             };
             frame.render_widget(Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true }), rows[0]);
@@ -298,7 +298,13 @@ impl Form {
                 }
             }
             if let Some(e) = &f.error {
-                frame.render_widget(Paragraph::new(Line::styled(format!("  ✗ {e}"), theme.error)), rows[i + 2]);
+                frame.render_widget(
+                    Paragraph::new(Line::styled(
+                        format!("  ✗ {}", crate::domain::text::sanitize_cell(e, 1_000)),
+                        theme.error,
+                    )),
+                    rows[i + 2],
+                );
             }
             i += 3;
         }

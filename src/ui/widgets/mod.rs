@@ -2,3 +2,34 @@
 
 pub mod form;
 pub mod table;
+
+/// The last guard before the terminal: a cell that holds a character the sanitiser would have
+/// neutralised (a path that forgot [`crate::domain::text::sanitize_cell`]) is drawn as `�`.
+/// Every string from the database is sanitised where it is read or drawn; this makes a forgotten
+/// one visible instead of executed.
+pub fn neutralise(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell.symbol().chars().any(crate::domain::text::is_neutralised) {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    #[test]
+    fn a_control_character_in_a_cell_is_drawn_as_a_replacement() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 6, 1));
+        buf[(0, 0)].set_symbol("a");
+        buf[(1, 0)].set_symbol("\u{1b}");
+        buf[(2, 0)].set_symbol("\u{202e}");
+        buf[(3, 0)].set_symbol("e\u{200b}");
+        buf[(4, 0)].set_symbol("日");
+        super::neutralise(&mut buf);
+        let symbols: Vec<&str> = buf.content.iter().map(|c| c.symbol()).collect();
+        assert_eq!(symbols, ["a", "\u{fffd}", "\u{fffd}", "\u{fffd}", "日", " "]);
+    }
+}
