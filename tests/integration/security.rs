@@ -390,6 +390,33 @@ async fn hostile_text_from_the_database_never_reaches_the_terminal() {
     assert!(raw.len() > 10_000, "the dashboard drew its panes");
     let found = forbidden_in(&raw);
     assert!(found.is_empty(), "reached the terminal: {found:?}");
+    // The verbs for scripts print tables the same way.
+    let execution: String = sqlx::query_scalar(
+        "SELECT e.id::text FROM platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
+         WHERE w.name LIKE 'fdx-flow%' LIMIT 1",
+    )
+    .fetch_one(operator)
+    .await
+    .unwrap();
+    for args in [
+        vec!["fleet", "hosts", "--name", "fdx-host"],
+        vec!["exec", "list"],
+        vec!["exec", "show", &execution],
+        vec!["market", "search", "fdx-package"],
+        vec!["rollout", "list"],
+        vec!["rollout", "status", "fdx-stack"],
+    ] {
+        let out = output(fleetdeck(home.path()).args(&args).env("DATABASE_URL", db.url())).await;
+        // (`rollout status` exits 2 for a failing stack.)
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        assert!(
+            String::from_utf8_lossy(&all).to_lowercase().contains("fdx"),
+            "{args:?} shows the row: {}",
+            String::from_utf8_lossy(&all)
+        );
+        let found = forbidden_in(&all);
+        assert!(found.is_empty(), "{args:?} printed {found:?}");
+    }
     // The check itself finds each payload when it is written as it is.
     assert_eq!(forbidden_in(HOSTILE.as_bytes()).len(), 13);
 }
