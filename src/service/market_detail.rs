@@ -680,6 +680,8 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     };
     let mut b: Vec<Block> = Vec::new();
     b.extend(fields(&v, &[("Description", "description"), ("Provider", "provider"), ("Type", "instance_type")]));
+    // The provider's credentials (cloud.cred, providers.provider_credentials) are never read.
+    b.extend(field("Credentials", "hidden".to_string()));
     b.push(Block::Heading("Specification".into()));
     b.extend(field(
         "CPU",

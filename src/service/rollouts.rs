@@ -604,6 +604,8 @@ pub async fn object_diff(services: &Services, object: Uuid) -> Result<Vec<crate:
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackView {
     pub stack: StackRef,
+    /// The name of the generator that owns the stack (its API key hash is never read).
+    pub generator: String,
     pub labels: Vec<String>,
     pub timeline: Vec<TimelineEntry>,
     /// The object shown, if the stack has any.
@@ -625,6 +627,11 @@ pub async fn stack_view(
     at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<StackView> {
     let stack = find_stack(services, &stack.to_string()).await?;
+    let generator: String = sqlx::query_scalar("SELECT name::text FROM broker.generators WHERE id = $1")
+        .bind(stack.generator_id)
+        .fetch_optional(&services.pool)
+        .await?
+        .unwrap_or_default();
     let labels: Vec<String> = sqlx::query_scalar(
         "SELECT x FROM (SELECT 0 AS k, label AS x FROM broker.stack_labels WHERE stack_id = $1 \
                         UNION ALL SELECT 1, key || '=' || value FROM broker.stack_annotations WHERE stack_id = $1) y \
@@ -644,5 +651,5 @@ pub async fn stack_view(
         ),
         None => (Vec::new(), String::new(), Vec::new()),
     };
-    Ok(StackView { stack, labels, timeline, object, desired, reports, yaml, diff })
+    Ok(StackView { stack, generator, labels, timeline, object, desired, reports, yaml, diff })
 }

@@ -2508,6 +2508,13 @@ impl App {
                         Span::styled(text, self.theme.text),
                     ])
                 }))
+                // A cluster agent's key: its hash is never read, let alone shown.
+                .chain((list.entity == Entity::Agents).then(|| {
+                    Line::from(vec![
+                        Span::styled(format!("{:<width$}  ", "PAK"), self.theme.table_header),
+                        Span::styled("hidden", self.theme.muted),
+                    ])
+                }))
                 .collect()
             }
         };

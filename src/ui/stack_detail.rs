@@ -95,6 +95,7 @@ impl StackDetail {
         };
         let deleted = if d.stack.deleted_at.is_some() { "  (deleted)" } else { "" };
         out.push(field("stack", format!("{}{deleted}", sanitize_cell(&d.stack.name, 120)), theme.text));
+        out.push(field("generator", format!("{}  (API key hidden)", sanitize_cell(&d.generator, 120)), theme.text));
         if !d.labels.is_empty() {
             out.push(field("labels", sanitize_cell(&d.labels.join(" "), 500), theme.text));
         }

@@ -420,3 +420,116 @@ async fn hostile_text_from_the_database_never_reaches_the_terminal() {
     // The check itself finds each payload when it is written as it is.
     assert_eq!(forbidden_in(HOSTILE.as_bytes()).len(), 13);
 }
+
+/// Secrets: provider credentials, `cred`, pak_hash and api_key_hash are never shown (the detail
+/// views say "hidden"), logged (at the most verbose level), exported by `--output json`, or
+/// matched by a search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_never_shown_logged_exported_or_found() {
+    use crate::fixtures::sha256_hex;
+    let db = demo_db().await;
+    let pak = sha256_hex("fdx-pak");
+    let api_key = sha256_hex("fdx-api-key");
+    let secrets = ["FDXSECRET-PROVIDER", "FDXSECRET-CRED", pak.as_str(), api_key.as_str()];
+    for (sql, value) in [
+        ("UPDATE cloud.providers SET provider_credentials = jsonb_build_object('api_key', $1::text)", secrets[0]),
+        ("INSERT INTO cloud.cred (provider, provider_credentials) SELECT provider, jsonb_build_object('token', $1::text) FROM cloud.providers", secrets[1]),
+        ("UPDATE broker.agents SET pak_hash = $1", secrets[2]),
+        ("UPDATE broker.generators SET api_key_hash = $1", secrets[3]),
+    ] {
+        let done = sqlx::query(sql).bind(value).execute(&db.pool).await.unwrap();
+        assert!(done.rows_affected() > 0, "{sql}");
+    }
+    let leaks = |text: &str| -> Vec<String> {
+        secrets
+            .iter()
+            .filter(|s| text.contains(*s) || text.contains(&s[..s.len().min(16)]))
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("trace.log");
+    let log_args = ["--log-level", "trace", "--log-file", log.to_str().unwrap()];
+
+    // The dashboard: a compute offer's, a cluster agent's and a stack's detail.
+    let mut pty = Pty::spawn_sized(&log_args, home.path(), &[("DATABASE_URL", db.url())], (48, 160));
+    let wait = |pty: &Pty, what: &str| tokio::task::block_in_place(|| pty.wait_for(what, Duration::from_secs(20)));
+    let pause = || std::thread::sleep(Duration::from_millis(400));
+    wait(&pty, "● connected");
+    pty.send(b"]]]]");
+    wait(&pty, "Compute");
+    pause();
+    pty.send(b"\r");
+    let screen = wait(&pty, "Credentials");
+    assert!(screen.contains("Credentials       hidden"), "{screen}");
+    pty.send(b"\x1b");
+    pause();
+    pty.send(b"2]");
+    pause();
+    pty.send(b"\r");
+    let screen = wait(&pty, "PAK");
+    assert!(screen.contains("PAK") && screen.contains("hidden"), "{screen}");
+    pty.send(b"\x1b");
+    pause();
+    pty.send(b"3");
+    pause();
+    pty.send(b"\r");
+    wait(&pty, "(API key hidden)");
+    pause();
+    pty.send(b"\x1b");
+    pause();
+    pty.send(b"q");
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+    let raw = String::from_utf8_lossy(&pty.raw_bytes()).into_owned();
+    assert!(leaks(&raw).is_empty(), "shown: {:?}", leaks(&raw));
+
+    // The verbs for scripts, as JSON, logging everything; and searches for the secrets.
+    let agent: String =
+        sqlx::query_scalar("SELECT id::text FROM broker.agents LIMIT 1").fetch_one(&db.pool).await.unwrap();
+    let stack: String = sqlx::query_scalar("SELECT name FROM broker.stacks WHERE deleted_at IS NULL LIMIT 1")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    for args in [
+        vec!["fleet", "agents", "--output", "json", "--limit", "1000"],
+        vec!["fleet", "hosts", "--output", "json"],
+        vec!["rollout", "list", "--output", "json"],
+        vec!["rollout", "status", &stack, "--output", "json"],
+        vec!["market", "search", "a", "--kind", "instances", "--output", "json", "--limit", "1000"],
+        vec!["exec", "list", "--output", "json"],
+        vec!["doctor"],
+    ] {
+        let out = output(fleetdeck(home.path()).args(log_args).args(&args).env("DATABASE_URL", db.url())).await;
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(all.len() > 100, "{args:?}: {all}");
+        assert!(leaks(&all).is_empty(), "{args:?} exported {:?}", leaks(&all));
+    }
+    // (The searches below log what they were asked: the secrets themselves.)
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.len() > 1_000, "the trace log was written");
+    assert!(leaks(&logged).is_empty(), "logged: {:?}", leaks(&logged));
+    let log_args = ["--log-level", "info", "--log-file", "/dev/null"];
+    for (kind, text) in
+        [("instances", secrets[0]), ("instances", secrets[1]), ("instances", "api_key"), ("agents", secrets[2])]
+    {
+        for everywhere in [false, true] {
+            let mut cmd = fleetdeck(home.path());
+            cmd.args(log_args)
+                .args(["market", "search", text, "--kind", kind, "--output", "json"])
+                .env("DATABASE_URL", db.url());
+            if everywhere {
+                cmd.arg("--everywhere");
+            }
+            let out = output(&mut cmd).await;
+            assert_eq!(out.status.code(), Some(1), "{kind} {text} {everywhere}: found {}", stdout(&out));
+        }
+    }
+    let out = output(
+        fleetdeck(home.path())
+            .args(log_args)
+            .args(["fleet", "agents", "--name", &pak[..12]])
+            .env("DATABASE_URL", db.url()),
+    )
+    .await;
+    assert!(!stdout(&out).contains(&agent), "an agent found by its key hash: {}", stdout(&out));
+}
