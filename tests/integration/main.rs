@@ -11,6 +11,7 @@ mod deploy;
 mod embedded;
 mod fixtures;
 mod fleet;
+mod fuzz;
 mod imports;
 mod listing;
 mod load;
