@@ -12,16 +12,16 @@ use sqlx::{ConnectOptions, Connection};
 use crate::pty::Pty;
 
 /// A PostgreSQL server of the test's own, in a temporary directory; stopped and removed on drop.
-struct PrivateServer {
+pub(crate) struct PrivateServer {
     opts: ServerOptions,
-    server: EmbeddedServer,
+    pub(crate) server: EmbeddedServer,
     root: PathBuf,
 }
 
 impl PrivateServer {
     /// `durable`: fsync and synchronous commit on, as a production server runs (a throwaway
     /// test server has them off, and a crash there loses commits it had acknowledged).
-    fn start(durable: bool) -> PrivateServer {
+    pub(crate) fn start(durable: bool) -> PrivateServer {
         let nanos =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         // Short: the socket's path must fit in 107 bytes.
@@ -58,7 +58,7 @@ fn settings() -> pool::PoolSettings {
 }
 
 /// A database `name` in the server with the small demo in it; a pool on it.
-async fn seeded(server: &PrivateServer, name: &str) -> sqlx::PgPool {
+pub(crate) async fn seeded(server: &PrivateServer, name: &str) -> sqlx::PgPool {
     let admin = server.server.connect_options("postgres");
     let mut conn = admin.connect().await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();

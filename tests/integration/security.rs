@@ -533,3 +533,172 @@ async fn secrets_are_never_shown_logged_exported_or_found() {
     .await;
     assert!(!stdout(&out).contains(&agent), "an agent found by its key hash: {}", stdout(&out));
 }
+
+/// The SQL statements a server logged (log_statement = all) for fleetdeck's connections, from
+/// `offset` on: simple queries and executed prepared statements.
+fn logged_statements(log: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for line in log.lines() {
+        // A new entry starts with the time stamp (`2026-11-24 00:55:00.123 UTC [pid] app `).
+        if line.len() > 4 && line.as_bytes()[..4].iter().all(u8::is_ascii_digit) && line.as_bytes()[4] == b'-' {
+            entries.push(line.to_string());
+        } else if let Some(last) = entries.last_mut() {
+            last.push('\n');
+            last.push_str(line);
+        }
+    }
+    entries
+        .into_iter()
+        .filter(|e| e.contains(" fleetdeck LOG:  "))
+        .filter_map(|e| {
+            let (_, rest) = e.split_once(" LOG:  ")?;
+            if let Some(sql) = rest.strip_prefix("statement: ") {
+                Some(sql.to_string())
+            } else if let Some(rest) = rest.strip_prefix("execute ") {
+                rest.split_once(": ").map(|(_, sql)| sql.to_string())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Would this statement change anything? Its words, outside string literals and comments.
+fn writes(sql: &str) -> bool {
+    let mut words = String::new();
+    let mut in_string = false;
+    for line in sql.lines() {
+        let line = if in_string { line } else { line.split("--").next().unwrap_or("") };
+        for c in line.chars() {
+            if c == '\'' {
+                in_string = !in_string;
+            } else if !in_string {
+                words.push(if c.is_alphanumeric() || c == '_' { c.to_ascii_uppercase() } else { ' ' });
+            }
+        }
+        words.push(' ');
+    }
+    // (Not CLUSTER or COMMENT: they are column names too; a read-only session refuses them.)
+    const WRITES: [&str; 18] = [
+        "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "COPY",
+        "VACUUM", "REINDEX", "REFRESH", "LOCK", "NOTIFY", "NEXTVAL", "SETVAL",
+    ];
+    words.split_whitespace().any(|w| WRITES.contains(&w) || w == "PG_NOTIFY")
+}
+
+#[test]
+fn the_write_detector_knows_writes_from_reads() {
+    assert!(writes("UPDATE platform.workflow_executions SET status = 'paused'"));
+    assert!(writes("WITH x AS (DELETE FROM t RETURNING id) SELECT * FROM x"));
+    assert!(writes("SELECT 1 FROM t WHERE id = $1 FOR UPDATE"));
+    assert!(writes("select nextval('s')"));
+    assert!(!writes("SELECT updated_at, deleted_at, created_at FROM t WHERE note = 'DROP TABLE x' -- UPDATE"));
+    assert!(!writes("LISTEN fleetdeck_changes"));
+    assert!(!writes("SELECT ag.cluster_name AS cluster FROM broker.agents ag"));
+    let log = "2026-11-24 00:55:00.123 UTC [12] fleetdeck LOG:  execute sqlx_s_1: SELECT a\n\tFROM b\n\
+               2026-11-24 00:55:00.124 UTC [12] fleetdeck DETAIL:  parameters: $1 = 'x'\n\
+               2026-11-24 00:55:00.125 UTC [13] psql LOG:  statement: DELETE FROM t\n\
+               2026-11-24 00:55:00.126 UTC [12] fleetdeck LOG:  statement: BEGIN READ ONLY";
+    assert_eq!(logged_statements(log), ["SELECT a\n\tFROM b", "BEGIN READ ONLY"]);
+}
+
+/// Every verb in read-only mode, and the dashboard's write keys, against a server that logs
+/// every statement: many reads reached it, and not one write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_read_only_mode_no_write_statement_reaches_the_server() {
+    use crate::chaos::{seeded, PrivateServer};
+    let server = tokio::task::spawn_blocking(|| PrivateServer::start(false)).await.unwrap();
+    let db = seeded(&server, "ro").await;
+    let first = |sql: &'static str| {
+        let pool = db.clone();
+        async move { sqlx::query_scalar::<_, String>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    let running = first("SELECT id::text FROM platform.workflow_executions WHERE status = 'running' LIMIT 1").await;
+    let paused = first("SELECT id::text FROM platform.workflow_executions WHERE status = 'paused' LIMIT 1").await;
+    let failed = first("SELECT id::text FROM platform.workflow_executions WHERE status = 'failed' LIMIT 1").await;
+    let agent = first("SELECT id::text FROM broker.agents WHERE deleted_at IS NULL LIMIT 1").await;
+    let host = first("SELECT id::text FROM edge.host WHERE deleted_at IS NULL LIMIT 1").await;
+    let stack = first("SELECT name FROM broker.stacks WHERE deleted_at IS NULL LIMIT 1").await;
+    for sql in [
+        "ALTER DATABASE ro SET log_statement = 'all'",
+        "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a '",
+        "SELECT pg_reload_conf()::text",
+    ] {
+        sqlx::query(sql).execute(&db).await.unwrap();
+    }
+    db.close().await;
+    let log_file = server.server.log_file();
+    let offset = std::fs::metadata(&log_file).unwrap().len() as usize;
+
+    let home = tempfile::tempdir().unwrap();
+    let url = server.server.url("ro");
+    let yaml = home.path().join("next.yaml");
+    std::fs::write(&yaml, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: next\n").unwrap();
+    let yaml = yaml.display().to_string();
+    let verbs: Vec<Vec<&str>> = vec![
+        vec!["doctor"],
+        vec!["exec", "list"],
+        vec!["exec", "show", &running],
+        vec!["exec", "pause", &running],
+        vec!["exec", "cancel", &running],
+        vec!["exec", "resume", &paused],
+        vec!["exec", "retry", &failed],
+        vec!["fleet", "hosts"],
+        vec!["fleet", "agents"],
+        vec!["fleet", "agent", "activate", &agent],
+        vec!["fleet", "agent", "deactivate", &agent],
+        vec!["fleet", "agent", "delete", &agent],
+        vec!["fleet", "host", "activate", &host],
+        vec!["fleet", "host", "maintenance", &host],
+        vec!["fleet", "host", "delete", &host],
+        vec!["rollout", "list"],
+        vec!["rollout", "status", &stack],
+        vec!["rollout", "submit", &stack, &yaml],
+        vec!["rollout", "resubmit", &stack],
+        vec!["rollout", "target", &stack, "--add", &agent],
+        vec!["rollout", "delete", &stack],
+        vec!["market", "search", "redis"],
+        vec!["market", "search", "redis", "--everywhere"],
+        vec!["market", "search", "gpu", "--kind", "instances"],
+        vec!["migrate"],
+        vec!["seed", "--demo"],
+        vec!["import", "instances", &yaml],
+        vec!["simulate"],
+        vec!["demo"],
+    ];
+    let mut refused = 0;
+    for args in &verbs {
+        let out = output(fleetdeck(home.path()).arg("--readonly").args(args).env("DATABASE_URL", &url)).await;
+        let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        if said.contains("read-only") {
+            refused += 1;
+        } else {
+            assert!(matches!(out.status.code(), Some(0..=2)), "{args:?}: {said}");
+        }
+    }
+    assert_eq!(refused, 19, "each of the 19 write verbs says it is refused in read-only mode");
+
+    // The dashboard: every tab, and its write keys.
+    let mut pty = Pty::spawn_sized(&["--readonly"], home.path(), &[("DATABASE_URL", url.clone())], (48, 160));
+    let wait = |pty: &Pty, what: &str| tokio::task::block_in_place(|| pty.wait_for(what, Duration::from_secs(20)));
+    wait(&pty, "● connected");
+    pty.send(b"d");
+    wait(&pty, "read-only mode");
+    for keys in [&b"2"[..], b"]", b"3", b"4", b":exec status=running\r"] {
+        pty.send(keys);
+        std::thread::sleep(Duration::from_millis(600));
+    }
+    pty.send(b"p");
+    std::thread::sleep(Duration::from_millis(600));
+    pty.send(b"c");
+    std::thread::sleep(Duration::from_millis(600));
+    pty.send(b"q");
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+
+    let log = std::fs::read(&log_file).unwrap();
+    let log = String::from_utf8_lossy(&log[offset.min(log.len())..]).into_owned();
+    let statements = logged_statements(&log);
+    assert!(statements.len() > 50, "the server logged fleetdeck's reads:\n{log}");
+    let written: Vec<&String> = statements.iter().filter(|s| writes(s)).collect();
+    assert!(written.is_empty(), "write statements reached the server: {written:#?}");
+}
