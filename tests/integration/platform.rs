@@ -217,6 +217,17 @@ async fn row_level_security_shows_a_user_their_own_and_their_organizations_rows(
     assert_eq!(uid, Some(alice));
     let role: String = sqlx::query_scalar("SELECT current_user::text").fetch_one(&as_alice).await.unwrap();
     assert_eq!(role, "authenticated");
+    // The role owns none of the tables and cannot bypass row-level security, so the policies
+    // bind it even though the connecting role (a superuser here) could bypass them.
+    let (owns, bypass, superuser): (i64, bool, bool) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = 'platform' AND pg_get_userbyid(c.relowner) = current_user), \
+                r.rolbypassrls, r.rolsuper FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .fetch_one(&as_alice)
+    .await
+    .unwrap();
+    assert_eq!((owns, bypass, superuser), (0, false, false));
 
     let mut agents: Vec<String> =
         sqlx::query_scalar("SELECT name FROM platform.agents").fetch_all(&as_alice).await.unwrap();
