@@ -262,20 +262,46 @@ async fn a_viewer_reads_and_every_write_verb_is_refused_by_the_database() {
     assert!(out.status.success() && stdout(&out).contains("running"), "{out:?}");
 
     // On the dashboard: `p` on a running execution says why it was refused.
+    let refusals = |pool: sqlx::PgPool, id: String| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT coalesce(error, '') FROM fleetdeck.audit_log \
+              WHERE target_id = $1 AND outcome = 'refused' AND actor = 'viewer@acme.example' ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let dashboard_from = refusals(db.pool.clone(), running.clone()).await.len();
     let mut pty = Pty::spawn_sized(
         &["--as", email, "--tab", "executions"],
         home.path(),
         &[("DATABASE_URL", db.url())],
         (48, 160),
     );
-    tokio::task::block_in_place(|| pty.wait_for("● connected", Duration::from_secs(30)));
+    let wait = |pty: &Pty, what: &str| tokio::task::block_in_place(|| pty.wait_for(what, Duration::from_secs(40)));
+    wait(&pty, "● connected");
     pty.send(b":exec status=running\r");
-    tokio::task::block_in_place(|| pty.wait_for("acme-viewed", Duration::from_secs(10)));
+    // The filtered page is on screen (its footer names the filter) with our execution selected.
+    wait(&pty, "where status=running");
+    wait(&pty, "acme-viewed");
+    std::thread::sleep(Duration::from_millis(300));
     pty.send(b"p");
-    let screen = tokio::task::block_in_place(|| pty.wait_for(executions, Duration::from_secs(10)));
+    // The refusal is audited, then shown for a few seconds: wait for the audit row first so a
+    // slow server under a parallel test run cannot make the toast come and go unseen.
+    let started = std::time::Instant::now();
+    let error = loop {
+        if let Some(e) = refusals(db.pool.clone(), running.clone()).await.get(dashboard_from) {
+            break e.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(40), "no refusal audited; screen:\n{}", pty.screen());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(error.contains(executions), "{error}");
+    let screen = wait(&pty, executions);
     assert!(screen.contains("not allowed"), "{screen}");
     pty.send(b"q");
-    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
+    tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(20)));
     assert_eq!(fingerprint(&db).await, before);
 }
 
