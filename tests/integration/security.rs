@@ -166,6 +166,22 @@ async fn a_member_sees_none_of_another_organisations_rows_anywhere() {
     for org in &foreign_orgs {
         assert!(!screen.contains(org.as_str()), "{org} on alice's screen:\n{screen}");
     }
+    // The Marketplace's Agents list counts and shows only the agents the user may see.
+    pty.send(b"1");
+    tokio::task::block_in_place(|| pty.wait_for("Packages", Duration::from_secs(30)));
+    pty.send(b"]]]");
+    let screen = tokio::task::block_in_place(|| {
+        pty.wait_for(&format!("{n} of {n}", n = catalogue.entries.len()), Duration::from_secs(30))
+    });
+    assert!(screen.contains(&format!("Agents {}", catalogue.entries.len())), "{screen}");
+    let words: HashSet<&str> = screen.split(|c: char| c.is_whitespace() || c == '│').collect();
+    for (_, name) in &hidden {
+        assert!(!words.contains(name.as_str()), "{name}, another organisation's agent, on alice's screen:\n{screen}");
+    }
+    assert!(
+        catalogue.entries.iter().any(|e| words.contains(e.name.as_str())),
+        "alice's own agents are on the screen:\n{screen}"
+    );
     pty.send(b"q");
     tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
 }
