@@ -45,8 +45,8 @@ pub(super) async fn run(settings: &Settings) -> Result<ExitCode> {
     } else {
         writeln!(out, "\n{problems} problem(s)")?;
     }
-    print!("{out}");
-    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    crate::out!("{out}");
+    Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(super::exit::PROBLEMS) })
 }
 
 async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {

@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::domain::execution::Verb;
 use crate::domain::health::Thresholds;
 use crate::service::executions::{self, RowOutcome};
+use crate::service::ids::{self, IdOf, Typed};
 use crate::service::listing::{self, Entity, PageAt, Query};
 use crate::service::Error;
 
@@ -80,38 +81,31 @@ pub struct VerbArgs {
     reason: Option<String>,
 }
 
-pub(super) const INVALID: u8 = 2;
-pub(super) const CONFLICT: u8 = 3;
-pub(super) const UNAVAILABLE: u8 = 4;
+pub(super) use super::exit::{CONFLICT, INVALID, UNAVAILABLE};
 
 pub(super) fn code_of(e: &Error) -> u8 {
     match e {
         Error::Unavailable(_) => UNAVAILABLE,
         Error::Conflict { .. } => CONFLICT,
         Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => UNAVAILABLE,
-        Error::Database(_) => 1,
+        Error::Database(_) => super::exit::INTERNAL,
         _ => INVALID,
     }
 }
 
 /// Write to standard output; a reader that went away (`| head`) is not an error.
 pub(super) fn emit(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("fleetdeck: writing the output failed: {e}");
-        }
-    }
+    super::out::stdout(text.as_bytes());
 }
 
 pub(super) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("fleetdeck: {message}");
+    crate::errln!("fleetdeck: {message}");
     ExitCode::from(code)
 }
 
-pub(super) fn parse_ids(ids: &[String]) -> std::result::Result<Vec<Uuid>, String> {
-    ids.iter().map(|s| s.parse::<Uuid>().map_err(|_| format!("{s:?} is not an id (a UUID)"))).collect()
+/// Ids as typed (whole or a unique prefix), checked before any database is opened.
+pub(super) fn parse_ids(ids: &[String]) -> std::result::Result<Vec<Typed>, String> {
+    crate::service::ids::check(ids)
 }
 
 pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
@@ -126,6 +120,10 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
         _ => Vec::new(),
     };
     with_services(settings, |services| async move {
+        let ids = match ids::resolve(&services.pool, IdOf::Execution, &ids).await {
+            Ok(ids) => ids,
+            Err(e) => return Ok(fail(code_of(&e), e)),
+        };
         let code = match cmd {
             ExecCommand::List { status, agent, workflow, limit, output } => {
                 let mut fields = Vec::new();
@@ -143,9 +141,9 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
                     Err(e) => fail(code_of(&e), e),
                 }
             }
-            ExecCommand::Show { id, output } => match parse_ids(&[id]) {
-                Err(e) => fail(INVALID, e),
-                Ok(ids) => match executions::detail(&services, ids[0]).await {
+            ExecCommand::Show { id, output } => match resolve_one(&services, IdOf::Execution, &id).await {
+                Err(code) => code,
+                Ok(id) => match executions::detail(&services, id).await {
                     Ok(d) => {
                         print_detail(&d, output)?;
                         ExitCode::SUCCESS
@@ -161,6 +159,19 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
         Ok(code)
     })
     .await
+}
+
+/// One id as typed, resolved (the failure already said, as its exit code).
+pub(super) async fn resolve_one(
+    services: &crate::service::Services,
+    of: IdOf,
+    typed: &str,
+) -> std::result::Result<Uuid, ExitCode> {
+    let typed = parse_ids(&[typed.to_string()]).map_err(|e| fail(INVALID, e))?;
+    match ids::resolve(&services.pool, of, &typed).await {
+        Ok(ids) => ids.into_iter().next().ok_or_else(|| fail(INVALID, "no id given")),
+        Err(e) => Err(fail(code_of(&e), e)),
+    }
 }
 
 async fn act(services: &crate::service::Services, verb: Verb, ids: &[Uuid], reason: Option<String>) -> ExitCode {
@@ -187,12 +198,12 @@ pub(super) fn report(out: &executions::BulkOutcome, what: &str, retry: bool, sum
         if c == 0 {
             emit(&format!("{line}\n"));
         } else {
-            eprintln!("fleetdeck: {line}");
+            crate::errln!("fleetdeck: {line}");
         }
         code = code.max(c);
     }
     if out.rows.len() > 1 {
-        eprintln!("{summary}");
+        crate::errln!("{summary}");
     }
     ExitCode::from(code)
 }
@@ -257,7 +268,7 @@ pub(super) fn print_list(
                 text.push('\n');
             }
             emit(&text);
-            eprintln!("{} of {} {}", page.rows.len(), page.total, entity.title().to_lowercase());
+            crate::errln!("{} of {} {}", page.rows.len(), page.total, entity.title().to_lowercase());
         }
     }
 }

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use color_eyre::eyre::Result;
-use uuid::Uuid;
 
 use super::exec::{code_of, fail, parse_ids, print_list, report, Output, INVALID};
 use super::with_services;
 use crate::config::Settings;
 use crate::domain::filter::Filter;
 use crate::service::fleet::{self, AgentStatus, Deletable, HostStatus};
+use crate::service::ids::{self, IdOf, Typed};
 use crate::service::listing::{self, Entity, PageAt, Query};
 
 #[derive(Debug, Subcommand)]
@@ -151,9 +151,9 @@ pub enum HostCommand {
 /// What to do, checked before any database is opened.
 enum Job {
     List { entity: Entity, query: Query, limit: i64, output: Output },
-    Agents(AgentStatus, Vec<Uuid>),
-    Hosts(HostStatus, Vec<Uuid>),
-    Delete(Deletable, Vec<Uuid>, Option<String>),
+    Agents(AgentStatus, Vec<Typed>),
+    Hosts(HostStatus, Vec<Typed>),
+    Delete(Deletable, Vec<Typed>, Option<String>),
 }
 
 pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
@@ -200,6 +200,10 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                 }
             }
             Job::Agents(to, ids) => {
+                let ids = match ids::resolve(&services.pool, IdOf::Agent, &ids).await {
+                    Ok(ids) => ids,
+                    Err(e) => return Ok(fail(code_of(&e), e)),
+                };
                 let past = if to == AgentStatus::Active { "activated" } else { "deactivated" };
                 match fleet::set_agent_status(&services, &ids, to).await {
                     Ok(out) => report(&out, "agent", false, &out.summary_as(past, "agent")),
@@ -207,6 +211,10 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                 }
             }
             Job::Hosts(to, ids) => {
+                let ids = match ids::resolve(&services.pool, IdOf::Host, &ids).await {
+                    Ok(ids) => ids,
+                    Err(e) => return Ok(fail(code_of(&e), e)),
+                };
                 let past = if to == HostStatus::Active { "activated" } else { "in maintenance" };
                 match fleet::set_host_status(&services, &ids, to).await {
                     Ok(out) => report(&out, "host", false, &out.summary_as(past, "host")),
@@ -214,6 +222,11 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                 }
             }
             Job::Delete(what, ids, reason) => {
+                let of = if what == Deletable::Agent { IdOf::Agent } else { IdOf::Host };
+                let ids = match ids::resolve(&services.pool, of, &ids).await {
+                    Ok(ids) => ids,
+                    Err(e) => return Ok(fail(code_of(&e), e)),
+                };
                 let noun = what.noun();
                 match fleet::soft_delete(&services, what, &ids, reason.as_deref()).await {
                     Ok(out) => report(&out, noun, false, &out.summary_as("deleted", noun)),

@@ -83,7 +83,7 @@ pub(super) async fn run(settings: &Settings, cmd: ImportCommand) -> Result<ExitC
             bar.finish_and_clear();
             db.close().await?;
             let counts = result?;
-            println!(
+            crate::outln!(
                 "imported {} charts ({} versions) from {} into repository {}: {} new, {} updated, in {:.1}s",
                 parsed.packages.len(),
                 parsed.versions,
@@ -103,7 +103,7 @@ pub(super) async fn run(settings: &Settings, cmd: ImportCommand) -> Result<ExitC
             bar.finish_and_clear();
             db.close().await?;
             let counts = result?;
-            println!(
+            crate::outln!(
                 "imported {} instance types from {}: {} new, {} updated; {} new providers, {} regions; in {:.1}s",
                 rows.len(),
                 file.display(),
@@ -168,10 +168,10 @@ async fn margo(settings: &Settings, files: &[PathBuf]) -> Result<ExitCode> {
         db.close().await?;
     }
     for l in &lines {
-        println!("{l}");
+        crate::outln!("{l}");
     }
-    println!("{} of {} description(s) imported", files.len() - failed, files.len());
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    crate::outln!("{} of {} description(s) imported", files.len() - failed, files.len());
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(super::exit::PROBLEMS) })
 }
 
 /// `fleetdeck seed --demo`.
@@ -187,8 +187,8 @@ pub(super) async fn seed(settings: &Settings, scale: crate::import::demo::Scale,
     db.close().await?;
     let report = result?;
     for (table, rows) in &report.tally.0 {
-        println!("{rows:>10}  {table}");
+        crate::outln!("{rows:>10}  {table}");
     }
-    println!("seeded the {scale:?} demo (seed {seed}) in {:.1}s", report.elapsed.as_secs_f64());
+    crate::outln!("seeded the {scale:?} demo (seed {seed}) in {:.1}s", report.elapsed.as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

@@ -134,9 +134,9 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
                 rows.push(row);
             }
             emit(&super::rollout::table(&rows));
-            eprintln!("{} of {total} {}", found.len(), kind.title().to_lowercase());
+            crate::errln!("{} of {total} {}", found.len(), kind.title().to_lowercase());
         }
-        Ok(if total == 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        Ok(if total == 0 { ExitCode::from(super::exit::NO_MATCH) } else { ExitCode::SUCCESS })
     })
     .await
 }

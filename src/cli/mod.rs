@@ -2,7 +2,6 @@
 //! functions as the dashboard.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,9 +10,11 @@ use color_eyre::eyre::{Report, Result};
 
 mod doctor;
 mod exec;
+pub mod exit;
 mod fleet;
 mod import;
 mod market;
+pub mod out;
 mod rollout;
 
 use crate::config::{ConfigError, Overrides, Settings};
@@ -59,7 +60,7 @@ pub struct Cli {
     pub readonly: bool,
 
     /// The pane the dashboard opens on
-    #[arg(long, value_enum, value_name = "PANE", default_value = "marketplace")]
+    #[arg(long, global = true, value_enum, value_name = "PANE", default_value = "marketplace")]
     pub tab: Tab,
 
     /// Panic after the first frame (tests that the terminal is restored on a crash)
@@ -197,9 +198,10 @@ pub struct SchemaError(String);
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(Command::Completions { shell }) = cli.command {
-        let mut out = std::io::stdout();
-        clap_complete::generate(shell, &mut Cli::command(), "fleetdeck", &mut out);
-        out.flush()?;
+        // Into memory first: clap_complete panics when its writer fails (`| head`).
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "fleetdeck", &mut script);
+        out::stdout(&script);
         return Ok(ExitCode::SUCCESS);
     }
     let overrides = Overrides {
@@ -350,7 +352,7 @@ async fn run_dashboard(
     target: String,
     tab: Tab,
     debug: crate::ui::tui::Debug,
-) -> Result<()> {
+) -> Result<crate::ui::tui::Ended> {
     let (theme_name, themes) = themes(settings)?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
     let services = services(db, settings).await?;
@@ -378,8 +380,7 @@ async fn run_dashboard(
     let wiring = crate::ui::tui::Wiring { workers, replies: rx };
     let ui = crate::ui::tui::run_with(app, Some(wiring), debug).await;
     services.pool.close().await;
-    ui?;
-    Ok(())
+    Ok(ui?)
 }
 
 async fn dashboard(settings: &Settings, tab: Tab, debug_panic: bool) -> Result<ExitCode> {
@@ -395,8 +396,7 @@ async fn dashboard(settings: &Settings, tab: Tab, debug_panic: bool) -> Result<E
     }
     .await;
     db.close().await?;
-    outcome?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(outcome?.exit_code()))
 }
 
 async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> {
@@ -410,7 +410,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
         return Err(e.into());
     }
     let opts = args.options();
-    println!("simulating on {} every {:?}; Ctrl-C stops", db.target.describe(), opts.tick);
+    crate::outln!("simulating on {} every {:?}; Ctrl-C stops", db.target.describe(), opts.tick);
     let mut state = crate::sim::State::new(args.seed);
     let mut interval = tokio::time::interval(opts.tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -422,7 +422,7 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
             _ = interval.tick() => match crate::sim::tick(&db.pool, &mut state, &opts).await {
                 Ok(t) if state.tick.is_multiple_of(10) => {
                     let (sh, sa) = state.silent();
-                    println!(
+                    crate::outln!(
                         "tick {}: {} host and {} agent heartbeats, {} transitions, {} new executions, {} events, \
                          {} deployments; silent: {sh} hosts, {sa} agents",
                         state.tick, t.host_heartbeats, t.agent_heartbeats, t.transitions, t.new_executions, t.events,
@@ -430,14 +430,19 @@ async fn simulate(settings: &Settings, args: &SimulateArgs) -> Result<ExitCode> 
                     );
                 }
                 Ok(_) => {}
-                Err(e) => eprintln!("tick {}: {e} (trying again next tick)", state.tick),
+                Err(e) => crate::errln!("tick {}: {e} (trying again next tick)", state.tick),
             },
         }
     }
     let t = state.totals;
-    println!(
+    crate::outln!(
         "stopped after {} ticks: {} transitions ({} refused), {} new executions, {} events, {} deployments",
-        state.tick, t.transitions, t.rejected, t.new_executions, t.events, t.deployments
+        state.tick,
+        t.transitions,
+        t.rejected,
+        t.new_executions,
+        t.events,
+        t.deployments
     );
     db.close().await?;
     Ok(ExitCode::SUCCESS)
@@ -451,7 +456,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
     let db = Database::open(settings, MigratePolicy::Apply).await?;
     let outcome = async {
         if crate::import::demo::is_empty(&db.pool).await? {
-            eprintln!("fleetdeck: seeding the small demo data set…");
+            crate::errln!("fleetdeck: seeding the small demo data set…");
             crate::import::demo::seed(
                 &db.pool,
                 crate::import::demo::Scale::Small,
@@ -477,13 +482,11 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");
-        ui?;
-        Ok::<_, Report>(())
+        Ok::<_, Report>(ui?)
     }
     .await;
     db.close().await?;
-    outcome?;
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(outcome?.exit_code()))
 }
 
 fn short_target(target: &Target) -> String {
@@ -512,7 +515,7 @@ async fn migrate_cmd(settings: &Settings) -> Result<ExitCode> {
     }
     db.close().await?;
     status?;
-    print!("{out}");
+    crate::out!("{out}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -531,5 +534,15 @@ mod tests {
             Cli::try_parse_from(["fleetdeck", "doctor", "--as", "a@b.c", "--database-url", "postgres://x"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Doctor)));
         assert_eq!(cli.as_user.as_deref(), Some("a@b.c"));
+    }
+
+    #[test]
+    fn the_pane_to_open_is_taken_after_the_command_too() {
+        let cli = Cli::try_parse_from(["fleetdeck", "demo", "--tab", "executions", "--readonly"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Demo(_))));
+        assert_eq!(cli.tab, Tab::Executions);
+        assert!(cli.readonly);
+        let cli = Cli::try_parse_from(["fleetdeck", "--tab", "fleet", "demo"]).unwrap();
+        assert_eq!(cli.tab, Tab::Fleet);
     }
 }

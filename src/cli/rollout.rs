@@ -15,6 +15,7 @@ use super::exec::{code_of, emit, fail, Output, INVALID};
 use super::with_services;
 use crate::config::Settings;
 use crate::domain::text::sanitize_cell;
+use crate::service::ids::{self, IdOf, Typed};
 use crate::service::rollouts::{self, StackRollout, Status};
 
 #[derive(Debug, Subcommand)]
@@ -102,10 +103,8 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
     // Agent ids are checked before the database too.
     let targets = match &cmd {
         RolloutCommand::Target { add, remove, .. } => {
-            let parse = |flag: &str, ids: &[String]| -> std::result::Result<Vec<uuid::Uuid>, String> {
-                ids.iter()
-                    .map(|i| i.parse().map_err(|_| format!("--{flag}: {:?} is not an agent id", sanitize_cell(i, 60))))
-                    .collect()
+            let parse = |flag: &str, ids: &[String]| -> std::result::Result<Vec<Typed>, String> {
+                crate::service::ids::check(ids).map_err(|e| format!("--{flag}: {e}"))
             };
             if add.is_empty() && remove.is_empty() {
                 return Ok(fail(INVALID, "rollout target: give --add AGENT_ID or --remove AGENT_ID"));
@@ -170,6 +169,13 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
             },
             RolloutCommand::Target { stack, .. } => {
                 let (add, remove) = targets.unwrap_or_default();
+                let (add, remove) = match (
+                    ids::resolve(&services.pool, IdOf::Agent, &add).await,
+                    ids::resolve(&services.pool, IdOf::Agent, &remove).await,
+                ) {
+                    (Ok(a), Ok(r)) => (a, r),
+                    (Err(e), _) | (_, Err(e)) => return Ok(fail(code_of(&e), e)),
+                };
                 match rollouts::set_targets(&services, &stack, &add, &remove).await {
                     Ok(change) => {
                         emit(&format!("{}: {}\n", sanitize_cell(&stack, 80), change.describe()));
@@ -227,7 +233,7 @@ fn print_list(stacks: &[StackRollout], output: Output) -> Result<()> {
         ]);
     }
     emit(&table(&rows));
-    eprintln!("{} stacks", stacks.len());
+    crate::errln!("{} stacks", stacks.len());
     Ok(())
 }
 

@@ -46,7 +46,7 @@ impl Target {
 pub enum DbError {
     #[error(transparent)]
     Server(#[from] ServerError),
-    #[error("cannot connect to {target}: {source}")]
+    #[error("cannot connect to {target}: {}", pool::cause(source))]
     Connect { target: String, source: sqlx::Error },
     #[error("database.url is not a valid PostgreSQL URL ({url}): {source}")]
     BadUrl { url: String, source: sqlx::Error },

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 use uuid::Uuid;
 
 /// Pool settings taken from the configuration.
@@ -94,7 +95,39 @@ pub async fn connect(
             })
         });
     }
+    // One direct attempt first: the pool retries a refused or unresolvable server until its
+    // acquire timeout and then says only "pool timed out"; this says the cause at once.
+    let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
+    match probe {
+        Ok(Ok(conn)) => {
+            conn.close().await.ok();
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(sqlx::Error::PoolTimedOut),
+    }
     pool.connect_with(options).await
+}
+
+/// What went wrong connecting, in words a person acts on: the address refused, the host
+/// unknown, the password wrong, the server's own message.
+pub fn cause(e: &sqlx::Error) -> String {
+    use std::io::ErrorKind;
+    match e {
+        sqlx::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused (is a server listening there?)".to_string(),
+            ErrorKind::NotFound => format!("no such socket or host ({io})"),
+            ErrorKind::TimedOut => "the connection timed out".to_string(),
+            ErrorKind::PermissionDenied => format!("permission denied ({io})"),
+            _ if io.to_string().contains("failed to lookup address") => format!("the host name is unknown ({io})"),
+            _ => io.to_string(),
+        },
+        sqlx::Error::Tls(t) => format!("TLS failed: {t}"),
+        sqlx::Error::PoolTimedOut => {
+            "no connection within the acquire timeout (the server does not answer)".to_string()
+        }
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Everything needed to open another pool like the dashboard's (for switching read-only mode

@@ -135,14 +135,17 @@ pub struct Progress {
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum RolloutState {
-    /// Every reached agent reported SUCCESS (or the stack reaches none).
+    /// Every reached agent reported SUCCESS (and it reaches at least one).
     Complete,
     /// Some agent reported FAILURE.
     Failing,
     /// Reports are missing.
     InProgress,
+    /// The desired object reaches no live agent: the rollout went nowhere (never complete, so
+    /// that a CI gate does not pass it).
+    Unreached,
 }
 
 impl RolloutState {
@@ -150,16 +153,19 @@ impl RolloutState {
         match self {
             RolloutState::Complete => "complete",
             RolloutState::Failing => "failing",
-            RolloutState::InProgress => "in progress",
+            RolloutState::InProgress => "in-progress",
+            RolloutState::Unreached => "unreached",
         }
     }
 
-    /// `fleetdeck rollout status`'s exit code: 0 complete, 1 in progress, 2 failing.
+    /// `fleetdeck rollout status`'s exit code (README, "Exit codes"): 0 complete, 5 in
+    /// progress, 6 failing, 7 unreached.
     pub fn exit_code(self) -> u8 {
         match self {
             RolloutState::Complete => 0,
-            RolloutState::InProgress => 1,
-            RolloutState::Failing => 2,
+            RolloutState::InProgress => 5,
+            RolloutState::Failing => 6,
+            RolloutState::Unreached => 7,
         }
     }
 }
@@ -169,9 +175,12 @@ impl Progress {
         self.success + self.failure + self.pending + self.offline
     }
 
-    /// A failure anywhere is failing, whatever else is missing; all SUCCESS is complete.
+    /// A failure anywhere is failing, whatever else is missing; all SUCCESS is complete; no
+    /// agent at all is unreached.
     pub fn state(&self) -> RolloutState {
-        if self.failure > 0 {
+        if self.total() == 0 {
+            RolloutState::Unreached
+        } else if self.failure > 0 {
             RolloutState::Failing
         } else if self.pending + self.offline > 0 {
             RolloutState::InProgress
@@ -180,10 +189,13 @@ impl Progress {
         }
     }
 
-    /// `12 ✓  2 ✗  1 pending  1 offline` (parts that are zero left out, but never all).
+    /// `12 ✓  2 ✗  1 pending  1 offline` (parts that are zero left out), or `no agent reached`.
     pub fn describe(&self) -> String {
+        if self.total() == 0 {
+            return "no agent reached".to_string();
+        }
         let mut parts = Vec::new();
-        if self.success > 0 || self.total() == 0 {
+        if self.success > 0 {
             parts.push(format!("{} ✓", self.success));
         }
         if self.failure > 0 {
@@ -289,16 +301,19 @@ mod tests {
     fn progress_states_and_exit_codes() {
         let p = |success, failure, pending, offline| Progress { success, failure, pending, offline };
         assert_eq!(p(12, 2, 1, 1).describe(), "12 ✓  2 ✗  1 pending  1 offline");
-        assert_eq!(p(0, 0, 0, 0).describe(), "0 ✓");
+        assert_eq!(p(0, 0, 0, 0).describe(), "no agent reached");
         assert_eq!(p(0, 0, 3, 0).describe(), "3 pending");
         assert_eq!(p(12, 2, 1, 1).state(), RolloutState::Failing);
         assert_eq!(p(12, 0, 1, 0).state(), RolloutState::InProgress);
         assert_eq!(p(12, 0, 0, 1).state(), RolloutState::InProgress, "an offline agent has not applied it");
         assert_eq!(p(12, 0, 0, 0).state(), RolloutState::Complete);
-        assert_eq!(p(0, 0, 0, 0).state(), RolloutState::Complete, "nothing to wait for");
+        assert_eq!(p(0, 0, 0, 0).state(), RolloutState::Unreached, "a rollout that went nowhere is not complete");
+        assert_eq!(p(0, 1, 0, 0).state(), RolloutState::Failing);
         assert_eq!(
-            [RolloutState::Complete, RolloutState::InProgress, RolloutState::Failing].map(RolloutState::exit_code),
-            [0, 1, 2]
+            [RolloutState::Complete, RolloutState::InProgress, RolloutState::Failing, RolloutState::Unreached]
+                .map(RolloutState::exit_code),
+            [0, 5, 6, 7]
         );
+        assert_eq!(RolloutState::InProgress.as_str(), "in-progress", "the list's filter value, spelt once");
     }
 }

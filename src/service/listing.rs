@@ -317,11 +317,13 @@ const STACK_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FR
      UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.stack_annotations a WHERE a.stack_id = st.id) y), '')";
 /// Where a stack's rollout stands (domain::rollout::Progress::state, in SQL).
 const STACK_STATE: &str = "CASE WHEN st.deleted_at IS NOT NULL THEN 'deleted' \
+     WHEN coalesce(p.agents, 0) = 0 THEN 'unreached' \
      WHEN coalesce(p.failure, 0) > 0 THEN 'failing' \
      WHEN coalesce(p.pending, 0) + coalesce(p.offline, 0) > 0 THEN 'in-progress' ELSE 'complete' END";
 /// `12 ✓  2 ✗  1 pending  1 offline` (domain::rollout::Progress::describe, in SQL).
 const STACK_PROGRESS: &str = "concat_ws('  ', \
-     CASE WHEN coalesce(p.success, 0) > 0 OR coalesce(p.agents, 0) = 0 THEN coalesce(p.success, 0) || ' ✓' END, \
+     CASE WHEN coalesce(p.agents, 0) = 0 THEN 'no agent reached' END, \
+     CASE WHEN p.success > 0 THEN p.success || ' ✓' END, \
      CASE WHEN p.failure > 0 THEN p.failure || ' ✗' END, \
      CASE WHEN p.pending > 0 THEN p.pending || ' pending' END, \
      CASE WHEN p.offline > 0 THEN p.offline || ' offline' END)";
@@ -728,7 +730,7 @@ fn spec(entity: Entity) -> Spec {
                         name: "state",
                         expr: STACK_STATE,
                         how: Match::Exact,
-                        values: &["complete", "failing", "in-progress", "deleted"],
+                        values: &["complete", "failing", "in-progress", "unreached", "deleted"],
                     },
                 ]
             },

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod executions;
 pub mod fleet;
 pub mod identity;
+pub mod ids;
 pub mod imports;
 pub mod listing;
 pub mod market_detail;

@@ -2023,7 +2023,7 @@ impl App {
             Action::StatusNext | Action::StatusPrev => {
                 let values: Vec<&str> = match self.header_field() {
                     Some("status") => ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect(),
-                    Some("state") => vec!["failing", "in-progress", "complete", "deleted"],
+                    Some("state") => vec!["failing", "in-progress", "unreached", "complete", "deleted"],
                     Some(_) => Health::ALL.iter().map(|h| h.as_str()).collect(),
                     None => return,
                 };

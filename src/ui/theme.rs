@@ -171,7 +171,7 @@ impl Theme {
     pub fn status(&self, status: &str) -> Style {
         match status {
             "running" | "in-progress" => self.title,
-            "paused" => self.warn,
+            "paused" | "unreached" | "maintenance" => self.warn,
             "completed" | "healthy" | "complete" => self.ok,
             "stale" => self.warn,
             "failed" | "timeout" | "offline" | "failing" => self.error,

@@ -61,12 +61,30 @@ pub struct Wiring {
 /// How often the clock ticks: toasts expire, heartbeat ages move, due refreshes go out.
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// How the dashboard ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// SIGTERM or SIGHUP (its number): the process exits 128 + it, as a shell expects.
+    Signal(i32),
+}
+
+impl Ended {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Ended::Quit => 0,
+            Ended::Signal(n) => u8::try_from(128 + n).unwrap_or(u8::MAX),
+        }
+    }
+}
+
 /// Run the app until it quits or is told to stop. The terminal is restored whatever happens.
-pub async fn run(app: App, wiring: Option<Wiring>) -> std::io::Result<()> {
+pub async fn run(app: App, wiring: Option<Wiring>) -> std::io::Result<Ended> {
     run_with(app, wiring, Debug::default()).await
 }
 
-pub async fn run_with(mut app: App, wiring: Option<Wiring>, debug: Debug) -> std::io::Result<()> {
+pub async fn run_with(mut app: App, wiring: Option<Wiring>, debug: Debug) -> std::io::Result<Ended> {
     // Mouse and paste are turned off again by the panic hook too.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -90,7 +108,7 @@ async fn event_loop(
     app: &mut App,
     wiring: Option<Wiring>,
     debug: Debug,
-) -> std::io::Result<()> {
+) -> std::io::Result<Ended> {
     let mut events = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -115,8 +133,8 @@ async fn event_loop(
         }
         first = false;
         tokio::select! {
-            _ = term.recv() => break,
-            _ = hup.recv() => break,
+            _ = term.recv() => return Ok(Ended::Signal(nix::sys::signal::Signal::SIGTERM as i32)),
+            _ = hup.recv() => return Ok(Ended::Signal(nix::sys::signal::Signal::SIGHUP as i32)),
             _ = ticks.tick() => app.tick(chrono::Utc::now()),
             Some(reply) = replies.recv() => app.on_reply(reply),
             event = events.next() => match event {
@@ -137,7 +155,7 @@ async fn event_loop(
             },
         }
     }
-    Ok(())
+    Ok(Ended::Quit)
 }
 
 /// Ctrl-Z: give the terminal back, stop as the shell expects, and take it again on `fg`.

@@ -96,13 +96,13 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
     })
     .await
     .unwrap();
-    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert_eq!(status.exit_code(), 4, "not ready: {screen}");
     assert!(screen.contains("run `fleetdeck migrate`"), "{screen}");
     assert!(!screen.contains("Location:"), "a clear message, not a backtrace: {screen}");
 
     let out = run(fleetdeck(home.path()).arg("doctor").env("DATABASE_URL", db.url())).await;
     let (stdout, _) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "doctor fails on a database without the schema: {stdout}");
+    assert_eq!(out.status.code(), Some(8), "doctor finds problems on a database without the schema: {stdout}");
     assert!(stdout.contains("platform   MISSING"), "{stdout}");
 
     let out = run(fleetdeck(home.path()).arg("migrate").env("DATABASE_URL", db.url())).await;
@@ -135,33 +135,33 @@ async fn acting_as_a_user_is_checked_at_start() {
 
     let (code, screen) =
         run_in_pty(&["--as", "mallory@example.com"], home.path(), vec![("DATABASE_URL", db.url())]).await;
-    assert_eq!(code, 1, "{screen}");
+    assert_eq!(code, 2, "an unknown user is invalid: {screen}");
     assert!(screen.contains("platform user with email \"mallory@example.com\" not found"), "{screen}");
 }
 
 #[tokio::test]
-async fn bad_configuration_is_named_and_exits_1() {
+async fn bad_configuration_is_named_and_exits_2() {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("bad.toml");
     std::fs::write(&file, "[database]\nstatement_timout = \"5s\"\n").unwrap();
     let out = run(fleetdeck(home.path()).arg("doctor").arg("--config").arg(&file)).await;
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("unknown key `database.statement_timout`"), "{stderr}");
     assert!(stderr.contains("bad.toml") && stderr.contains("statement_timeout"), "{stderr}");
 
     let out = run(fleetdeck(home.path()).arg("doctor").env("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "soon")).await;
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("`database.statement_timeout` = \"soon\" in the environment"), "{stderr}");
 }
 
 #[tokio::test]
-async fn missing_server_programs_get_one_message_and_exit_1() {
+async fn missing_server_programs_get_one_message_and_their_exit_code() {
     let home = tempfile::tempdir().unwrap();
     let out = run(fleetdeck(home.path()).arg("doctor").env("FLEETDECK_DATABASE__POSTGRES_BIN", home.path())).await;
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(8), "doctor reports it as a problem");
     let all = format!("{stdout}{stderr}");
     assert!(all.contains("could not find the PostgreSQL server programs"), "{all}");
     assert!(all.contains("apt-get install postgresql") && all.contains("DATABASE_URL"), "{all}");
@@ -169,7 +169,7 @@ async fn missing_server_programs_get_one_message_and_exit_1() {
     // The dashboard says the same, once.
     let bin = home.path().display().to_string();
     let (code, screen) = run_in_pty(&[], home.path(), vec![("FLEETDECK_DATABASE__POSTGRES_BIN", bin)]).await;
-    assert_eq!(code, 1, "{screen}");
+    assert_eq!(code, 4, "no server to be had: {screen}");
     assert_eq!(screen.matches("could not find the PostgreSQL server programs").count(), 1, "{screen}");
 }
 
@@ -265,7 +265,7 @@ async fn the_simulator_refuses_a_database_the_demo_did_not_fill() {
     let home = tempfile::tempdir().unwrap();
     let out = run(fleetdeck(home.path()).arg("simulate").env("DATABASE_URL", db.url())).await;
     let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "not allowed: {stderr}");
     assert!(stderr.contains("runs only on demo databases"), "{stderr}");
     let (url, home_path) = (db.url(), home.path().to_path_buf());
     let (status, screen) = tokio::task::spawn_blocking(move || {
@@ -275,7 +275,7 @@ async fn the_simulator_refuses_a_database_the_demo_did_not_fill() {
     })
     .await
     .unwrap();
-    assert_eq!(status.exit_code(), 1, "{screen}");
+    assert_eq!(status.exit_code(), 2, "{screen}");
     assert!(screen.contains("runs only on demo databases"), "{screen}");
     let executions: i64 =
         sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions").fetch_one(&db.pool).await.unwrap();
@@ -289,7 +289,7 @@ async fn the_dashboard_without_a_terminal_says_so_instead_of_crashing() {
     for args in [&[][..], &["demo"][..]] {
         let out = run(fleetdeck(home.path()).args(args).env("DATABASE_URL", db.url())).await;
         let (_, stderr) = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("the dashboard needs a terminal"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
@@ -324,7 +324,7 @@ async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
             pty.wait_for("HOSTNAME", Duration::from_secs(5));
             pty.signal(sig);
             let status = pty.wait_exit(Duration::from_secs(10));
-            assert!(status.success(), "{sig}: {status:?}");
+            assert_eq!(status.exit_code(), 128 + sig as u32, "{sig}: 128 + the signal's number");
             assert!(pty.restored_terminal(), "{sig}");
         }
     })
@@ -340,7 +340,7 @@ async fn read_only_mode_refuses_the_commands_that_write() {
     {
         let out = run(fleetdeck(home.path()).args(args).env("DATABASE_URL", db.url())).await;
         let (_, stderr) = text(&out);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("read-only mode") && stderr.contains("writes to the database"), "{stderr}");
     }
     let out = run(fleetdeck(home.path())
@@ -348,7 +348,7 @@ async fn read_only_mode_refuses_the_commands_that_write() {
         .env("DATABASE_URL", db.url())
         .env("FLEETDECK_READONLY", "true"))
     .await;
-    assert_eq!(out.status.code(), Some(1), "readonly = true from the environment too");
+    assert_eq!(out.status.code(), Some(2), "readonly = true from the environment too");
     let hosts: i64 = sqlx::query_scalar("SELECT count(*) FROM edge.host").fetch_one(&db.pool).await.unwrap();
     assert_eq!(hosts, 0);
 }
@@ -646,11 +646,11 @@ async fn rollout_status_exit_codes_and_submit() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
     assert!(text(&out).0.contains("submitted") && text(&out).0.contains("Deployment/web"), "{}", text(&out).0);
 
-    // Pending: 1.
+    // In progress: 5.
     let out = run(&mut rollout(&["status", "web"])).await;
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stdout.contains("in progress: 1 pending") && stdout.contains("edge-1"), "{stdout}");
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stdout.contains("in-progress: 1 pending") && stdout.contains("edge-1"), "{stdout}");
     let object: uuid::Uuid = sqlx::query_scalar(
         "SELECT id FROM broker.deployment_objects WHERE stack_id = $1 ORDER BY sequence_id DESC LIMIT 1",
     )
@@ -658,7 +658,7 @@ async fn rollout_status_exit_codes_and_submit() {
     .fetch_one(pool)
     .await
     .unwrap();
-    // Failure: 2, the message shown.
+    // Failure: 6, the message shown.
     sqlx::query(
         "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status, message) \
          VALUES ($1, $2, 'DEPLOY', 'FAILURE', 'CrashLoopBackOff')",
@@ -669,7 +669,7 @@ async fn rollout_status_exit_codes_and_submit() {
     .await
     .unwrap();
     let out = run(&mut rollout(&["status", "web"])).await;
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(6), "failing");
     assert!(text(&out).0.contains("CrashLoopBackOff"), "{}", text(&out).0);
     // All SUCCESS: 0; JSON for scripts.
     crate::fixtures::event(pool, agent, object, "SUCCESS").await;
@@ -714,7 +714,7 @@ async fn rollout_status_exit_codes_and_submit() {
     // reaching nobody; adding it back.
     let out = run(&mut rollout(&["target", "web", "--add", "edge-1"])).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("--add: \"edge-1\" is not an agent id"), "{}", text(&out).1);
+    assert!(text(&out).1.contains("--add: \"edge-1\" is not an id"), "{}", text(&out).1);
     let out = run(&mut rollout(&["target", "web"])).await;
     assert_eq!(out.status.code(), Some(2), "nothing asked");
     let out = run(&mut rollout(&["target", "web", "--remove", &agent.to_string()])).await;
@@ -725,7 +725,11 @@ async fn rollout_status_exit_codes_and_submit() {
         text(&out).1
     );
     let out = run(&mut rollout(&["status", "web"])).await;
-    assert_eq!(out.status.code(), Some(0), "no agent reached: nothing to wait for");
+    assert_eq!(out.status.code(), Some(7), "no agent reached: unreached, never complete");
+    assert!(text(&out).0.contains("unreached: no agent reached"), "{}", text(&out).0);
+    let out = run(&mut rollout(&["status", "web", "--output", "json"])).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["state"], "unreached", "{json}");
     let out = run(&mut rollout(&["target", "web", "--add", &agent.to_string()])).await;
     assert_eq!(text(&out).0.trim(), "web: 1 target(s) added, 0 removed");
     // Delete: once; the second time the name is no live stack.

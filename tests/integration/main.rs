@@ -9,6 +9,7 @@ mod cloud_ergon;
 mod demo;
 mod deploy;
 mod embedded;
+mod first_hour;
 mod fixtures;
 mod fleet;
 mod fuzz;

@@ -715,7 +715,8 @@ async fn in_read_only_mode_no_write_statement_reaches_the_server() {
         if said.contains("read-only") {
             refused += 1;
         } else {
-            assert!(matches!(out.status.code(), Some(0..=2)), "{args:?}: {said}");
+            // 0 done, 1 nothing matched, 2 invalid, 5–7 a rollout not complete: an answer, not a failure.
+            assert!(matches!(out.status.code(), Some(0..=2 | 5..=7)), "{args:?}: {said}");
         }
     }
     assert_eq!(refused, 19, "each of the 19 write verbs says it is refused in read-only mode");

@@ -1,0 +1,200 @@
+//! Issue 23, what a new user hit in the first hour: the verbs' contract for scripts (exit codes,
+//! short ids, closed pipes, an unreachable database said at once).
+
+use std::process::{Command, Stdio};
+
+use fleetdeck::testing::TestDb;
+
+use crate::cli::fleetdeck;
+use crate::fixtures::{agent, execution, user, workflow};
+
+/// Run `cmd` with its standard output a pipe whose reader is already gone: (exit code, stderr).
+fn with_closed_stdout(mut cmd: Command) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let child = cmd.stdout(writer).stderr(Stdio::piped()).stdin(Stdio::null()).spawn().unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+async fn output(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_verb_that_prints_ends_quietly_when_its_reader_goes_away() {
+    let db = TestDb::new().await;
+    let owner = user(&db.pool, "pipe@example.com").await;
+    let a = agent(&db.pool, "pipe-agent", "user", owner).await;
+    let w = workflow(&db.pool, a).await;
+    let e = execution(&db.pool, w, a, "running").await;
+    let stack = {
+        let g = crate::fixtures::generator(&db.pool, "gen").await;
+        crate::fixtures::stack(&db.pool, "piped", g).await;
+        "piped"
+    };
+    let home = tempfile::tempdir().unwrap();
+    let margo_file =
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/margo/acme-vision-inspector.yaml"));
+    let verbs: Vec<Vec<String>> = [
+        vec!["completions", "bash"],
+        vec!["--help"],
+        vec!["--version"],
+        vec!["doctor"],
+        vec!["migrate"],
+        vec!["exec", "list"],
+        vec!["exec", "list", "--output", "json"],
+        vec!["exec", "show", &e.to_string()],
+        vec!["fleet", "hosts"],
+        vec!["fleet", "agents", "--output", "json"],
+        vec!["rollout", "list"],
+        vec!["rollout", "status", stack],
+        vec!["market", "search", ""],
+        vec!["import", "margo", margo_file.to_str().unwrap()],
+        vec!["exec", "pause", &e.to_string()],
+    ]
+    .iter()
+    .map(|v| v.iter().map(|s| s.to_string()).collect())
+    .collect();
+    for args in verbs {
+        let mut cmd = fleetdeck(home.path());
+        cmd.args(&args).env("DATABASE_URL", db.url());
+        let (code, stderr) = tokio::task::spawn_blocking(move || with_closed_stdout(cmd)).await.unwrap();
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "{args:?}: no colour codes into a pipe: {stderr:?}");
+        assert_ne!(code, Some(101), "{args:?}: {stderr}");
+        // The verb did its work and said so by its code, as with an open pipe (rollout status:
+        // the stack reaches nobody).
+        let expected = match args[0].as_str() {
+            "rollout" if args[1] == "status" => 7,
+            "market" => 1, // nothing matched: there are no packages
+            _ => 0,
+        };
+        assert_eq!(code, Some(expected), "{args:?}: {stderr}");
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
+        .bind(e)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "paused", "the verb acted even though no one read what it said");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_said_at_once_with_its_cause() {
+    let home = tempfile::tempdir().unwrap();
+    // A long acquire timeout: the cause must come from the first attempt, not from waiting it out.
+    for args in [&["exec", "list"][..], &["rollout", "status", "web"], &["fleet", "hosts"]] {
+        let mut cmd = fleetdeck(home.path());
+        cmd.args(args)
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/x")
+            .env("FLEETDECK_DATABASE__ACQUIRE_TIMEOUT", "3s");
+        let out = output(cmd).await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(stderr.contains("connection refused"), "{args:?}: {stderr}");
+        assert!(stderr.contains("127.0.0.1:1"), "{args:?}: the address is named: {stderr}");
+        assert!(!stderr.contains("pool timed out"), "{args:?}: {stderr}");
+    }
+    // A name that does not resolve says so.
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["exec", "list"]).env("DATABASE_URL", "postgres://nobody@no-such-host.invalid/x");
+    let out = output(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(!stderr.contains("pool timed out"), "{stderr}");
+}
+
+#[tokio::test]
+async fn ids_shown_on_screen_are_taken_as_unique_prefixes() {
+    let db = TestDb::new().await;
+    let owner = user(&db.pool, "short@example.com").await;
+    let a = agent(&db.pool, "short-agent", "user", owner).await;
+    let w = workflow(&db.pool, a).await;
+    let e = execution(&db.pool, w, a, "running").await;
+    // Two executions whose ids share their first 8 characters.
+    for id in ["abcd1234-0000-4000-8000-000000000001", "abcd1234-0000-4000-8000-000000000002"] {
+        sqlx::query(
+            "INSERT INTO platform.workflow_executions (id, workflow_id, agent_id, status, correlation_id) \
+             VALUES ($1::uuid, $2, $3, 'running', gen_random_uuid())",
+        )
+        .bind(id)
+        .bind(w)
+        .bind(a)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let exec = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("exec").args(args).env("DATABASE_URL", db.url());
+        cmd
+    };
+    let short = &e.to_string()[..8];
+    let out = output(exec(&["show", short, "--output", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let detail: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(detail["id"], e.to_string(), "the whole id comes back");
+    let out = output(exec(&["pause", short, "--reason", "by prefix"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("{e}: running → paused")));
+
+    // Ambiguous: refused, naming the candidates; nothing changed.
+    let out = output(exec(&["cancel", "abcd1234"])).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ambiguous"), "{stderr}");
+    assert!(
+        stderr.contains("abcd1234-0000-4000-8000-000000000001")
+            && stderr.contains("abcd1234-0000-4000-8000-000000000002"),
+        "{stderr}"
+    );
+    let running: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM platform.workflow_executions WHERE id::text LIKE 'abcd1234%' AND status = 'running'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(running, 2);
+    // More of it is unique.
+    let out = output(exec(&["cancel", "abcd1234-0000-4000-8000-00000000000"])).await;
+    assert_eq!(out.status.code(), Some(2), "still two");
+    let out = output(exec(&["cancel", "abcd1234-0000-4000-8000-000000000001"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // No match, too short, not hex.
+    let out = output(exec(&["show", "ffff0000"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("execution \"ffff0000\" not found"));
+    let out = output(exec(&["show", "abc"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too short"));
+    let out = output(exec(&["pause", "xyz!"])).await;
+    assert_eq!(out.status.code(), Some(2));
+
+    // Hosts and agents take prefixes too.
+    let cluster_agent = crate::fixtures::cluster_agent(&db.pool, "edge-short", "c1").await;
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["fleet", "agent", "activate", &cluster_agent.to_string()[..8]]).env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: String = sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1")
+        .bind(cluster_agent)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "ACTIVE");
+}
+
+#[test]
+fn the_readme_has_the_one_table_of_exit_codes() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let codes: Vec<u8> = fleetdeck::cli::exit::TABLE.iter().map(|(c, _)| *c).collect();
+    let mut unique = codes.clone();
+    unique.dedup();
+    assert_eq!(codes, unique, "no code means two things");
+    for (code, meaning) in fleetdeck::cli::exit::TABLE {
+        let row = format!("| {code} | {meaning} |");
+        assert!(readme.contains(&row), "README.md lacks the row {row:?}");
+    }
+}
