@@ -113,22 +113,67 @@ pub async fn tick(pool: &PgPool, state: &mut State, opts: &Options) -> Result<Ti
     Ok(stats)
 }
 
-/// Tick until `stop` resolves. A failed tick (the database went away) is logged and retried on
-/// the next one.
-pub async fn run(pool: &PgPool, opts: &Options, seed: u64, stop: impl std::future::Future<Output = ()>) -> State {
+/// What the simulator is doing, for the status bar: the truth at all times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Starting,
+    Running,
+    /// The last tick failed (the database went away, say); it tries again every tick.
+    Failing {
+        error: String,
+    },
+    /// It will not tick again.
+    Stopped {
+        why: String,
+    },
+}
+
+impl Status {
+    /// `simulator running`, `simulator failing: … (retrying)`, `simulator stopped: …`.
+    pub fn describe(&self) -> String {
+        match self {
+            Status::Starting => "simulator starting".into(),
+            Status::Running => "simulator running".into(),
+            Status::Failing { error } => {
+                format!("simulator failing, retrying: {}", crate::domain::text::sanitize_cell(error, 60))
+            }
+            Status::Stopped { why } => format!("simulator stopped: {}", crate::domain::text::sanitize_cell(why, 60)),
+        }
+    }
+}
+
+/// Tick until `stop` resolves, saying how it goes on `status`. A failed tick (the database went
+/// away) is logged and retried on the next one; a closed pool (nothing can bring it back) stops
+/// the simulator and says so.
+pub async fn run(
+    pool: &PgPool,
+    opts: &Options,
+    seed: u64,
+    status: tokio::sync::watch::Sender<Status>,
+    stop: impl std::future::Future<Output = ()>,
+) -> State {
     let mut state = State::new(seed);
     let mut interval = tokio::time::interval(opts.tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
-    loop {
+    let why = loop {
         tokio::select! {
-            _ = &mut stop => break,
-            _ = interval.tick() => {
-                if let Err(e) = tick(pool, &mut state, opts).await {
-                    tracing::warn!(error = %e, "simulator tick failed; trying again next tick");
+            _ = &mut stop => break "the dashboard quit".to_string(),
+            _ = interval.tick() => match tick(pool, &mut state, opts).await {
+                Ok(_) => {
+                    status.send_if_modified(|s| std::mem::replace(s, Status::Running) != Status::Running);
                 }
-            }
+                Err(e) if pool.is_closed() => {
+                    tracing::error!(error = %e, "simulator stopped: its pool was closed");
+                    break format!("its connection pool was closed ({e})");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "simulator tick failed; trying again next tick");
+                    status.send_replace(Status::Failing { error: e.to_string() });
+                }
+            },
         }
-    }
+    };
+    status.send_replace(Status::Stopped { why });
     state
 }

@@ -308,6 +308,23 @@ pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::U
     }
 }
 
+/// The dashboard's services: always a pool of its own, so that switching read-only mode (which
+/// replaces and closes it) never closes the pool the simulator or the database's own checks use.
+async fn dashboard_services(db: &Database, settings: &Settings) -> Result<Services> {
+    let (actor, user_id) = match &settings.user {
+        None => (Actor::operator(), None),
+        Some(email) => {
+            let user = identity::find_by_email(&db.pool, email).await?;
+            (Actor::user(&user.email, user.id), Some(user.id))
+        }
+    };
+    let pool = connector(db, settings, user_id)
+        .connect(settings.readonly)
+        .await
+        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
+    Ok(Services::new(pool, actor))
+}
+
 /// The service layer as the configured identity (the operator, or a platform user under RLS),
 /// read-only when `readonly` is set.
 pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
@@ -352,10 +369,11 @@ async fn run_dashboard(
     target: String,
     tab: Tab,
     debug: crate::ui::tui::Debug,
+    simulator: Option<tokio::sync::watch::Receiver<crate::sim::Status>>,
 ) -> Result<crate::ui::tui::Ended> {
     let (theme_name, themes) = themes(settings)?;
     let keymap = Keymap::build(&settings.keys).map_err(KeymapError)?;
-    let services = services(db, settings).await?;
+    let services = dashboard_services(db, settings).await?;
     let user_id = services.actor.user_id;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let workers = crate::ui::workers::Workers::start(
@@ -376,7 +394,8 @@ async fn run_dashboard(
         .with_readonly(settings.readonly)
         .with_refresh(settings.refresh_interval)
         .with_thresholds(settings.health)
-        .with_offset(*chrono::Local::now().offset());
+        .with_offset(*chrono::Local::now().offset())
+        .with_simulator(simulator);
     let wiring = crate::ui::tui::Wiring { workers, replies: rx };
     let ui = crate::ui::tui::run_with(app, Some(wiring), debug).await;
     services.pool.close().await;
@@ -392,7 +411,7 @@ async fn dashboard(settings: &Settings, tab: Tab, debug_panic: bool) -> Result<E
     let outcome = async {
         require_current_schema(&db).await?;
         let debug = crate::ui::tui::Debug { panic_after_first_frame: debug_panic };
-        run_dashboard(&db, settings, short_target(&db.target), tab, debug).await
+        run_dashboard(&db, settings, short_target(&db.target), tab, debug, None).await
     }
     .await;
     db.close().await?;
@@ -468,21 +487,28 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
         }
         crate::import::demo::require_demo(&db.pool).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let pool = db.pool.clone();
+        // The simulator's own pool: nothing the dashboard does to its pools reaches it.
+        let pool = connector(&db, settings, None)
+            .connect(false)
+            .await
+            .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
         let opts = args.options();
         let seed = args.seed;
+        let (status_tx, status_rx) = tokio::sync::watch::channel(crate::sim::Status::Starting);
         let simulator = tokio::spawn(async move {
-            crate::sim::run(&pool, &opts, seed, async {
+            let state = crate::sim::run(&pool, &opts, seed, status_tx, async {
                 let _ = stop_rx.await;
             })
-            .await
+            .await;
+            pool.close().await;
+            state
         });
-        let target = format!("demo, simulator running │ {}", short_target(&db.target));
-        let ui = run_dashboard(&db, settings, target, tab, crate::ui::tui::Debug::default()).await;
+        let target = short_target(&db.target);
+        let ui = run_dashboard(&db, settings, target, tab, crate::ui::tui::Debug::default(), Some(status_rx)).await;
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");
-        Ok::<_, Report>(ui?)
+        ui
     }
     .await;
     db.close().await?;

@@ -242,10 +242,19 @@ pub enum FormFor {
     },
 }
 
-/// What a write refused in read-only mode says.
-fn read_only_refusal(what: &str) -> String {
-    format!("read-only mode: {what} is disabled (:readonly turns it off)")
+/// What a write refused in read-only mode says: how to write again, if one may.
+fn read_only_refusal(locked: bool, what: &str) -> String {
+    tracing::info!(what, locked, "refused in read-only mode");
+    if locked {
+        format!("read-only mode: {what} is disabled (fleetdeck was started read-only; restart it without --readonly)")
+    } else {
+        format!("read-only mode: {what} is disabled (:readonly turns it off)")
+    }
 }
+
+/// What `:readonly` says when it may not turn read-only mode off.
+pub const READ_ONLY_LOCKED: &str = "read-only mode is locked: fleetdeck was started read-only (--readonly, \
+     readonly = true or FLEETDECK_READONLY), so :readonly cannot turn it off; restart without it to write";
 
 /// Is a read last made `at` (never: None) `every` old at `now`? A clock that went back counts
 /// as due.
@@ -380,6 +389,8 @@ pub struct App {
     pub help: bool,
     /// Where the data comes from, shown in the status bar.
     pub target: String,
+    /// The demo's simulator, when it runs beside the dashboard: what it is doing now.
+    pub simulator: Option<tokio::sync::watch::Receiver<crate::sim::Status>>,
     /// Who acts, shown in the status bar.
     pub actor: String,
     pub theme: Theme,
@@ -393,6 +404,8 @@ pub struct App {
     pub exec_detail: ExecDetail,
     pub stack_detail: StackDetail,
     pub readonly: bool,
+    /// Started read-only (flag, config or environment): `:readonly` may not turn it off.
+    pub readonly_locked: bool,
     pub connection: Connection,
     pub toasts: VecDeque<Toast>,
     pub now: DateTime<Utc>,
@@ -429,6 +442,7 @@ impl App {
             quit: false,
             help: false,
             target,
+            simulator: None,
             actor: String::new(),
             themes: vec![("default".into(), theme.clone())],
             theme,
@@ -439,6 +453,7 @@ impl App {
             exec_detail: ExecDetail::new(),
             stack_detail: StackDetail::default(),
             readonly: false,
+            readonly_locked: false,
             connection: Connection::Connected,
             toasts: VecDeque::new(),
             now: DateTime::<Utc>::UNIX_EPOCH,
@@ -469,6 +484,12 @@ impl App {
         self
     }
 
+    /// Show what the demo's simulator is doing in the status bar.
+    pub fn with_simulator(mut self, status: Option<tokio::sync::watch::Receiver<crate::sim::Status>>) -> App {
+        self.simulator = status;
+        self
+    }
+
     pub fn with_actor(mut self, actor: &str) -> App {
         self.actor = actor.to_string();
         self
@@ -480,8 +501,11 @@ impl App {
         self
     }
 
+    /// Started read-only: locked so (`:readonly` may turn it on from a writable start, and off
+    /// again only then).
     pub fn with_readonly(mut self, on: bool) -> App {
         self.readonly = on;
+        self.readonly_locked = on;
         self
     }
 
@@ -1168,6 +1192,10 @@ impl App {
                 if action == Action::Back && self.market_back() {
                     return;
                 }
+                // Read-only: refused at once, without opening the item to deploy it.
+                if action == Action::Deploy && self.readonly {
+                    return self.start_deploy();
+                }
                 let (handled, ask) = self.market.action(action);
                 if handled {
                     return self.market_ask(ask);
@@ -1355,7 +1383,7 @@ impl App {
         }
         form.clear_errors();
         if readonly {
-            form.banner = Some(read_only_refusal(what));
+            form.banner = Some(read_only_refusal(self.readonly_locked, what));
             return None;
         }
         Some(form)
@@ -1380,7 +1408,7 @@ impl App {
     /// `d` on a Marketplace item: the deploy form (generators first), unless read-only.
     fn start_deploy(&mut self) {
         if self.readonly {
-            return self.toast(read_only_refusal("deploying"), true);
+            return self.toast(read_only_refusal(self.readonly_locked, "deploying"), true);
         }
         let Some(d) = &mut self.market.detail else { return };
         let Some(data) = &d.data else {
@@ -1425,7 +1453,7 @@ impl App {
                 EditorKey::Handled => return,
                 EditorKey::Close => None,
                 EditorKey::Send if readonly => {
-                    e.refused(read_only_refusal("submitting"), false);
+                    e.refused(read_only_refusal(self.readonly_locked, "submitting"), false);
                     return;
                 }
                 EditorKey::Send => Some((
@@ -1438,7 +1466,7 @@ impl App {
                 EditorKey::Close => None,
                 EditorKey::Send if readonly => {
                     p.busy = false;
-                    p.banner = Some(read_only_refusal("changing targets"));
+                    p.banner = Some(read_only_refusal(self.readonly_locked, "changing targets"));
                     return;
                 }
                 EditorKey::Send => {
@@ -1721,6 +1749,7 @@ impl App {
         match name {
             "q" | "quit" => self.quit = true,
             "help" => self.help = true,
+            "readonly" if self.readonly_locked => self.toast(READ_ONLY_LOCKED.to_string(), true),
             "readonly" => {
                 let on = !self.readonly;
                 if on {
@@ -1773,7 +1802,7 @@ impl App {
             return;
         }
         if self.readonly {
-            return self.toast(read_only_refusal(verb.as_str()), true);
+            return self.toast(read_only_refusal(self.readonly_locked, verb.as_str()), true);
         }
         let list = self.list();
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
@@ -1827,7 +1856,7 @@ impl App {
             _ => "deactivate",
         };
         if self.readonly {
-            return self.toast(read_only_refusal(verb), true);
+            return self.toast(read_only_refusal(self.readonly_locked, verb), true);
         }
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
         if ids.is_empty() {
@@ -2015,7 +2044,7 @@ impl App {
             }
             Action::NewStack => {
                 if self.readonly {
-                    self.toast(read_only_refusal("creating a stack"), true);
+                    self.toast(read_only_refusal(self.readonly_locked, "creating a stack"), true);
                 } else {
                     self.call(Command::Generators, Awaiting::OpenStackForm);
                 }
@@ -2119,7 +2148,7 @@ impl App {
             return;
         }
         if self.readonly {
-            return self.toast(read_only_refusal("editing labels"), true);
+            return self.toast(read_only_refusal(self.readonly_locked, "editing labels"), true);
         }
         let Some(agent) = self.list().table.selected_row().and_then(|r| r.cursor.id.parse::<Uuid>().ok()) else {
             return self.toast("no agent selected".into(), true);
@@ -2155,7 +2184,7 @@ impl App {
             _ => "changing targets",
         };
         if self.readonly {
-            return self.toast(read_only_refusal(what), true);
+            return self.toast(read_only_refusal(self.readonly_locked, what), true);
         }
         let Some((stack, name)) = self.selected_stack() else {
             return self.toast("no stack selected".into(), true);
@@ -2186,7 +2215,7 @@ impl App {
             _ => return,
         };
         if self.readonly {
-            return self.toast(read_only_refusal("delete"), true);
+            return self.toast(read_only_refusal(self.readonly_locked, "delete"), true);
         }
         if what == Deletable::Stack {
             let Some((stack, name)) = self.selected_stack() else {
@@ -2525,36 +2554,71 @@ impl App {
         t.with_timezone(&self.offset).format("%H:%M:%S").to_string()
     }
 
+    /// The status bar. What is true now (read-only, the connection, when the list was read, the
+    /// simulator) always shows; where the data comes from gets the room that is left, cut with …
     fn draw_status(&self, frame: &mut Frame, area: Rect) {
-        let sep = Span::styled(" │ ", self.theme.status_bar);
-        let mut spans = vec![Span::styled(format!(" {}", self.target), self.theme.status_bar)];
-        if !self.actor.is_empty() {
-            spans.push(Span::styled(format!(" as {}", sanitize_cell(&self.actor, 80)), self.theme.status_bar));
+        let sep = || Span::styled(" │ ", self.theme.status_bar);
+        let mut state: Vec<Span> = Vec::new();
+        if self.readonly {
+            state.push(Span::styled(" READONLY ", self.theme.badge));
+            state.push(sep());
         }
-        spans.push(sep.clone());
         match &self.connection {
-            Connection::Connected => spans.push(Span::styled("● connected", self.theme.ok)),
-            Connection::Lost { since, retry_in, .. } => spans.push(Span::styled(
+            Connection::Connected => state.push(Span::styled("● connected", self.theme.ok)),
+            Connection::Lost { since, retry_in, .. } => state.push(Span::styled(
                 format!("⟳ reconnecting, stale since {} (retry {:.1}s)", self.clock(*since), retry_in.as_secs_f64()),
                 self.theme.warn,
             )),
         }
-        spans.push(sep.clone());
-        let list = self.list();
-        spans.push(Span::styled(
-            match list.refreshed {
+        state.push(sep());
+        // The Marketplace's catalogue is read whole, not by the pane's lists.
+        let (refreshed, pending) = if self.tab == Tab::Marketplace {
+            let view = self.market.view();
+            (view.loaded_at, view.loading)
+        } else {
+            let list = self.list();
+            (list.refreshed, list.pending)
+        };
+        state.push(Span::styled(
+            match refreshed {
                 Some(t) => format!("refreshed {}", self.clock(t)),
+                None if pending => "reading…".into(),
                 None => "not read yet".into(),
             },
             self.theme.status_bar,
         ));
-        if list.pending {
-            spans.push(Span::styled(" …", self.theme.muted));
+        if pending && refreshed.is_some() {
+            state.push(Span::styled(" …", self.theme.muted));
         }
-        if self.readonly {
-            spans.push(sep);
-            spans.push(Span::styled(" READONLY ", self.theme.badge));
+        if let Some(sim) = &self.simulator {
+            let status = sim.borrow().clone();
+            let style = match status {
+                crate::sim::Status::Running | crate::sim::Status::Starting => self.theme.status_bar,
+                crate::sim::Status::Failing { .. } => self.theme.warn,
+                crate::sim::Status::Stopped { .. } => self.theme.error,
+            };
+            state.push(sep());
+            state.push(Span::styled(format!("demo, {}", status.describe()), style));
         }
+        let used: usize = state.iter().map(|s| s.content.chars().count()).sum();
+        let mut place = format!(" {}", self.target);
+        if !self.actor.is_empty() {
+            place.push_str(&format!(" as {}", sanitize_cell(&self.actor, 80)));
+        }
+        let room = (area.width as usize).saturating_sub(used + 3);
+        let mut spans = Vec::new();
+        if room > 4 {
+            let place = if place.chars().count() > room {
+                format!("{}…", place.chars().take(room - 1).collect::<String>())
+            } else {
+                place
+            };
+            spans.push(Span::styled(place, self.theme.status_bar));
+            spans.push(sep());
+        } else {
+            spans.push(Span::styled(" ", self.theme.status_bar));
+        }
+        spans.extend(state);
         frame.render_widget(Paragraph::new(Line::from(spans)).style(self.theme.status_bar), area);
     }
 

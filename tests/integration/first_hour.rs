@@ -198,3 +198,87 @@ fn the_readme_has_the_one_table_of_exit_codes() {
         assert!(readme.contains(&row), "README.md lacks the row {row:?}");
     }
 }
+
+/// `:readonly` in `fleetdeck demo` replaces the dashboard's pool; the simulator has its own and
+/// keeps the demo moving, and the status bar says so.
+#[tokio::test]
+async fn the_demos_simulator_survives_read_only_mode_and_the_status_bar_says_what_it_does() {
+    let db = TestDb::empty().await;
+    let home = tempfile::tempdir().unwrap();
+    let url = db.url();
+    let home_path = home.path().to_path_buf();
+    let pool = db.pool.clone();
+    let count = move || {
+        let pool = pool.clone();
+        tokio::runtime::Handle::current().block_on(async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM platform.workflow_executions")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        })
+    };
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let _guard = handle.enter();
+        let mut pty = crate::pty::Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
+        pty.wait_for("demo, simulator running", std::time::Duration::from_secs(60));
+        pty.send(b":readonly\r");
+        pty.wait_for("read-only mode on", std::time::Duration::from_secs(20));
+        let before = count();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while count() <= before + 5 {
+            assert!(std::time::Instant::now() < deadline, "the simulator stopped:\n{}", pty.screen());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let screen = pty.screen();
+        assert!(screen.contains("demo, simulator running") && screen.contains("READONLY"), "{screen}");
+        // Off again (it was switched on here, not at start).
+        pty.send(b":readonly\r");
+        pty.wait_for("read-only mode off", std::time::Duration::from_secs(20));
+        pty.send(b"q");
+        let status = pty.wait_exit(std::time::Duration::from_secs(20));
+        assert!(status.success(), "{status:?}");
+    })
+    .await
+    .unwrap();
+    let log = std::fs::read_to_string(home.path().join("state/fleetdeck/fleetdeck.log")).unwrap();
+    assert!(!log.contains("simulator tick failed"), "{log}");
+}
+
+#[test]
+fn the_simulators_status_is_said_as_it_is() {
+    use fleetdeck::sim::Status;
+    assert_eq!(Status::Running.describe(), "simulator running");
+    assert!(Status::Failing { error: "connection refused".into() }.describe().starts_with("simulator failing"));
+    assert_eq!(
+        Status::Stopped { why: "the dashboard quit".into() }.describe(),
+        "simulator stopped: the dashboard quit"
+    );
+}
+
+/// Started read-only, `:readonly` cannot switch it off, and says why.
+#[tokio::test]
+async fn read_only_from_the_start_is_a_lock() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    for env in [vec![("FLEETDECK_READONLY", "true".to_string())], vec![]] {
+        let args: &[&str] = if env.is_empty() { &["--readonly"] } else { &[] };
+        let mut env = env;
+        env.push(("DATABASE_URL", db.url()));
+        let home_path = home.path().to_path_buf();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let mut pty = crate::pty::Pty::spawn(&args, &home_path, &env);
+            pty.wait_for("READONLY", std::time::Duration::from_secs(20));
+            pty.send(b":readonly\r");
+            let screen = pty.wait_for("read-only mode is locked", std::time::Duration::from_secs(20));
+            assert!(screen.contains("READONLY"), "{screen}");
+            assert!(!screen.contains("read-only mode off"), "{screen}");
+            pty.send(b"q");
+            pty.wait_exit(std::time::Duration::from_secs(20));
+        })
+        .await
+        .unwrap();
+    }
+}

@@ -262,15 +262,15 @@ async fn bad_input_through_the_cli_writes_nothing_and_says_where() {
     })
     .await
     .unwrap();
-    assert_eq!(yaml_out.0, 1);
+    assert_eq!(yaml_out.0, 2, "invalid input");
     assert!(yaml_out.2.contains("index.yaml: line 6, column 7"), "{}", yaml_out.2);
-    assert_eq!(jsonl_out.0, 1);
+    assert_eq!(jsonl_out.0, 2, "invalid input");
     assert!(jsonl_out.2.contains("i.jsonl: line 2") && jsonl_out.2.contains("field name"), "{}", jsonl_out.2);
     assert_eq!(count(&db, "SELECT count(*) FROM cloud.bitnami_packages").await, 0);
     assert_eq!(count(&db, "SELECT count(*) FROM cloud.instances").await, 0);
     assert_eq!(count(&db, "SELECT count(*) FROM cloud.providers").await, 0);
 
-    assert_eq!(margo_out.0, 1, "one file failed");
+    assert_eq!(margo_out.0, 8, "one file refused: problems");
     assert!(margo_out.1.contains("ok  assets/margo/acme-vision-inspector.yaml"), "{}", margo_out.1);
     assert!(
         margo_out.1.contains("!!  tests/fixtures/margo/bad-type.yaml, field deploymentProfiles[1].type"),

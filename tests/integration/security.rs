@@ -721,20 +721,56 @@ async fn in_read_only_mode_no_write_statement_reaches_the_server() {
     }
     assert_eq!(refused, 19, "each of the 19 write verbs says it is refused in read-only mode");
 
-    // The dashboard: every tab, and its write keys.
+    // The dashboard: every write key of every pane and list, each refused (the dashboard logs
+    // each refusal: the test waits for them by count, not by time), and `:readonly` cannot turn
+    // read-only mode off.
+    let dash_log = home.path().join("state/fleetdeck/fleetdeck.log");
+    let refusals =
+        || std::fs::read_to_string(&dash_log).map(|l| l.matches("refused in read-only mode").count()).unwrap_or(0);
     let mut pty = Pty::spawn_sized(&["--readonly"], home.path(), &[("DATABASE_URL", url.clone())], (48, 160));
     let wait = |pty: &Pty, what: &str| tokio::task::block_in_place(|| pty.wait_for(what, Duration::from_secs(20)));
-    wait(&pty, "● connected");
-    pty.send(b"d");
-    wait(&pty, "read-only mode");
-    for keys in [&b"2"[..], b"]", b"3", b"4", b":exec status=running\r"] {
+    let refused = |pty: &mut Pty, keys: &[u8], n: &mut usize| {
         pty.send(keys);
-        std::thread::sleep(Duration::from_millis(600));
+        *n += 1;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while refusals() < *n {
+            assert!(std::time::Instant::now() < deadline, "{:?} was not refused:\n{}", keys, pty.screen());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Nothing opened (no confirmation, no form): the next key goes to the list.
+    };
+    let mut n = 0;
+    wait(&pty, "● connected");
+    wait(&pty, "refreshed");
+    refused(&mut pty, b"d", &mut n); // deploy a package
+    pty.send(b"]");
+    wait(&pty, "┌ Apps");
+    refused(&mut pty, b"d", &mut n); // deploy an edge app
+    pty.send(b"2");
+    wait(&pty, "HOSTNAME");
+    for key in [b"a", b"d", b"D"] {
+        refused(&mut pty, key, &mut n); // activate, maintenance, delete a host
     }
-    pty.send(b"p");
-    std::thread::sleep(Duration::from_millis(600));
-    pty.send(b"c");
-    std::thread::sleep(Duration::from_millis(600));
+    pty.send(b"]");
+    wait(&pty, "CLUSTER");
+    for key in [b"a", b"d", b"e", b"D"] {
+        refused(&mut pty, key, &mut n); // activate, deactivate, labels, delete an agent
+    }
+    pty.send(b"3");
+    wait(&pty, "GENERATOR");
+    for key in [b"n", b"e", b"r", b"t", b"D"] {
+        refused(&mut pty, key, &mut n); // new stack, edit, resubmit, targets, delete
+    }
+    pty.send(b"4");
+    wait(&pty, "WORKFLOW");
+    pty.send(b" "); // a mark: bulk verbs are refused too
+    for key in [b"p", b"r", b"c", b"R"] {
+        refused(&mut pty, key, &mut n); // pause, resume, cancel, retry
+    }
+    assert_eq!(n, 18);
+    pty.send(b":readonly\r");
+    wait(&pty, "read-only mode is locked");
+    wait(&pty, "READONLY");
     pty.send(b"q");
     tokio::task::block_in_place(|| pty.wait_exit(Duration::from_secs(10)));
 

@@ -408,6 +408,35 @@ async fn read_only_mode_disables_write_verbs() {
     pump(&mut app, &db).await;
     press(&mut app, KeyCode::Char('n'));
     assert!(app.outbox.is_empty());
+    // Started read-only, it is a lock: :readonly refuses to turn it off, and says why.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "readonly");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.outbox.is_empty(), "no session is reopened writable");
+    assert!(app.readonly);
+    assert!(format!("{}", big(&app)).contains("read-only mode is locked"));
+    assert!(
+        format!("{}", big(&app)).contains("restart it without --readonly"),
+        "the refusals say how to write: restart"
+    );
+}
+
+/// From a writable start `:readonly` turns it on, and off again.
+#[tokio::test]
+async fn read_only_mode_switched_on_here_can_be_switched_off() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "readonly");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.readonly, "writes are refused at once");
+    assert_eq!(app.outbox, [Request::ReadOnly(true)]);
+    app.outbox.clear();
+    app.on_reply(Reply::ReadOnly { on: true, error: None });
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('p'));
+    assert!(format!("{}", big(&app)).contains("(:readonly turns it off)"));
+    app.outbox.clear();
     // :readonly asks the workers to reopen the sessions; the badge goes when they have.
     press(&mut app, KeyCode::Char(':'));
     typed(&mut app, "readonly");
