@@ -157,9 +157,11 @@ impl List {
         }
     }
 
-    /// Marked rows the current filter hides.
+    /// Marked rows the current filter hides: the last page's count, but a marked row on screen
+    /// is visible whatever that count (it may predate the mark).
     pub fn marked_hidden(&self) -> i64 {
-        (self.marks.len() as i64 - self.marked_visible).max(0)
+        let on_screen = self.table.rows.iter().filter(|r| self.marks.contains(&r.cursor.id)).count() as i64;
+        (self.marks.len() as i64 - self.marked_visible.max(on_screen)).max(0)
     }
 }
 
@@ -1515,6 +1517,10 @@ impl App {
                 let reason = confirm.reason();
                 let pending = pending.clone();
                 self.mode = Mode::Normal;
+                // The verb goes out: its marks have served (a later verb starts from the row).
+                if !matches!(pending, Pending::Resubmit { .. }) {
+                    self.clear_marks();
+                }
                 match pending {
                     Pending::Executions { verb, ids } => {
                         self.call(Command::Executions { verb, ids, reason }, Awaiting::Toast)
@@ -1789,6 +1795,48 @@ impl App {
     }
 
     /// The ids a verb applies to: the marked rows, or else the selected one.
+    fn clear_marks(&mut self) {
+        let list = self.list_mut();
+        list.marks.clear();
+        list.mark_anchor = None;
+    }
+
+    /// What a verb acts on, in words for its confirmation or toast: the row's name and short id,
+    /// or the first few marked and "and N more", with how many of them the filter hides.
+    fn acting_on(&self, noun: &str) -> String {
+        const NAMED: usize = 3;
+        let list = self.list();
+        let name_col = listing::search_column(list.entity);
+        let named = |id: &str| {
+            let short: String = id.chars().take(8).collect();
+            match list.table.rows.iter().find(|r| r.cursor.id == id).and_then(|r| r.cells.get(name_col)) {
+                Some(name) if !name.is_empty() => format!("{} {short}", sanitize_cell(name, 30)),
+                _ => short,
+            }
+        };
+        if list.marks.is_empty() {
+            return match list.table.selected_row() {
+                Some(r) => format!("{noun} {}", named(&r.cursor.id)),
+                None => format!("no {noun}"),
+            };
+        }
+        let n = list.marks.len();
+        // The ones on screen first, in the list's order; then the others.
+        let mut ids: Vec<&String> =
+            list.table.rows.iter().map(|r| &r.cursor.id).filter(|id| list.marks.contains(*id)).collect();
+        ids.extend(list.marks.iter().filter(|m| !ids.contains(m)).collect::<Vec<_>>());
+        let first: Vec<String> = ids.iter().take(NAMED).map(|id| named(id)).collect();
+        let mut text = format!("{n} marked {noun}s: {}", first.join(", "));
+        if n > NAMED {
+            text.push_str(&format!(" and {} more", n - NAMED));
+        }
+        let hidden = list.marked_hidden();
+        if hidden > 0 {
+            text.push_str(&format!(" ({hidden} of them hidden by the filter)"));
+        }
+        text
+    }
+
     fn targets(&self) -> Vec<String> {
         let list = self.list();
         if !list.marks.is_empty() {
@@ -1824,8 +1872,8 @@ impl App {
                 }
             }
         }
-        let n = ids.len();
-        let what = if n == 1 { "1 execution".to_string() } else { format!("{n} marked executions") };
+        let what = self.acting_on("execution");
+        let hidden = self.list().marked_hidden();
         match verb {
             Verb::Cancel | Verb::Retry => {
                 let (title, question, label) = if verb == Verb::Cancel {
@@ -1840,7 +1888,17 @@ impl App {
                 self.mode =
                     Mode::Confirm(Box::new(Confirm::new(title, question, label)), Pending::Executions { verb, ids });
             }
-            _ => self.call(Command::Executions { verb, ids, reason: None }, Awaiting::Toast),
+            // Never on rows the filter hides without saying so first.
+            _ if hidden > 0 => {
+                let title = if verb == Verb::Pause { "Pause" } else { "Resume" };
+                let question = format!("{title} {what}?");
+                self.mode =
+                    Mode::Confirm(Box::new(Confirm::new(title, question, title)), Pending::Executions { verb, ids });
+            }
+            _ => {
+                self.clear_marks();
+                self.call(Command::Executions { verb, ids, reason: None }, Awaiting::Toast)
+            }
         }
     }
 
@@ -1862,16 +1920,14 @@ impl App {
         if ids.is_empty() {
             return self.toast("nothing selected".into(), true);
         }
-        if active {
+        let what = self.acting_on(if entity == Entity::Hosts { "host" } else { "agent" });
+        if active && self.list().marked_hidden() == 0 {
+            self.clear_marks();
             return self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast);
         }
-        let what = match (entity, ids.len()) {
-            (Entity::Hosts, 1) => "1 host".to_string(),
-            (Entity::Hosts, n) => format!("{n} marked hosts"),
-            (_, 1) => "1 agent".to_string(),
-            (_, n) => format!("{n} marked agents"),
-        };
-        let (title, question, label) = if entity == Entity::Hosts {
+        let (title, question, label) = if active {
+            ("Activate", format!("Activate {what}?"), "Activate")
+        } else if entity == Entity::Hosts {
             ("Maintenance", format!("Take {what} into maintenance (Inactive)?"), "Set Inactive")
         } else {
             ("Deactivate", format!("Deactivate {what}? An inactive agent fetches no deployment objects."), "Deactivate")
@@ -2233,10 +2289,11 @@ impl App {
         }
         let ids: Vec<Uuid> = self.targets().iter().filter_map(|s| s.parse().ok()).collect();
         let noun = what.noun();
+        let named = self.acting_on(noun);
         let question = match ids.len() {
             0 => return self.toast("nothing selected".into(), true),
-            1 => format!("Delete 1 {noun}? It leaves every list; the row stays for the record. Give a reason below."),
-            n => format!("Delete {n} marked {noun}s? They leave every list; the rows stay for the record."),
+            1 => format!("Delete {named}? It leaves every list; the row stays for the record. Give a reason below."),
+            _ => format!("Delete {named}? They leave every list; the rows stay for the record."),
         };
         self.mode = Mode::Confirm(Box::new(Confirm::new("Delete", question, "Delete")), Pending::Delete { what, ids });
     }

@@ -1032,6 +1032,51 @@ async fn a_verb_over_marked_rows_reports_partial_results() {
     answer_calls(&mut app, &db).await;
     let screen = format!("{}", big(&app));
     assert!(screen.contains("1 paused, 2 skipped: completed"), "{screen}");
+    assert!(app.list().marks.is_empty(), "the verb applied: its marks are cleared");
+    // The next verb is for the selected row, and says which.
+    let queued = app.list().table.rows.iter().position(|r| r.cells[0] == "queued").expect("a queued row");
+    press(&mut app, KeyCode::Char('g'));
+    for _ in 0..queued {
+        press(&mut app, KeyCode::Char('j'));
+    }
+    press(&mut app, KeyCode::Char('c'));
+    let Mode::Confirm(confirm, _) = &app.mode else { panic!("a confirmation") };
+    let question = format!("{confirm:?}");
+    let selected = app.list().table.selected_row().unwrap().cursor.id[..8].to_string();
+    assert!(question.contains("Cancel execution ") && question.contains(&selected), "{question}");
+    assert!(!question.contains("marked"), "{question}");
+}
+
+/// Marked rows the filter hides are never acted on without the confirmation naming them.
+#[tokio::test]
+async fn a_verb_names_the_marked_rows_the_filter_hides() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char(' '));
+    }
+    pump(&mut app, &db).await;
+    assert_eq!(app.list().marks.len(), 5);
+    // A filter that hides every marked row.
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "exec status=queued");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let hidden = app.list().marked_hidden();
+    assert!(hidden > 0, "some marked rows are hidden");
+    // Pause, which asks nothing for visible rows, asks when marked rows are hidden.
+    press(&mut app, KeyCode::Char('p'));
+    let Mode::Confirm(confirm, _) = &app.mode else { panic!("pause over hidden marks asks first") };
+    let question = format!("{confirm:?}");
+    assert!(question.contains("5 marked executions: "), "{question}");
+    assert!(question.contains("and 2 more"), "the first few and how many more: {question}");
+    assert!(question.contains(&format!("({hidden} of them hidden by the filter)")), "{question}");
+    assert!(app.outbox.is_empty(), "nothing sent before the answer");
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("hidden by the filter"), "{screen}");
+    assert!(screen.contains("[ Back ]") && !screen.contains("[ Cancel ]"), "{screen}");
 }
 
 /// Fleet: `a` activates the selected agent at once, `d` asks first; read-only refuses both.

@@ -431,7 +431,8 @@ impl Confirm {
             Span::styled(format!("[ {label} ]"), if on { theme.row_selected } else { theme.text })
         };
         let line = Line::from(vec![
-            button("Cancel", self.focus == ConfirmFocus::Cancel),
+            // "Back", not "Cancel": the cancel dialog read "[ Cancel ] [ Cancel execution ]".
+            button("Back", self.focus == ConfirmFocus::Cancel),
             Span::raw("   "),
             button(&self.confirm_label, self.focus == ConfirmFocus::Confirm),
         ])
