@@ -69,6 +69,19 @@ pub async fn status(pool: &PgPool) -> Result<SchemaStatus, sqlx::Error> {
 /// Apply what is pending; returns what was applied. Running it again applies nothing.
 pub async fn apply(pool: &PgPool) -> Result<Vec<(i64, String)>, sqlx::migrate::MigrateError> {
     let before = status(pool).await?;
-    MIGRATOR.run(pool).await?;
+    if before.pending.is_empty() {
+        return Ok(before.pending);
+    }
+    // A bulk command: migrations on a large database outlast the interactive statement timeout.
+    // One connection of its own with the timeout off (a later `-c` option wins).
+    let options = (*pool.connect_options()).clone().options([("statement_timeout", "0")]);
+    let bulk = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(sqlx::migrate::MigrateError::Execute)?;
+    let ran = MIGRATOR.run(&bulk).await;
+    bulk.close().await;
+    ran?;
     Ok(before.pending)
 }

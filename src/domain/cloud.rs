@@ -150,9 +150,27 @@ pub fn region_location(provider: &str, region_id: &str) -> Option<(&'static str,
     REGIONS.iter().find(|r| r.0 == provider && r.1 == region_id).map(|r| (r.2, r.3, r.4))
 }
 
+/// A vCPU count as the provider states it: whole (`4`), or a shared core's share (`0.25`).
+pub fn vcpus(cores: f64) -> String {
+    if cores.fract() == 0.0 {
+        format!("{cores:.0}")
+    } else {
+        let text = format!("{cores:.3}");
+        text.trim_end_matches('0').to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_core_shows_its_share() {
+        assert_eq!(vcpus(4.0), "4");
+        assert_eq!(vcpus(0.25), "0.25");
+        assert_eq!(vcpus(0.5), "0.5");
+        assert_eq!(vcpus(2.0 / 3.0), "0.667");
+    }
 
     #[test]
     fn known_regions_have_a_place_and_unknown_ones_none() {

@@ -111,6 +111,7 @@ pub fn parse(
         if entries.is_empty() {
             continue;
         }
+        let entries = one_per_version(entries);
         versions += entries.len();
         packages.push(package(chart, entries, repo, readmes));
     }
@@ -133,6 +134,20 @@ fn epoch(created: &Option<String>) -> Option<i64> {
 fn is_prerelease(v: &ChartVersion) -> bool {
     is_true(v, "artifacthub.io/prerelease")
         || semver::Version::parse(v.version.trim_start_matches('v')).is_ok_and(|s| !s.pre.is_empty())
+}
+
+/// A chart version re-published is listed twice: Artifact Hub keeps one entry per version, the
+/// newest (by `created`; among equals, the later in the file).
+fn one_per_version(entries: Vec<ChartVersion>) -> Vec<ChartVersion> {
+    let mut kept: Vec<ChartVersion> = Vec::with_capacity(entries.len());
+    for e in entries {
+        match kept.iter_mut().find(|k| k.version == e.version) {
+            Some(k) if epoch(&e.created) >= epoch(&k.created) => *k = e,
+            Some(_) => {}
+            None => kept.push(e),
+        }
+    }
+    kept
 }
 
 /// Newest first: by semantic version where both parse, else by release time.
@@ -283,6 +298,25 @@ entries:
       artifacthub.io/operator: "true"
       artifacthub.io/operatorCapabilities: Full Lifecycle
 "#;
+
+    #[test]
+    fn a_version_published_twice_is_one_version_and_the_newest_entry_wins() {
+        let index = r#"apiVersion: v1
+entries:
+  web:
+  - {name: web, version: 1.0.0, description: first, created: '2026-01-01T00:00:00Z'}
+  - {name: web, version: 1.1.0, description: other, created: '2026-01-05T00:00:00Z'}
+  - {name: web, version: 1.0.0, description: again, created: '2026-02-01T00:00:00Z'}
+"#;
+        let parsed = parse(Path::new("index.yaml"), index, &repo(), &HashMap::new()).unwrap();
+        assert_eq!(parsed.versions, 2, "counted once");
+        let web = &parsed.packages[0];
+        let versions: Vec<&str> =
+            web.available_versions.as_array().unwrap().iter().map(|v| v["version"].as_str().unwrap()).collect();
+        assert_eq!(versions, ["1.1.0", "1.0.0"]);
+        let v100 = web.available_versions.as_array().unwrap().iter().find(|v| v["version"] == "1.0.0").unwrap();
+        assert_eq!(v100["ts"], 1_769_904_000, "the re-published entry: {v100}");
+    }
 
     #[test]
     fn maps_the_newest_stable_version_and_keeps_every_version() {

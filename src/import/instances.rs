@@ -116,7 +116,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Instance>, InputError> {
             (None, Some(g)) => (whole(Some(g), path, n, "local_ssd_gb")?, Some("SSD".to_string())),
             _ => (None, None),
         };
-        let mut description = format!("{} vCPU", cpu_cores.map(|c| c.to_string()).unwrap_or_else(|| "?".into()));
+        let mut description =
+            format!("{} vCPU", l.cpu_cores.map(crate::domain::cloud::vcpus).unwrap_or_else(|| "?".into()));
+        if l.cpu_cores.is_some_and(|c| c.fract() != 0.0) {
+            description.push_str(" (shared core)");
+        }
         if let Some(m) = l.memory_gb {
             description.push_str(&format!(", {m} GiB"));
         }

@@ -29,6 +29,8 @@ impl Counts {
 /// `progress` is called after each package.
 pub async fn upsert_packages(pool: &PgPool, packages: &[Package], progress: impl FnMut()) -> Result<Counts> {
     let mut tx = pool.begin().await?;
+    // An import is one bulk transaction: never under the interactive statement timeout.
+    sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
     let counts = upsert_packages_on(&mut tx, packages, progress).await?;
     tx.commit().await?;
     Ok(counts)
@@ -126,6 +128,8 @@ pub struct InstanceCounts {
 /// Upsert instances by (provider, name), and the providers and regions they name.
 pub async fn upsert_instances(pool: &PgPool, rows: &[Instance], progress: impl FnMut(u64)) -> Result<InstanceCounts> {
     let mut tx = pool.begin().await?;
+    // An import is one bulk transaction: never under the interactive statement timeout.
+    sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
     let out = upsert_instances_on(&mut tx, rows, progress).await?;
     tx.commit().await?;
     Ok(out)
@@ -243,6 +247,8 @@ pub async fn upsert_instances_on(
 /// its profiles (with their components) replaced. Returns whether the description is new.
 pub async fn upsert_app_description(pool: &PgPool, app: &AppDescription) -> Result<bool> {
     let mut tx = pool.begin().await?;
+    // An import is one bulk transaction: never under the interactive statement timeout.
+    sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
     let inserted = upsert_app_description_on(&mut tx, app).await?;
     tx.commit().await?;
     Ok(inserted)

@@ -418,7 +418,15 @@ fn spec(entity: Entity) -> Spec {
                     text("NAME", "coalesce(i.name, '')"),
                     text("PROVIDER", "coalesce(i.provider, '')"),
                     text("TYPE", "coalesce(i.instance_type, '')"),
-                    col("VCPU", "coalesce(i.cpu_cores::text, '')", "coalesce(i.cpu_cores, -1)", "integer"),
+                    // The source's share of a shared core (0.25), not the seed column's integer.
+                    col(
+                        "VCPU",
+                        "coalesce(CASE WHEN jsonb_typeof(i.raw_data->'cpu_cores') = 'number' \
+                         THEN (i.raw_data->>'cpu_cores')::numeric::text END, i.cpu_cores::text, '')",
+                        "coalesce(CASE WHEN jsonb_typeof(i.raw_data->'cpu_cores') = 'number' \
+                         THEN (i.raw_data->>'cpu_cores')::numeric END, i.cpu_cores, -1)",
+                        "numeric",
+                    ),
                     col("MEMORY GB", "coalesce(i.memory_gb::text, '')", "coalesce(i.memory_gb, -1)", "numeric"),
                     col("GPU", "coalesce(i.gpu_count::text, '')", "coalesce(i.gpu_count, -1)", "integer"),
                     col(
@@ -770,7 +778,9 @@ fn spec(entity: Entity) -> Spec {
                         cell: "coalesce(extract(epoch FROM e.started_at)::text, '') || '|' || \
                                coalesce(extract(epoch FROM coalesce(e.completed_at, \
                                    CASE WHEN e.status = 'paused' THEN e.paused_at END))::text, '')",
-                        sort: "coalesce(extract(epoch FROM e.completed_at - e.started_at), -1)",
+                        // In flight: the duration so far (paused: until the pause), as the cell shows.
+                        sort: "coalesce(extract(epoch FROM coalesce(e.completed_at, \
+                               CASE WHEN e.status = 'paused' THEN e.paused_at END, {now}) - e.started_at), -1)",
                         sort_type: "double precision",
                     },
                     col(
@@ -1159,13 +1169,14 @@ async fn read_page(
     push_conditions(&mut qb, &s, query, None)?;
     push_ids(&mut qb);
     if let PageAt::After(c) | PageAt::Before(c) | PageAt::From(c) = at {
-        qb.push(format!(" AND ({}, {}) {condition} (", column.sort, s.id))
+        qb.push(format!(" AND ({}, {}) {condition} (", clocked(column.sort, query), s.id))
             .push_bind(c.sort.clone())
             .push(format!("::{}, ", column.sort_type))
             .push_bind(c.id.clone())
             .push(format!("::{})", s.id_type));
     }
-    qb.push(format!(" ORDER BY {} {direction}, {} {direction} LIMIT ", column.sort, s.id)).push_bind(limit);
+    qb.push(format!(" ORDER BY {} {direction}, {} {direction} LIMIT ", clocked(column.sort, query), s.id))
+        .push_bind(limit);
     let rows = async {
         qb.build_query_as::<(Option<String>, String, Vec<String>)>().fetch_all(pool).await.map_err(Error::from)
     };
@@ -1303,13 +1314,13 @@ pub async fn delta(
     qb.push(format!(" AND {changed} > ")).push_bind(since);
     // Inside the window (or anywhere before its end, when it is at the top).
     if !window.at_top {
-        qb.push(format!(" AND ({}, {}) {from_op} (", column.sort, s.id))
+        qb.push(format!(" AND ({}, {}) {from_op} (", clocked(column.sort, query), s.id))
             .push_bind(window.first.sort.clone())
             .push(format!("::{}, ", column.sort_type))
             .push_bind(window.first.id.clone())
             .push(format!("::{})", s.id_type));
     }
-    qb.push(format!(" AND ({}, {}) {to_op} (", column.sort, s.id))
+    qb.push(format!(" AND ({}, {}) {to_op} (", clocked(column.sort, query), s.id))
         .push_bind(window.last.sort.clone())
         .push(format!("::{}, ", column.sort_type))
         .push_bind(window.last.id.clone())

@@ -687,7 +687,11 @@ async fn instance(services: &Services, id: Uuid) -> Result<Option<Detail>> {
         "CPU",
         format!(
             "{} cores, {} threads  {} {}",
-            s(&v, "cpu_cores"),
+            // The source's share of a shared core (0.25), where the seed's integer column says 0.
+            v.get("raw_data")
+                .and_then(|r| r.get("cpu_cores"))
+                .and_then(Value::as_f64)
+                .map_or_else(|| s(&v, "cpu_cores"), crate::domain::cloud::vcpus),
             s(&v, "cpu_threads"),
             s(&v, "cpu_manufacturer"),
             s(&v, "cpu_model")

@@ -221,7 +221,9 @@ const AGENTS: &str = "SELECT a.id::text, a.name::text, coalesce(a.description, '
 
 const INSTANCES: &str = "SELECT i.id::text, coalesce(i.name, i.instance_type, ''), \
     coalesce(i.description, '') || ' ' || coalesce(i.instance_type, '') || ' ' || coalesce(i.cpu_model, ''), \
-    coalesce(i.provider, ''), i.cpu_cores, i.memory_gb::float8, coalesce(i.gpu_count, 0), coalesce(i.gpu_model, ''), \
+    coalesce(i.provider, ''), \
+    coalesce(CASE WHEN jsonb_typeof(i.raw_data->'cpu_cores') = 'number' THEN (i.raw_data->>'cpu_cores')::float8 END, \
+    i.cpu_cores::float8), i.memory_gb::float8, coalesce(i.gpu_count, 0), coalesce(i.gpu_model, ''), \
     i.price_hourly::float8, coalesce(i.price_currency, 'USD'), \
     ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(i.regions) = 'array' THEN i.regions ELSE '[]' END)), \
     coalesce(extract(epoch FROM i.updated_at)::bigint, 0) \
@@ -325,7 +327,8 @@ fn entry(kind: Kind, row: &sqlx::postgres::PgRow) -> std::result::Result<Input, 
         }
         Kind::Instances => {
             let provider = clean(&row.try_get::<String, _>(3)?, 40);
-            let cores: Option<i32> = row.try_get(4)?;
+            // The source's share of a core (gcp e2-micro: 0.25), not the seed column's integer.
+            let cores: Option<f64> = row.try_get(4)?;
             let memory: Option<f64> = row.try_get(5)?;
             let gpus: i32 = row.try_get(6)?;
             let gpu_model = clean(&row.try_get::<String, _>(7)?, 60);
@@ -338,7 +341,7 @@ fn entry(kind: Kind, row: &sqlx::postgres::PgRow) -> std::result::Result<Input, 
                 keywords: vec![provider.clone(), gpu_model.clone()],
                 cells: vec![
                     provider.clone(),
-                    cores.map(|c| c.to_string()).unwrap_or_default(),
+                    cores.map(crate::domain::cloud::vcpus).unwrap_or_default(),
                     memory.map(|m| format!("{m} GB")).unwrap_or_default(),
                     if gpus > 0 { format!("{gpus}× {gpu_model}") } else { String::new() },
                     price.map(|p| format!("{p:.4}")).unwrap_or_default(),
@@ -347,7 +350,7 @@ fn entry(kind: Kind, row: &sqlx::postgres::PgRow) -> std::result::Result<Input, 
                     one(provider),
                     regions.iter().map(|r| clean(r, 40)).collect(),
                     if gpus > 0 { one(gpu_model) } else { vec!["no GPU".into()] },
-                    bucket(cores.map(f64::from), CORES, ""),
+                    bucket(cores, CORES, ""),
                     bucket(memory, MEMORY, " GB"),
                     price_bucket(price),
                 ],

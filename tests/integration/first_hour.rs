@@ -282,3 +282,101 @@ async fn read_only_from_the_start_is_a_lock() {
         .unwrap();
     }
 }
+
+/// Sorted by DURATION, an execution in flight counts by its duration so far.
+#[tokio::test]
+async fn executions_in_flight_sort_by_their_duration_so_far() {
+    use fleetdeck::service::listing::{self, Entity, PageAt, Query};
+    let db = TestDb::new().await;
+    let owner = user(&db.pool, "dur@example.com").await;
+    let a = agent(&db.pool, "dur-agent", "user", owner).await;
+    let w = workflow(&db.pool, a).await;
+    let mut ids = Vec::new();
+    for (status, started, completed) in [
+        ("running", "1 hour", None),
+        ("completed", "2 hours", Some("2 hours - 10 seconds")),
+        ("running", "1 second", None),
+        ("queued", "", None),
+    ] {
+        let id = execution(&db.pool, w, a, status).await;
+        if !started.is_empty() {
+            sqlx::query(&format!(
+                "UPDATE platform.workflow_executions SET started_at = now() - interval '{started}', \
+                 completed_at = {} WHERE id = $1",
+                completed.map_or("NULL".to_string(), |c| format!("now() - interval '{c}'"))
+            ))
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        }
+        ids.push(id.to_string());
+    }
+    let duration = listing::columns(Entity::Executions).iter().position(|c| *c == "DURATION").unwrap();
+    let query = Query { sort: duration, descending: true, ..Query::new(Entity::Executions) };
+    let page = listing::page(&db.pool, Entity::Executions, &query, &PageAt::First, 10).await.unwrap();
+    let order: Vec<&str> = page.rows.iter().map(|r| r.cursor.id.as_str()).collect();
+    assert_eq!(order, [&ids[0], &ids[1], &ids[2], &ids[3]], "1 h running, 10 s done, 1 s running, not started");
+    // The next page from a cursor in the middle continues in the same order.
+    let after = PageAt::After(page.rows[1].cursor.clone());
+    let rest = listing::page(&db.pool, Entity::Executions, &query, &after, 10).await.unwrap();
+    let rest: Vec<&str> = rest.rows.iter().map(|r| r.cursor.id.as_str()).collect();
+    assert_eq!(rest, [&ids[2], &ids[3]]);
+}
+
+/// Shared-core compute offers (gcp e2-micro: 0.25 vCPU in the source) show their share.
+#[tokio::test]
+async fn a_shared_core_shows_its_share_not_zero() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/cloud/instances.jsonl");
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["import", "instances", file]).env("DATABASE_URL", db.url());
+    assert!(output(cmd).await.status.success());
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["market", "search", "e2-micro", "--kind", "instances", "--output", "json"]).env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let micro = json.as_array().unwrap().iter().find(|r| r.to_string().contains("e2-micro")).expect("found");
+    assert!(micro.to_string().contains("\"0.25\""), "{micro}");
+    let description: String =
+        sqlx::query_scalar("SELECT description FROM cloud.instances WHERE provider = 'gcp' AND name = 'e2-micro'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(description.starts_with("0.25 vCPU (shared core)"), "{description}");
+    // The Compute list's VCPU cell.
+    use fleetdeck::service::listing::{self, Entity, PageAt, Query};
+    let query =
+        Query { filter: fleetdeck::domain::filter::Filter::Exact("e2-micro".into()), ..Query::new(Entity::Instances) };
+    let page = listing::page(&db.pool, Entity::Instances, &query, &PageAt::First, 10).await.unwrap();
+    let vcpu = listing::columns(Entity::Instances).iter().position(|c| *c == "VCPU").unwrap();
+    assert!(page.rows.iter().any(|r| r.cells[vcpu] == "0.25"), "{:?}", page.rows);
+}
+
+/// Bulk commands never run under the interactive statement timeout: with one far shorter than
+/// their long statements, seeding (its final VACUUM), migrating and importing still succeed.
+#[tokio::test]
+async fn bulk_commands_outlast_the_interactive_statement_timeout() {
+    let db = TestDb::empty().await;
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.args(args).env("DATABASE_URL", db.url()).env("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "40ms");
+        output(cmd)
+    };
+    let out = run(&["migrate"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["seed", "--demo"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["import", "instances", concat!(env!("CARGO_MANIFEST_DIR"), "/assets/cloud/instances.jsonl")]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let analyzed: bool = sqlx::query_scalar(
+        "SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL FROM pg_stat_user_tables \
+         WHERE schemaname = 'edge' AND relname = 'host'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(analyzed, "the seed's VACUUM (ANALYZE) ran");
+}
