@@ -220,32 +220,11 @@ pub(super) fn print_list(
 ) {
     let columns = listing::columns(entity);
     let kinds = listing::kinds(entity);
-    let integral = listing::integral(entity);
     let cell = |i: usize, text: &str| listing::shown(kinds.get(i), text, now, thresholds);
     match output {
         Output::Json => {
-            let rows: Vec<serde_json::Value> = page
-                .rows
-                .iter()
-                .map(|r| {
-                    let mut obj = serde_json::Map::new();
-                    obj.insert("id".into(), r.cursor.id.clone().into());
-                    for (i, (c, v)) in columns.iter().zip(&r.cells).enumerate() {
-                        let value = match kinds.get(i) {
-                            Some(listing::Kind::Age) => crate::domain::health::moment(v)
-                                .map_or(serde_json::Value::Null, |t| {
-                                    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()
-                                }),
-                            _ if integral.get(i) == Some(&true) => {
-                                v.parse::<i64>().map_or_else(|_| cell(i, v).into(), Into::into)
-                            }
-                            _ => cell(i, v).into(),
-                        };
-                        obj.insert(c.to_lowercase().replace(' ', "_"), value);
-                    }
-                    serde_json::Value::Object(obj)
-                })
-                .collect();
+            let rows: Vec<serde_json::Value> =
+                page.rows.iter().map(|r| json_row(entity, &r.cursor.id, &r.cells, now, thresholds)).collect();
             emit(&format!("{}\n", serde_json::Value::Array(rows)));
         }
         Output::Table => {
@@ -298,4 +277,81 @@ fn print_detail(d: &executions::Detail, output: Output) -> Result<()> {
     }
     emit(&result);
     Ok(())
+}
+
+/// One row of a list as typed JSON (README, "JSON for scripts"): times as RFC 3339 UTC, durations
+/// in seconds, counts and sizes as numbers, lists as arrays, ids whole; a key per column, its
+/// title in lower case with `_` for spaces (`fail_1h`, `last_event`).
+pub(super) fn json_row(
+    entity: Entity,
+    id: &str,
+    cells: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+    thresholds: &Thresholds,
+) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let columns = listing::columns(entity);
+    let kinds = listing::kinds(entity);
+    let integral = listing::integral(entity);
+    let fractional = listing::fractional(entity);
+    let clean = |v: &str| crate::domain::text::sanitize_cell(v, 10_000);
+    let mut obj = serde_json::Map::new();
+    obj.insert("id".into(), id.into());
+    for (i, (title, v)) in columns.iter().zip(cells).enumerate() {
+        let key = title.to_lowercase().replace(' ', "_");
+        let moment = |v: &str| {
+            crate::domain::health::moment(v)
+                .map_or(Value::Null, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into())
+        };
+        match (kinds.get(i), *title) {
+            (_, "RETRIES") => {
+                let (used, max) = v.split_once('/').unwrap_or((v, ""));
+                obj.insert("retries".into(), used.parse::<i64>().map_or(Value::Null, Into::into));
+                obj.insert("max_retries".into(), max.parse::<i64>().map_or(Value::Null, Into::into));
+            }
+            (_, "ROUTES") => {
+                let n = |suffix: char| {
+                    v.split_whitespace()
+                        .find_map(|p| p.strip_suffix(suffix).and_then(|n| n.parse::<i64>().ok()))
+                        .map_or(Value::Null, Into::into)
+                };
+                obj.insert(key, json!({"target": n('t'), "label": n('l'), "annotation": n('a')}));
+            }
+            (Some(listing::Kind::Age | listing::Kind::Moment), _) => {
+                obj.insert(key, moment(v));
+            }
+            (Some(listing::Kind::Duration), _) => {
+                let (start, end) = v.split_once('|').unwrap_or((v, ""));
+                let secs = match (start.parse::<f64>(), end.parse::<f64>()) {
+                    (Ok(a), Ok(b)) => Some(b - a),
+                    (Ok(a), Err(_)) => Some(now.timestamp_millis() as f64 / 1000.0 - a),
+                    _ => None,
+                };
+                let secs = secs.map(|s| (s.max(0.0) * 1000.0).round() / 1000.0);
+                obj.insert("duration_seconds".into(), secs.map_or(Value::Null, Into::into));
+            }
+            (Some(listing::Kind::Health), _) => {
+                let h = listing::shown(kinds.get(i), v, now, thresholds);
+                obj.insert(key, if h.is_empty() { Value::Null } else { h.into() });
+            }
+            (Some(listing::Kind::List), _) => {
+                let items = listing::list_items(v).unwrap_or_default();
+                obj.insert(key, Value::Array(items.iter().map(|i| clean(i).into()).collect()));
+            }
+            _ if integral.get(i) == Some(&true) => {
+                obj.insert(key, v.parse::<i64>().map_or(Value::Null, Into::into));
+            }
+            _ if fractional.get(i) == Some(&true) => {
+                obj.insert(key, v.parse::<f64>().map_or(Value::Null, Into::into));
+            }
+            // No value (an agent owned by a user has no organisation): null, never "".
+            _ if v.is_empty() => {
+                obj.insert(key, Value::Null);
+            }
+            _ => {
+                obj.insert(key, clean(v).into());
+            }
+        }
+    }
+    Value::Object(obj)
 }

@@ -127,9 +127,7 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
                 .collect::<Vec<_>>()];
             for f in &found {
                 let mut row = vec![f.name.clone()];
-                row.extend(
-                    kind.columns().iter().map(|c| f.columns.get(&c.to_lowercase()).cloned().unwrap_or_default()),
-                );
+                row.extend(f.cells.iter().cloned());
                 row.push(crate::domain::text::sanitize_cell(&f.description, 80));
                 rows.push(row);
             }

@@ -264,12 +264,19 @@ pub struct Detail {
     pub execution_logs: Option<serde_json::Value>,
     pub resource_usage: Option<serde_json::Value>,
     pub performance_metrics: Option<serde_json::Value>,
-    /// The retries of this execution: (id, status).
+    /// The retries of this execution.
     #[sqlx(skip)]
-    pub children: Vec<(Uuid, String)>,
+    pub children: Vec<Child>,
     /// The parent's status, when there is a parent.
     #[sqlx(skip)]
     pub parent_status: Option<String>,
+}
+
+/// A retry of an execution.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct Child {
+    pub id: Uuid,
+    pub status: String,
 }
 
 /// One execution, with its parent's status and its children (the retry chain).

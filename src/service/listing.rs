@@ -150,6 +150,13 @@ pub enum Kind {
     Health,
     /// A moment as Unix seconds (or empty): drawn as its age, ticking ("12s", "5m", "never").
     Age,
+    /// A moment as Unix seconds (or empty): drawn as a UTC date and time; JSON: RFC 3339.
+    Moment,
+    /// A JSON array of strings: drawn as its items, `, ` between them, an item with a space, a
+    /// comma or a quote in quotes (so `bad label` is one label); JSON: the array.
+    List,
+    /// A whole id: drawn as its first 8 characters, as the dashboard shows ids; JSON: whole.
+    ShortId,
 }
 
 struct Column {
@@ -305,16 +312,16 @@ const HOST_HEALTH_CELL: &str =
 const AGENT_HEALTH_CELL: &str = "(CASE WHEN ag.status = 'ACTIVE' THEN '1' ELSE '0' END) || '|' || \
      coalesce(extract(epoch FROM ag.last_heartbeat)::text, '')";
 /// The `type` of each peripheral or interface in a host's metadata, comma-separated.
-const HOST_PERIPHERALS: &str = "coalesce((SELECT string_agg(coalesce(p->>'type', '?') \
-     || coalesce(' ' || (p->>'model'), ''), ', ') FROM jsonb_array_elements(CASE WHEN \
-     jsonb_typeof(h.metadata->'peripherals') = 'array' THEN h.metadata->'peripherals' ELSE '[]' END) p), '')";
-const HOST_INTERFACES: &str = "coalesce((SELECT string_agg(coalesce(i->>'type', '?'), ', ') \
+const HOST_PERIPHERALS: &str = "coalesce((SELECT jsonb_agg(coalesce(p->>'type', '?') \
+     || coalesce(' ' || (p->>'model'), ''))::text FROM jsonb_array_elements(CASE WHEN \
+     jsonb_typeof(h.metadata->'peripherals') = 'array' THEN h.metadata->'peripherals' ELSE '[]' END) p), '[]')";
+const HOST_INTERFACES: &str = "coalesce((SELECT jsonb_agg(coalesce(i->>'type', '?'))::text \
      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(h.metadata->'interfaces') = 'array' \
-     THEN h.metadata->'interfaces' ELSE '[]' END) i), '')";
+     THEN h.metadata->'interfaces' ELSE '[]' END) i), '[]')";
 /// A stack's labels, then its annotations as key=value.
-const STACK_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
+const STACK_LABELS: &str = "coalesce((SELECT jsonb_agg(x ORDER BY k, x)::text FROM (\
      SELECT 0 AS k, l.label AS x FROM broker.stack_labels l WHERE l.stack_id = st.id \
-     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.stack_annotations a WHERE a.stack_id = st.id) y), '')";
+     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.stack_annotations a WHERE a.stack_id = st.id) y), '[]')";
 /// Where a stack's rollout stands (domain::rollout::Progress::state, in SQL).
 const STACK_STATE: &str = "CASE WHEN st.deleted_at IS NOT NULL THEN 'deleted' \
      WHEN coalesce(p.agents, 0) = 0 THEN 'unreached' \
@@ -333,9 +340,9 @@ const STACK_GAUGE: &str = "CASE WHEN coalesce(p.agents, 0) = 0 THEN '' ELSE \
      repeat('█', (8 * p.success / p.agents)::int) || repeat('░', 8 - (8 * p.success / p.agents)::int) \
      || lpad((100 * p.success / p.agents)::text, 4) || '%' END";
 /// An agent's labels, then its annotations as key=value.
-const AGENT_LABELS: &str = "coalesce((SELECT string_agg(x, ' ' ORDER BY k, x) FROM (\
+const AGENT_LABELS: &str = "coalesce((SELECT jsonb_agg(x ORDER BY k, x)::text FROM (\
      SELECT 0 AS k, l.label AS x FROM broker.agent_labels l WHERE l.agent_id = ag.id \
-     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.agent_annotations a WHERE a.agent_id = ag.id) y), '')";
+     UNION ALL SELECT 1, a.key || '=' || a.value FROM broker.agent_annotations a WHERE a.agent_id = ag.id) y), '[]')";
 
 fn spec(entity: Entity) -> Spec {
     match entity {
@@ -482,8 +489,8 @@ fn spec(entity: Entity) -> Spec {
                     ),
                     text("MEMORY", "coalesce(h.metadata->>'memory', '')"),
                     text("STORAGE", "coalesce(h.metadata->>'storage', '')"),
-                    col("PERIPHERALS", HOST_PERIPHERALS, "", "text"),
-                    col("INTERFACES", HOST_INTERFACES, "", "text"),
+                    Column { title: "PERIPHERALS", kind: Kind::List, cell: HOST_PERIPHERALS, sort: "", sort_type: "text" },
+                    Column { title: "INTERFACES", kind: Kind::List, cell: HOST_INTERFACES, sort: "", sort_type: "text" },
                 ]
             },
             from: "edge.host h JOIN edge.site s ON s.id = h.site_id \
@@ -545,7 +552,7 @@ fn spec(entity: Entity) -> Spec {
                         sort_type: "timestamptz",
                     },
                     col("FAIL 1H", "r.failures_1h::text", "r.failures_1h", "integer"),
-                    col("LABELS", AGENT_LABELS, "", "text"),
+                    Column { title: "LABELS", kind: Kind::List, cell: AGENT_LABELS, sort: "", sort_type: "text" },
                 ]
             },
             from: "broker.agents ag LEFT JOIN LATERAL fleetdeck.agent_rollup(ag.id, {now}) r ON true",
@@ -704,7 +711,7 @@ fn spec(entity: Entity) -> Spec {
                     },
                     col("DONE", STACK_GAUGE, "", "text"),
                     col("PROGRESS", STACK_PROGRESS, "", "text"),
-                    col("LABELS", STACK_LABELS, "", "text"),
+                    Column { title: "LABELS", kind: Kind::List, cell: STACK_LABELS, sort: "", sort_type: "text" },
                     Column {
                         title: "AGE",
                         kind: Kind::Age,
@@ -766,12 +773,13 @@ fn spec(entity: Entity) -> Spec {
                     text("AGENT", "a.name"),
                     text("FRAMEWORK", "w.framework"),
                     text("ORGANISATION", "coalesce(o.name, '')"),
-                    col(
-                        "STARTED",
-                        "coalesce(to_char(e.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
-                        "coalesce(e.started_at, '-infinity'::timestamptz)",
-                        "timestamptz",
-                    ),
+                    Column {
+                        title: "STARTED",
+                        kind: Kind::Moment,
+                        cell: "coalesce(extract(epoch FROM e.started_at)::text, '')",
+                        sort: "coalesce(e.started_at, '-infinity'::timestamptz)",
+                        sort_type: "timestamptz",
+                    },
                     Column {
                         title: "DURATION",
                         kind: Kind::Duration,
@@ -789,7 +797,13 @@ fn spec(entity: Entity) -> Spec {
                         "coalesce(e.retry_count, 0)",
                         "integer",
                     ),
-                    text("CORRELATION", "left(e.correlation_id::text, 8)"),
+                    Column {
+                        title: "CORRELATION",
+                        kind: Kind::ShortId,
+                        cell: "coalesce(e.correlation_id::text, '')",
+                        sort: "coalesce(e.correlation_id::text, '')",
+                        sort_type: "text",
+                    },
                 ]
             },
             from: "platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
@@ -849,6 +863,11 @@ pub fn integral(entity: Entity) -> Vec<bool> {
     spec(entity).columns.iter().map(|c| matches!(c.sort_type, "integer" | "bigint")).collect()
 }
 
+/// Which columns hold numbers with fractions (JSON output gives them as numbers).
+pub fn fractional(entity: Entity) -> Vec<bool> {
+    spec(entity).columns.iter().map(|c| matches!(c.sort_type, "numeric" | "double precision")).collect()
+}
+
 /// Which columns can be sorted on.
 pub fn sortable(entity: Entity) -> Vec<bool> {
     spec(entity).columns.iter().map(|c| !c.sort.is_empty()).collect()
@@ -862,8 +881,39 @@ pub fn shown(kind: Option<&Kind>, text: &str, now: chrono::DateTime<chrono::Utc>
         Some(Kind::Duration) => crate::domain::execution::duration_cell(text, now.timestamp_millis() as f64 / 1000.0),
         Some(Kind::Health) => health_cell(text, now, t).map(|h| h.as_str().to_string()).unwrap_or_default(),
         Some(Kind::Age) => age_cell(text, now),
+        Some(Kind::Moment) => moment_cell(text),
+        Some(Kind::List) => match list_items(text) {
+            Some(items) => crate::domain::text::sanitize_cell(&list_cell(&items), CELL_MAX),
+            None => crate::domain::text::sanitize_cell(text, CELL_MAX),
+        },
+        Some(Kind::ShortId) => crate::domain::text::sanitize_cell(&text.chars().take(8).collect::<String>(), 8),
         _ => crate::domain::text::sanitize_cell(text, CELL_MAX),
     }
+}
+
+/// A moment cell (Unix seconds) as `YYYY-MM-DD HH:MM:SS` in UTC; empty stays empty.
+pub fn moment_cell(text: &str) -> String {
+    crate::domain::health::moment(text).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+}
+
+/// A list cell's items (a JSON array of strings), or None when it is not one (a light page's …).
+pub fn list_items(text: &str) -> Option<Vec<String>> {
+    serde_json::from_str::<Vec<String>>(text).ok()
+}
+
+/// Items as one cell: `, ` between them; an item holding a space, comma or quote is quoted.
+pub fn list_cell(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| {
+            if i.is_empty() || i.chars().any(|c| c.is_whitespace() || c == ',' || c == '"') {
+                format!("{i:?}")
+            } else {
+                i.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Cells are cut to this many characters before drawing.

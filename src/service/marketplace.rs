@@ -519,10 +519,41 @@ pub struct Found {
     pub id: String,
     pub name: String,
     pub description: String,
-    /// The list's columns by name (lower case).
-    pub columns: std::collections::BTreeMap<String, String>,
+    /// The list's columns by name (lower case), typed: counts and prices as numbers, `updated`
+    /// as an RFC 3339 time, `memory` as `memory_gb`, `$/hour` as `price_hourly` (docs/json.md).
+    pub columns: std::collections::BTreeMap<String, serde_json::Value>,
     /// The fuzzy score (0 for a server-side search or an empty query).
     pub score: u32,
+    /// The columns as the table shows them.
+    #[serde(skip)]
+    pub cells: Vec<String>,
+}
+
+/// A column of a found entry as a key and a typed value (an empty cell is null).
+fn typed_column(title: &str, cell: &str, e: &crate::domain::catalogue::Entry) -> (String, serde_json::Value) {
+    use serde_json::Value;
+    let number = |text: &str| {
+        text.trim().parse::<f64>().ok().map_or(Value::Null, |n| {
+            if n.fract() == 0.0 && n.abs() < 9e15 {
+                Value::from(n as i64)
+            } else {
+                Value::from(n)
+            }
+        })
+    };
+    match title {
+        "STARS" | "PROFILES" | "USES" | "VCPU" => (title.to_lowercase(), number(cell)),
+        "$/HOUR" => ("price_hourly".into(), number(cell)),
+        "MEMORY" => ("memory_gb".into(), number(cell.trim_end_matches("GB"))),
+        "UPDATED" => (
+            "updated".into(),
+            chrono::DateTime::from_timestamp(e.updated, 0)
+                .filter(|_| e.updated > 0)
+                .map_or(Value::Null, |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into()),
+        ),
+        _ if cell.is_empty() => (title.to_lowercase(), Value::Null),
+        _ => (title.to_lowercase(), cell.into()),
+    }
 }
 
 /// Entries of the catalogue as `Found`, in the given order.
@@ -534,8 +565,9 @@ pub fn found(kind: Kind, catalogue: &Catalogue, hits: impl IntoIterator<Item = H
                 id: e.id.clone(),
                 name: e.name.clone(),
                 description: e.description.clone(),
-                columns: kind.columns().iter().map(|c| c.to_lowercase()).zip(e.cells.iter().cloned()).collect(),
+                columns: kind.columns().iter().zip(&e.cells).map(|(c, cell)| typed_column(c, cell, e)).collect(),
                 score: h.score,
+                cells: e.cells.clone(),
             })
         })
         .collect()

@@ -68,7 +68,7 @@ impl ExecDetail {
         if let Some(p) = d.parent_execution_id {
             out.push((p, d.parent_status.clone().unwrap_or_else(|| "?".into()), "parent"));
         }
-        out.extend(d.children.iter().map(|(id, st)| (*id, st.clone(), "retry")));
+        out.extend(d.children.iter().map(|c| (c.id, c.status.clone(), "retry")));
         out
     }
 

@@ -544,8 +544,8 @@ async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0]["hostname"].as_str(), rows[0]["health"].as_str()), (Some("gone"), Some("offline")));
     assert_eq!(
-        (rows[0]["site"].as_str(), rows[0]["arch"].as_str(), rows[0]["cores"].as_str()),
-        (Some("berlin-1"), Some("arm64"), Some("4"))
+        (rows[0]["site"].as_str(), rows[0]["arch"].as_str(), rows[0]["cores"].as_f64()),
+        (Some("berlin-1"), Some("arm64"), Some(4.0))
     );
     let heartbeat = rows[0]["heartbeat"].as_str().unwrap();
     assert!(chrono::DateTime::parse_from_rfc3339(heartbeat).is_ok(), "{heartbeat}");

@@ -338,7 +338,7 @@ async fn a_shared_core_shows_its_share_not_zero() {
     let out = output(cmd).await;
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let micro = json.as_array().unwrap().iter().find(|r| r.to_string().contains("e2-micro")).expect("found");
-    assert!(micro.to_string().contains("\"0.25\""), "{micro}");
+    assert_eq!(micro["columns"]["vcpu"], 0.25, "{micro}");
     let description: String =
         sqlx::query_scalar("SELECT description FROM cloud.instances WHERE provider = 'gcp' AND name = 'e2-micro'")
             .fetch_one(&db.pool)

@@ -152,7 +152,7 @@ async fn stacks_reach_an_agent_by_each_route_and_deleted_ones_do_not() {
         (cell(&row, "STACKS"), cell(&row, "ROUTES"), cell(&row, "PENDING"), cell(&row, "FAIL 1H")),
         ("4", "2t 2l 1a", "2", "1")
     );
-    assert_eq!(cell(&row, "LABELS"), "env:prod region=eu");
+    assert_eq!(cell(&row, "LABELS"), r#"["env:prod", "region=eu"]"#, "a JSON array: a label may hold a space");
 
     // A deleted agent reaches nothing and leaves the list.
     exec(pool, "UPDATE broker.agents SET deleted_at = now() WHERE id = $1", agent).await;

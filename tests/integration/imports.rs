@@ -107,7 +107,8 @@ async fn the_full_shared_helm_indexes_import() {
     let db = TestDb::new().await;
     let (n, versions, _) =
         import_helm(&db, &dir.join("bitnami.index.yaml"), "bitnami", Some(&dir.join("bitnami.readmes.jsonl"))).await;
-    assert_eq!((n, versions), (129, 30_811));
+    // One of bitnami's chart versions is listed twice (re-published): counted once.
+    assert_eq!((n, versions), (129, 30_810));
     for (repo, charts, versions_expected) in [
         ("prometheus-community", 46, 3_395),
         ("grafana", 24, 1_611),

@@ -14,6 +14,7 @@ mod fixtures;
 mod fleet;
 mod fuzz;
 mod imports;
+mod json;
 mod listing;
 mod load;
 mod migrations;

@@ -619,8 +619,8 @@ async fn a_change_by_another_client_keeps_the_selection_and_the_view() {
     let selected = app.list().table.selected_row().unwrap().cursor.id.clone();
     let line_of = |app: &App, id: &str| {
         let screen = format!("{}", render_at(app, 200, 40));
-        let short = &app.list().table.rows.iter().find(|r| r.cursor.id == id).unwrap().cells[8];
-        screen.lines().position(|l| l.contains(short.as_str())).unwrap()
+        let correlation = &app.list().table.rows.iter().find(|r| r.cursor.id == id).unwrap().cells[8];
+        screen.lines().position(|l| l.contains(&correlation[..8])).unwrap()
     };
     let before = line_of(&app, &selected);
     let total = app.list().table.total;

@@ -328,6 +328,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
         .map(|i| {
             let widest = if matches!(decor.kinds.get(i), Some(Kind::Duration | Kind::Age | Kind::Health)) {
                 7
+            } else if let Some(k @ (Kind::Moment | Kind::List | Kind::ShortId)) = decor.kinds.get(i) {
+                shown_rows
+                    .iter()
+                    .map(|r| {
+                        r.cells.get(i).map_or(0, |c| shown(Some(k), c, decor.clock, decor.thresholds).chars().count())
+                    })
+                    .max()
+                    .unwrap_or(0)
             } else {
                 shown_rows.iter().map(|r| r.cells.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0)
             };
@@ -370,7 +378,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
                     Cell::from(Span::styled(h, style))
                 }
             }
-            Some(k @ Kind::Age) => Cell::from(shown(Some(k), text, decor.clock, decor.thresholds)),
+            Some(k @ (Kind::Age | Kind::Moment | Kind::List | Kind::ShortId)) => {
+                Cell::from(shown(Some(k), text, decor.clock, decor.thresholds))
+            }
             Some(Kind::Status) if start + i != sel => {
                 Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
             }
