@@ -65,7 +65,7 @@ impl FleetCommand {
 /// What every fleet list takes.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {
-    /// Only this health: healthy, stale or offline (by the [health] thresholds)
+    /// Only this health: healthy, stale, offline (by the [health] thresholds) or, for hosts, maintenance
     #[arg(long)]
     health: Option<String>,
     /// Only this status (hosts: Active, Inactive, Unreachable; agents: ACTIVE, INACTIVE)
@@ -139,10 +139,13 @@ pub enum HostCommand {
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Set hosts Inactive (maintenance)
+    /// Take hosts into maintenance (Inactive; who, when and why are recorded and shown)
     Maintenance {
         #[arg(required = true)]
         ids: Vec<String>,
+        /// Why (shown in the host's detail and recorded in the audit log)
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Soft-delete hosts: they leave the lists and the counts (the rows stay, marked deleted)
     Delete(DeleteArgs),
@@ -152,7 +155,7 @@ pub enum HostCommand {
 enum Job {
     List { entity: Entity, query: Query, limit: i64, output: Output },
     Agents(AgentStatus, Vec<Typed>),
-    Hosts(HostStatus, Vec<Typed>),
+    Hosts(HostStatus, Vec<Typed>, Option<String>),
     Delete(Deletable, Vec<Typed>, Option<String>),
 }
 
@@ -171,10 +174,10 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
             parse_ids(&ids).map(|ids| Job::Agents(AgentStatus::Inactive, ids))
         }
         FleetCommand::Host(HostCommand::Activate { ids }) => {
-            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Active, ids))
+            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Active, ids, None))
         }
-        FleetCommand::Host(HostCommand::Maintenance { ids }) => {
-            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Inactive, ids))
+        FleetCommand::Host(HostCommand::Maintenance { ids, reason }) => {
+            parse_ids(&ids).map(|ids| Job::Hosts(HostStatus::Inactive, ids, reason))
         }
         FleetCommand::Agent(AgentCommand::Delete(a)) => {
             parse_ids(&a.ids).map(|ids| Job::Delete(Deletable::Agent, ids, a.reason))
@@ -210,13 +213,13 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
                     Err(e) => fail(code_of(&e), e),
                 }
             }
-            Job::Hosts(to, ids) => {
+            Job::Hosts(to, ids, reason) => {
                 let ids = match ids::resolve(&services.pool, IdOf::Host, &ids).await {
                     Ok(ids) => ids,
                     Err(e) => return Ok(fail(code_of(&e), e)),
                 };
                 let past = if to == HostStatus::Active { "activated" } else { "in maintenance" };
-                match fleet::set_host_status(&services, &ids, to).await {
+                match fleet::set_host_status(&services, &ids, to, reason.as_deref()).await {
                     Ok(out) => report(&out, "host", false, &out.summary_as(past, "host")),
                     Err(e) => fail(code_of(&e), e),
                 }

@@ -13,16 +13,28 @@ pub enum Health {
     Healthy,
     Stale,
     Offline,
+    /// A host an operator took out of service (SEMANTICS.md): not a fault, counted apart.
+    Maintenance,
 }
 
 impl Health {
-    pub const ALL: [Health; 3] = [Health::Healthy, Health::Stale, Health::Offline];
+    pub const ALL: [Health; 4] = [Health::Healthy, Health::Stale, Health::Offline, Health::Maintenance];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Health::Healthy => "healthy",
             Health::Stale => "stale",
             Health::Offline => "offline",
+            Health::Maintenance => "maintenance",
+        }
+    }
+
+    /// The healths of `what` (cluster agents have no maintenance).
+    pub fn of(hosts: bool) -> &'static [Health] {
+        if hosts {
+            &Health::ALL
+        } else {
+            &Health::ALL[..3]
         }
     }
 }
@@ -39,7 +51,7 @@ impl std::str::FromStr for Health {
         Health::ALL
             .into_iter()
             .find(|h| h.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not a health (healthy, stale, offline)"))
+            .ok_or_else(|| format!("{s:?} is not a health (healthy, stale, offline, maintenance)"))
     }
 }
 
@@ -106,9 +118,12 @@ pub fn moment(secs: &str) -> Option<DateTime<Utc>> {
     DateTime::<Utc>::from_timestamp_millis((secs * 1000.0) as i64)
 }
 
-/// A HEALTH cell (`active|heartbeat`: 1 or 0, Unix seconds or empty) at `now`.
+/// A HEALTH cell (`active|heartbeat`: 1, 0 or m for maintenance, Unix seconds or empty) at `now`.
 pub fn health_cell(cell: &str, now: DateTime<Utc>, t: &Thresholds) -> Option<Health> {
     let (active, heartbeat) = cell.split_once('|')?;
+    if active == "m" {
+        return Some(Health::Maintenance);
+    }
     Some(t.classify(active == "1", moment(heartbeat), now))
 }
 
@@ -137,6 +152,7 @@ mod tests {
         assert_eq!(health_cell(&format!("0|{hb}"), now, &t), Some(Health::Offline));
         assert_eq!(health_cell("1|", now, &t), Some(Health::Offline), "never heard from");
         assert_eq!(health_cell("garbage", now, &t), None);
+        assert_eq!(health_cell(&format!("m|{hb}"), now, &t), Some(Health::Maintenance), "heartbeats, not sick");
         assert_eq!(age_cell(&hb, now), "59s");
         assert_eq!(age_cell(&hb, now + chrono::Duration::seconds(66)), "2m05s");
         assert_eq!(age_cell("", now), "never");

@@ -18,11 +18,13 @@ pub struct HealthCounts {
     pub healthy: i64,
     pub stale: i64,
     pub offline: i64,
+    /// Hosts an operator took into maintenance (always 0 for agents).
+    pub maintenance: i64,
 }
 
 impl HealthCounts {
     pub fn total(&self) -> i64 {
-        self.healthy + self.stale + self.offline
+        self.healthy + self.stale + self.offline + self.maintenance
     }
 
     pub fn get(&self, h: Health) -> i64 {
@@ -30,6 +32,7 @@ impl HealthCounts {
             Health::Healthy => self.healthy,
             Health::Stale => self.stale,
             Health::Offline => self.offline,
+            Health::Maintenance => self.maintenance,
         }
     }
 }
@@ -43,9 +46,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The healthy share of hosts and agents together, in per cent (100 for an empty fleet).
+    /// The healthy share of hosts and agents together, in per cent (100 for an empty fleet);
+    /// hosts in maintenance are out of service by choice and count on neither side.
     pub fn healthy_percent(&self) -> u64 {
-        let total = self.hosts.total() + self.agents.total();
+        let total = self.hosts.total() - self.hosts.maintenance + self.agents.total();
         if total == 0 {
             return 100;
         }
@@ -59,7 +63,7 @@ impl Summary {
 pub async fn summary(services: &Services, t: &Thresholds, at: Option<DateTime<Utc>>) -> Result<Summary> {
     let stale = t.stale_after().as_secs_f64();
     let offline = t.offline_after.as_secs_f64();
-    let (hosts, hosts_healthy, hosts_stale, agents, agents_healthy, agents_stale, at): (
+    let (hosts, hosts_healthy, hosts_stale, agents, agents_healthy, agents_stale, at, maintenance): (
         i64,
         i64,
         i64,
@@ -67,6 +71,7 @@ pub async fn summary(services: &Services, t: &Thresholds, at: Option<DateTime<Ut
         i64,
         i64,
         DateTime<Utc>,
+        i64,
     ) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM edge.host WHERE deleted_at IS NULL), \
                 (SELECT count(*) FROM edge.host WHERE status = 'Active' AND deleted_at IS NULL \
@@ -80,21 +85,24 @@ pub async fn summary(services: &Services, t: &Thresholds, at: Option<DateTime<Ut
                 (SELECT count(*) FROM broker.agents WHERE status = 'ACTIVE' AND deleted_at IS NULL \
                     AND last_heartbeat <= coalesce($3, now()) - make_interval(secs => $1) \
                     AND last_heartbeat > coalesce($3, now()) - make_interval(secs => $2)), \
-                coalesce($3, now())",
+                coalesce($3, now()), \
+                (SELECT count(*) FROM fleetdeck.host_maintenance m JOIN edge.host h ON h.id = m.host_id \
+                    WHERE h.deleted_at IS NULL AND h.status IS DISTINCT FROM 'Active')",
     )
     .bind(stale)
     .bind(offline)
     .bind(at)
     .fetch_one(&services.pool)
     .await?;
-    let counts = |total: i64, healthy: i64, stale: i64| HealthCounts {
+    let counts = |total: i64, healthy: i64, stale: i64, maintenance: i64| HealthCounts {
         healthy,
         stale,
-        offline: (total - healthy - stale).max(0),
+        offline: (total - healthy - stale - maintenance).max(0),
+        maintenance,
     };
     Ok(Summary {
-        hosts: counts(hosts, hosts_healthy, hosts_stale),
-        agents: counts(agents, agents_healthy, agents_stale),
+        hosts: counts(hosts, hosts_healthy, hosts_stale, maintenance),
+        agents: counts(agents, agents_healthy, agents_stale, 0),
         at,
     })
 }
@@ -143,23 +151,40 @@ impl HostStatus {
 pub async fn set_agent_status(services: &Services, ids: &[Uuid], to: AgentStatus) -> Result<BulkOutcome> {
     let mut out = BulkOutcome::default();
     for id in ids {
-        let row = set_status(services, "broker.agents", "deleted_at IS NULL", *id, to.as_str(), to.verb()).await?;
+        let row =
+            set_status(services, "broker.agents", "deleted_at IS NULL", *id, to.as_str(), to.verb(), None).await?;
         out.rows.push((*id, row));
     }
     Ok(out)
 }
 
-/// Set the status of each host in `ids` (Inactive: maintenance).
-pub async fn set_host_status(services: &Services, ids: &[Uuid], to: HostStatus) -> Result<BulkOutcome> {
+/// Set the status of each host in `ids`. Inactive is maintenance: who, when and `reason` are
+/// recorded in the same transaction; activating ends the maintenance.
+pub async fn set_host_status(
+    services: &Services,
+    ids: &[Uuid],
+    to: HostStatus,
+    reason: Option<&str>,
+) -> Result<BulkOutcome> {
     let verb = match to {
         HostStatus::Active => "activate",
         HostStatus::Inactive => "maintenance",
     };
+    let maintenance = Maintenance { on: to == HostStatus::Inactive, reason: reason.filter(|r| !r.trim().is_empty()) };
     let mut out = BulkOutcome::default();
     for id in ids {
-        out.rows.push((*id, set_status(services, "edge.host", "deleted_at IS NULL", *id, to.as_str(), verb).await?));
+        let row =
+            set_status(services, "edge.host", "deleted_at IS NULL", *id, to.as_str(), verb, Some(maintenance)).await?;
+        out.rows.push((*id, row));
     }
     Ok(out)
+}
+
+/// A host going into maintenance (with why) or out of it.
+#[derive(Debug, Clone, Copy)]
+struct Maintenance<'a> {
+    on: bool,
+    reason: Option<&'a str>,
 }
 
 /// What can be soft-deleted from the Fleet and Rollouts panes.
@@ -395,6 +420,7 @@ async fn set_status(
     id: Uuid,
     to: &str,
     verb: &str,
+    maintenance: Option<Maintenance<'_>>,
 ) -> Result<RowOutcome> {
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
@@ -411,7 +437,7 @@ async fn set_status(
         target_id: Some(id.to_string()),
         from_state: from.clone(),
         to_state,
-        reason: None,
+        reason: maintenance.and_then(|m| m.reason).map(str::to_string),
         outcome,
         error,
     };
@@ -431,6 +457,27 @@ async fn set_status(
     .await?;
     match moved {
         Some(now) => {
+            match maintenance {
+                Some(Maintenance { on: true, reason }) => {
+                    sqlx::query(
+                        "INSERT INTO fleetdeck.host_maintenance (host_id, set_by, reason) VALUES ($1, $2, $3) \
+                         ON CONFLICT (host_id) DO UPDATE SET since = now(), set_by = EXCLUDED.set_by, \
+                         reason = EXCLUDED.reason",
+                    )
+                    .bind(id)
+                    .bind(&services.actor.label)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Some(Maintenance { on: false, .. }) => {
+                    sqlx::query("DELETE FROM fleetdeck.host_maintenance WHERE host_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                None => {}
+            }
             audit::record(&mut tx, &services.actor, &entry(Outcome::Ok, Some(now.clone()), None)).await?;
             tx.commit().await?;
             Ok(RowOutcome::Done { from: from_text, to: now })

@@ -195,8 +195,9 @@ enum Match {
     Contains,
     /// The value is a duration: rows since that long ago.
     Since,
-    /// healthy, stale or offline, from an "is active" condition and a heartbeat column.
-    Health { active: &'static str, heartbeat: &'static str },
+    /// healthy, stale, offline or maintenance, from an "is active" condition, a heartbeat column
+    /// and an "in maintenance" condition ("false" where there is none).
+    Health { active: &'static str, heartbeat: &'static str, maintenance: &'static str },
 }
 
 /// A field filter a list accepts (`:exec status=failed`): name, SQL expression, comparison.
@@ -213,10 +214,20 @@ const fn field(name: &'static str, expr: &'static str, how: Match) -> FieldSpec 
 }
 
 const HEALTH_VALUES: &[&str] = &["healthy", "stale", "offline"];
+const HOST_HEALTH_VALUES: &[&str] = &["healthy", "stale", "offline", "maintenance"];
 
 const fn health(active: &'static str, heartbeat: &'static str) -> FieldSpec {
-    FieldSpec { name: "health", expr: "", how: Match::Health { active, heartbeat }, values: HEALTH_VALUES }
+    FieldSpec {
+        name: "health",
+        expr: "",
+        how: Match::Health { active, heartbeat, maintenance: "false" },
+        values: HEALTH_VALUES,
+    }
 }
+
+/// A host in maintenance: taken out of service (Inactive) with a maintenance record.
+const HOST_IN_MAINTENANCE: &str = "(h.status IS DISTINCT FROM 'Active' AND EXISTS \
+     (SELECT 1 FROM fleetdeck.host_maintenance hm WHERE hm.host_id = h.id))";
 
 /// `{stale}` and `{offline}` in a list's SQL are the query's thresholds in seconds, `{now}` its
 /// clock (numbers and a timestamp the program formats: nothing a user typed).
@@ -261,14 +272,18 @@ macro_rules! health_counts {
 }
 
 /// The condition for one health value (index-friendly ranges of the heartbeat).
-fn health_condition(active: &str, heartbeat: &str, value: &str) -> String {
+fn health_condition(active: &str, heartbeat: &str, maintenance: &str, value: &str) -> String {
     match value {
+        "maintenance" => maintenance.to_string(),
         "healthy" => format!("({active} AND {heartbeat} > {{now}} - interval '{{stale}} seconds')"),
         "stale" => format!(
             "({active} AND {heartbeat} <= {{now}} - interval '{{stale}} seconds' \
              AND {heartbeat} > {{now}} - interval '{{offline}} seconds')"
         ),
-        _ => format!("NOT coalesce({active} AND {heartbeat} > {{now}} - interval '{{offline}} seconds', false)"),
+        _ => format!(
+            "(NOT coalesce({active} AND {heartbeat} > {{now}} - interval '{{offline}} seconds', false) \
+             AND NOT {maintenance})"
+        ),
     }
 }
 
@@ -307,8 +322,13 @@ struct Spec {
 }
 
 /// A host's health cell: `active|heartbeat seconds`.
-const HOST_HEALTH_CELL: &str =
-    "(CASE WHEN h.status = 'Active' THEN '1' ELSE '0' END) || '|' || coalesce(extract(epoch FROM h.last_heartbeat)::text, '')";
+const HOST_HEALTH_CELL: &str = "(CASE WHEN h.status = 'Active' THEN '1' WHEN EXISTS (SELECT 1 FROM \
+     fleetdeck.host_maintenance hm WHERE hm.host_id = h.id) THEN 'm' ELSE '0' END) || '|' || \
+     coalesce(extract(epoch FROM h.last_heartbeat)::text, '')";
+/// Who took the host into maintenance, when and why (empty when it is not in maintenance).
+const HOST_MAINTENANCE: &str = "coalesce((SELECT 'since ' || to_char(hm.since AT TIME ZONE 'UTC', \
+     'YYYY-MM-DD HH24:MI') || ' UTC by ' || hm.set_by || coalesce(': ' || hm.reason, '') \
+     FROM fleetdeck.host_maintenance hm WHERE hm.host_id = h.id AND h.status IS DISTINCT FROM 'Active'), '')";
 const AGENT_HEALTH_CELL: &str = "(CASE WHEN ag.status = 'ACTIVE' THEN '1' ELSE '0' END) || '|' || \
      coalesce(extract(epoch FROM ag.last_heartbeat)::text, '')";
 /// The `type` of each peripheral or interface in a host's metadata, comma-separated.
@@ -491,6 +511,7 @@ fn spec(entity: Entity) -> Spec {
                     text("STORAGE", "coalesce(h.metadata->>'storage', '')"),
                     Column { title: "PERIPHERALS", kind: Kind::List, cell: HOST_PERIPHERALS, sort: "", sort_type: "text" },
                     Column { title: "INTERFACES", kind: Kind::List, cell: HOST_INTERFACES, sort: "", sort_type: "text" },
+                    col("MAINTENANCE", HOST_MAINTENANCE, "", "text"),
                 ]
             },
             from: "edge.host h JOIN edge.site s ON s.id = h.site_id \
@@ -504,7 +525,16 @@ fn spec(entity: Entity) -> Spec {
             labels: None,
             fields: const {
                 &[
-                    health("h.status = 'Active'", "h.last_heartbeat"),
+                    FieldSpec {
+                        name: "health",
+                        expr: "",
+                        how: Match::Health {
+                            active: "h.status = 'Active'",
+                            heartbeat: "h.last_heartbeat",
+                            maintenance: HOST_IN_MAINTENANCE,
+                        },
+                        values: HOST_HEALTH_VALUES,
+                    },
                     FieldSpec {
                         name: "status",
                         expr: "h.status",
@@ -965,8 +995,8 @@ fn push_terms(qb: &mut QueryBuilder<'_, Postgres>, s: &Spec, query: &Query, skip
                 let secs = since_seconds(&value).map_err(|reason| Error::Invalid { field: name.clone(), reason })?;
                 qb.push(format!(" AND {} >= now() - make_interval(secs => ", field.expr)).push_bind(secs).push(")");
             }
-            Match::Health { active, heartbeat } => {
-                qb.push(" AND ").push(t(&health_condition(active, heartbeat, &value)));
+            Match::Health { active, heartbeat, maintenance } => {
+                qb.push(" AND ").push(t(&health_condition(active, heartbeat, maintenance, &value)));
             }
         }
     }

@@ -1526,7 +1526,7 @@ impl App {
                         self.call(Command::Executions { verb, ids, reason }, Awaiting::Toast)
                     }
                     Pending::Fleet { entity, active, ids } => {
-                        self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast)
+                        self.call(Command::Fleet { entity, active, ids, reason }, Awaiting::Toast)
                     }
                     Pending::Delete { what, ids } => self.call(Command::Delete { what, ids, reason }, Awaiting::Toast),
                     Pending::Resubmit { stack } => self.call(Command::Resubmit(stack), Awaiting::Toast),
@@ -1923,12 +1923,16 @@ impl App {
         let what = self.acting_on(if entity == Entity::Hosts { "host" } else { "agent" });
         if active && self.list().marked_hidden() == 0 {
             self.clear_marks();
-            return self.call(Command::Fleet { entity, active, ids }, Awaiting::Toast);
+            return self.call(Command::Fleet { entity, active, ids, reason: None }, Awaiting::Toast);
         }
         let (title, question, label) = if active {
             ("Activate", format!("Activate {what}?"), "Activate")
         } else if entity == Entity::Hosts {
-            ("Maintenance", format!("Take {what} into maintenance (Inactive)?"), "Set Inactive")
+            (
+                "Maintenance",
+                format!("Take {what} into maintenance (Inactive)? Say why below: it is shown with who and when."),
+                "Maintenance",
+            )
         } else {
             ("Deactivate", format!("Deactivate {what}? An inactive agent fetches no deployment objects."), "Deactivate")
         };
@@ -2109,7 +2113,7 @@ impl App {
                 let values: Vec<&str> = match self.header_field() {
                     Some("status") => ExecutionStatus::ALL.iter().map(|s| s.as_str()).collect(),
                     Some("state") => vec!["failing", "in-progress", "unreached", "complete", "deleted"],
-                    Some(_) => Health::ALL.iter().map(|h| h.as_str()).collect(),
+                    Some(_) => Health::of(self.entity() == Entity::Hosts).iter().map(|h| h.as_str()).collect(),
                     None => return,
                 };
                 let all: Vec<Option<&str>> = std::iter::once(None).chain(values.into_iter().map(Some)).collect();
@@ -2487,7 +2491,7 @@ impl App {
         for (entity, name, c) in [(Entity::Hosts, "hosts", summary.hosts), (Entity::Agents, "agents", summary.agents)] {
             let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
                 vec![(None, format!(" {name} {}:", table::thousands(c.total())), self.theme.text)];
-            for h in Health::ALL {
+            for &h in Health::of(entity == Entity::Hosts) {
                 items.push((
                     Some(h.as_str().to_string()),
                     format!(" {} {}", table::thousands(c.get(h)), h.as_str()),

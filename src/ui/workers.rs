@@ -99,6 +99,8 @@ pub enum Command {
         entity: Entity,
         active: bool,
         ids: Vec<Uuid>,
+        /// Why (hosts into maintenance: recorded with who and when).
+        reason: Option<String>,
     },
     CreateStack {
         stack: NewStack,
@@ -559,14 +561,15 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
                 Err(e) => failed(e),
             }
         }
-        Command::Fleet { entity, active, ids } => {
+        Command::Fleet { entity, active, ids, reason } => {
             use crate::service::fleet::{AgentStatus, HostStatus};
             let (result, past, what) = match (entity, active) {
                 (Entity::Hosts, true) => {
-                    (fleet::set_host_status(services, &ids, HostStatus::Active).await, "activated", "host")
+                    (fleet::set_host_status(services, &ids, HostStatus::Active, None).await, "activated", "host")
                 }
                 (Entity::Hosts, false) => {
-                    (fleet::set_host_status(services, &ids, HostStatus::Inactive).await, "in maintenance", "host")
+                    let r = fleet::set_host_status(services, &ids, HostStatus::Inactive, reason.as_deref()).await;
+                    (r, "in maintenance", "host")
                 }
                 (_, true) => (fleet::set_agent_status(services, &ids, AgentStatus::Active).await, "activated", "agent"),
                 (_, false) => {

@@ -566,7 +566,10 @@ async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
 
     // Bad filters: exit 2, the flag named, nothing on stdout.
     for (args, message) in [
-        (vec!["hosts", "--health", "sick"], "--health: \"sick\" is not a health (one of healthy, stale, offline)"),
+        (
+            vec!["hosts", "--health", "sick"],
+            "--health: \"sick\" is not a health (one of healthy, stale, offline, maintenance)",
+        ),
         (vec!["agents", "--status", "busy"], "--status: \"busy\" is not a status (one of ACTIVE, INACTIVE)"),
         (vec!["agents", "--label", "a b"], "--label: -l a b: labels and annotations have no spaces"),
         (vec!["agents", "--label", "x", "--name", "y"], "--label and --name cannot be used together"),

@@ -380,3 +380,80 @@ async fn bulk_commands_outlast_the_interactive_statement_timeout() {
     .unwrap();
     assert!(analyzed, "the seed's VACUUM (ANALYZE) ran");
 }
+
+/// A host in maintenance is not sick: its own health in the header's counts, the list, the
+/// filter and the CLI, with who put it there and why; activating it ends the maintenance.
+#[tokio::test]
+async fn a_host_in_maintenance_is_its_own_state_not_offline() {
+    use fleetdeck::domain::health::Thresholds;
+    use fleetdeck::service::{fleet, Actor, Services};
+    let db = TestDb::new().await;
+    let site: uuid::Uuid = sqlx::query_scalar(
+        "WITH o AS (INSERT INTO edge.orchestrator (name, type) VALUES ('o', 'central') RETURNING id) \
+         INSERT INTO edge.site (site_id, name, orchestrator_id) SELECT 'site-m', 'm', id FROM o RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let mut hosts = Vec::new();
+    for name in ["m-1", "m-2"] {
+        let id: uuid::Uuid = sqlx::query_scalar(
+            "INSERT INTO edge.host (host_id, site_id, hostname, status, last_heartbeat) \
+             VALUES ($1, $2, $1, 'Active', now()) RETURNING id",
+        )
+        .bind(name)
+        .bind(site)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        hosts.push(id);
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["fleet", "host", "maintenance", &hosts[0].to_string()[..8], "--reason", "kernel upgrade"])
+        .env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let services = Services::new(db.pool.clone(), Actor::operator());
+    let summary = fleet::summary(&services, &Thresholds::default(), None).await.unwrap();
+    assert_eq!(
+        (summary.hosts.healthy, summary.hosts.offline, summary.hosts.maintenance),
+        (1, 0, 1),
+        "still heartbeating, it raises no offline count"
+    );
+    assert_eq!(summary.healthy_percent(), 100, "maintenance counts on neither side");
+
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["fleet", "hosts", "--health", "maintenance", "--output", "json"]).env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["id"], hosts[0].to_string());
+    assert_eq!(rows[0]["health"], "maintenance");
+    let why = rows[0]["maintenance"].as_str().unwrap();
+    assert!(why.contains("by os:") && why.ends_with(": kernel upgrade"), "{why}");
+    for health in ["offline", "healthy"] {
+        let mut cmd = fleetdeck(home.path());
+        cmd.args(["fleet", "hosts", "--health", health, "--output", "json"]).env("DATABASE_URL", db.url());
+        let rows: serde_json::Value = serde_json::from_slice(&output(cmd).await.stdout).unwrap();
+        assert!(rows.as_array().unwrap().iter().all(|r| r["id"] != hosts[0].to_string()), "{health}: {rows}");
+    }
+    let reason: Option<String> = sqlx::query_scalar(
+        "SELECT reason FROM fleetdeck.audit_log WHERE target_id = $1 AND verb = 'maintenance' AND outcome = 'ok'",
+    )
+    .bind(hosts[0].to_string())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(reason.as_deref(), Some("kernel upgrade"), "audited with its reason");
+
+    // Activated: the maintenance ends.
+    fleet::set_host_status(&services, &hosts[..1], fleet::HostStatus::Active, None).await.unwrap();
+    let summary = fleet::summary(&services, &Thresholds::default(), None).await.unwrap();
+    assert_eq!((summary.hosts.healthy, summary.hosts.maintenance), (2, 0));
+    let left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM fleetdeck.host_maintenance").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(left, 0);
+}

@@ -252,7 +252,7 @@ async fn health_counts_and_the_health_filter_agree_at_the_thresholds_edges() {
     // A bad value names the field and the values there are.
     let query = Query { fields: vec![("health".into(), "sick".into())], ..Query::new(Entity::Hosts) };
     let err = listing::page(pool, Entity::Hosts, &query, &PageAt::First, 50).await.unwrap_err();
-    assert_eq!(err.to_string(), "health: \"sick\" is not a health (one of healthy, stale, offline)");
+    assert_eq!(err.to_string(), "health: \"sick\" is not a health (one of healthy, stale, offline, maintenance)");
 }
 
 /// Soft-deleting agents and hosts: audited with the reason, gone from lists and counts, a second

@@ -86,6 +86,7 @@ struct Host {
     storage: Option<String>,
     peripherals: Vec<String>,
     interfaces: Vec<String>,
+    maintenance: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

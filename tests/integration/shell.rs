@@ -663,7 +663,7 @@ async fn fleet_actions_are_guarded_and_audited() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    let out = fleet::set_host_status(&s, &[host], HostStatus::Inactive).await.unwrap();
+    let out = fleet::set_host_status(&s, &[host], HostStatus::Inactive, None).await.unwrap();
     assert_eq!(out.summary_as("in maintenance", "host"), "in maintenance");
     let status: String =
         sqlx::query_scalar("SELECT status FROM edge.host WHERE id = $1").bind(host).fetch_one(&db.pool).await.unwrap();
