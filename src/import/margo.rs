@@ -252,40 +252,62 @@ pub fn parse(file: &Path, text: &str) -> Result<AppDescription, InputError> {
         let rat = format!("{at}.requiredResources");
         let res = get(p, "requiredResources").unwrap_or(&empty);
         let cpu = get(res, "cpu").unwrap_or(&empty);
-        let cpu_cores = match get(cpu, "cores") {
+        // Two published forms (SEMANTICS.md): `cores` or `coreCountMinimum`; `architectures` (a
+        // list) or `architecture` (one); sizes as quantities or `{sizeMinimum}` (a quantity or MB).
+        let (cores_key, cores) = match (get(cpu, "cores"), get(cpu, "coreCountMinimum")) {
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(&format!("{rat}.cpu"), "give cores or coreCountMinimum, not both"));
+            }
+            (Some(c), None) => ("cores", Some(c)),
+            (None, Some(c)) => ("coreCountMinimum", Some(c)),
+            (None, None) => ("cores", None),
+        };
+        let cpu_cores = match cores {
             None => None,
             Some(Value::Number(n)) => match n.as_f64() {
                 Some(c) if c > 0.0 => Some(c),
-                _ => return Err(ctx.err(&format!("{rat}.cpu.cores"), "must be a number above zero")),
+                _ => return Err(ctx.err(&format!("{rat}.cpu.{cores_key}"), "must be a number above zero")),
             },
-            Some(_) => return Err(ctx.err(&format!("{rat}.cpu.cores"), "must be a number (0.5 allowed)")),
+            Some(_) => return Err(ctx.err(&format!("{rat}.cpu.{cores_key}"), "must be a number (0.5 allowed)")),
         };
-        let cpu_architectures = match list(&ctx, cpu, "architectures", &format!("{rat}.cpu"))? {
+        let archs: Option<(String, Vec<Value>)> = match (get(cpu, "architectures"), get(cpu, "architecture")) {
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(&format!("{rat}.cpu"), "give architectures or architecture, not both"));
+            }
+            (Some(_), None) => list(&ctx, cpu, "architectures", &format!("{rat}.cpu"))?
+                .map(|a| ("architectures".to_string(), a.clone())),
+            (None, Some(one)) => Some(("architecture".to_string(), vec![one.clone()])),
+            (None, None) => None,
+        };
+        let cpu_architectures = match archs {
             None => None,
-            Some(archs) => {
+            Some((key, archs)) => {
+                let mut canonical: Vec<Value> = Vec::new();
                 for (k, a) in archs.iter().enumerate() {
-                    if !a.as_str().is_some_and(|a| ARCHITECTURES.contains(&a)) {
-                        return Err(ctx.err(
-                            &format!("{rat}.cpu.architectures[{k}]"),
-                            format!("{a} is not one of {}", ARCHITECTURES.join(", ")),
-                        ));
+                    let field = if key == "architecture" {
+                        format!("{rat}.cpu.architecture")
+                    } else {
+                        format!("{rat}.cpu.architectures[{k}]")
+                    };
+                    match a.as_str().and_then(canonical_architecture) {
+                        Some(name) => {
+                            if !canonical.iter().any(|c| c == name) {
+                                canonical.push(json!(name));
+                            }
+                        }
+                        None => {
+                            return Err(ctx.err(
+                                &field,
+                                format!("{a} is not one of {} (x86_64 and aarch64 also)", ARCHITECTURES.join(", ")),
+                            ))
+                        }
                     }
                 }
-                Some(Value::Array(archs.clone()))
+                Some(Value::Array(canonical))
             }
         };
-        let memory = string(&ctx, res, "memory", &rat)?;
-        if let Some(m) = &memory {
-            if !valid_quantity(m, &["Ki", "Mi", "Gi"]) {
-                return Err(ctx.err(&format!("{rat}.memory"), format!("{m:?} is not a quantity like 512Mi or 2Gi")));
-            }
-        }
-        let storage = string(&ctx, res, "storage", &rat)?;
-        if let Some(s) = &storage {
-            if !valid_quantity(s, &["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]) {
-                return Err(ctx.err(&format!("{rat}.storage"), format!("{s:?} is not a quantity like 10Gi or 1Ti")));
-            }
-        }
+        let memory = size(&ctx, res, "memory", &rat, &["Ki", "Mi", "Gi"], "512Mi or 2Gi")?;
+        let storage = size(&ctx, res, "storage", &rat, &["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"], "10Gi or 1Ti")?;
         profiles.push(Profile {
             id,
             profile_type,
@@ -313,9 +335,99 @@ pub fn parse(file: &Path, text: &str) -> Result<AppDescription, InputError> {
     })
 }
 
+/// An architecture by its canonical name (x86_64 → amd64, aarch64 → arm64), if it is one.
+fn canonical_architecture(a: &str) -> Option<&'static str> {
+    match a {
+        "x86_64" | "x86-64" => Some("amd64"),
+        "aarch64" => Some("arm64"),
+        _ => ARCHITECTURES.iter().copied().find(|c| *c == a),
+    }
+}
+
+/// A size of `res`: a quantity (`512Mi`), or `{sizeMinimum: quantity or MB}`, stored as a
+/// quantity (1024 → `1024Mi`).
+fn size(
+    ctx: &Ctx,
+    res: &Value,
+    key: &str,
+    at: &str,
+    units: &[&str],
+    example: &str,
+) -> Result<Option<String>, InputError> {
+    let Some(v) = get(res, key) else { return Ok(None) };
+    let (field, value, minimum) = match v {
+        Value::Object(_) => match get(v, "sizeMinimum") {
+            Some(m) => (format!("{at}.{key}.sizeMinimum"), m, true),
+            None => return Err(ctx.err(&format!("{at}.{key}"), "needs sizeMinimum (a quantity or a number of MB)")),
+        },
+        other => (format!("{at}.{key}"), other, false),
+    };
+    let quantity = match value {
+        Value::String(q) if valid_quantity(q, units) => q.clone(),
+        // A plain number of MB only as a minimum: the quantity form is a string.
+        Value::Number(n) if minimum && n.as_f64().is_some_and(|mb| mb > 0.0 && mb.is_finite()) => {
+            let mb = n.as_f64().unwrap_or_default();
+            if mb.fract() == 0.0 {
+                format!("{}Mi", mb as u64)
+            } else {
+                format!("{mb}Mi")
+            }
+        }
+        Value::Null => return Ok(None),
+        other => return Err(ctx.err(&field, format!("{other} is not a quantity like {example} (or a number of MB)"))),
+    };
+    Ok(Some(quantity))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn profile_of(text: &str) -> Result<Profile, String> {
+        parse(std::path::Path::new("m.yaml"), text).map(|a| a.profiles[0].clone()).map_err(|e| e.to_string())
+    }
+
+    fn with_resources(resources: &str) -> String {
+        format!(
+            "apiVersion: margo.org/v1-alpha1\nkind: ApplicationDescription\nmetadata:\n  id: a\n  name: A\n  \
+             version: '1'\ndeploymentProfiles:\n  - type: helm\n    components:\n      - name: c\n    \
+             requiredResources:\n{resources}"
+        )
+    }
+
+    #[test]
+    fn the_minimums_form_is_read_and_stored_as_the_quantity_form() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/margo/minimums-form.yaml"))
+                .unwrap();
+        let app = parse(std::path::Path::new("minimums-form.yaml"), &text).unwrap();
+        let (a, b) = (&app.profiles[0], &app.profiles[1]);
+        assert_eq!((a.cpu_cores, a.memory.as_deref(), a.storage.as_deref()), (Some(2.0), Some("1024Mi"), Some("10Gi")));
+        assert_eq!(a.cpu_architectures, Some(json!(["amd64", "arm64"])), "canonical names, once each");
+        assert_eq!(
+            (b.cpu_cores, b.memory.as_deref(), b.storage.as_deref()),
+            (Some(0.5), Some("512Mi"), Some("2048Mi"))
+        );
+        assert_eq!(b.cpu_architectures, Some(json!(["arm64"])));
+    }
+
+    #[test]
+    fn what_the_specification_does_not_allow_is_refused_naming_the_field() {
+        let bad = |r: &str| profile_of(&with_resources(r)).unwrap_err();
+        assert!(bad("      cpu:\n        coreCountMinimum: -1\n").contains("requiredResources.cpu.coreCountMinimum"));
+        assert!(bad("      cpu:\n        cores: 1\n        coreCountMinimum: 1\n").contains("not both"));
+        assert!(bad("      cpu:\n        architecture: sparc\n").contains("requiredResources.cpu.architecture"));
+        assert!(bad("      cpu:\n        architectures: [amd64, mips]\n").contains("architectures[1]"));
+        assert!(bad("      memory:\n        sizeMinimum: 2Ti\n").contains("requiredResources.memory.sizeMinimum"));
+        assert!(bad("      memory:\n        sizeMinimum: lots\n").contains("requiredResources.memory.sizeMinimum"));
+        assert!(bad("      storage:\n        sizeMaximum: 10\n").contains("requiredResources.storage"));
+        assert!(bad("      memory: 12\n").contains("requiredResources.memory: 12 is not a quantity"));
+        let ok = profile_of(&with_resources(
+            "      cpu:\n        cores: 1.5\n        architectures: [amd64]\n      memory: 2Gi\n",
+        ))
+        .unwrap();
+        assert_eq!((ok.cpu_cores, ok.memory.as_deref()), (Some(1.5), Some("2Gi")), "the quantity form stays as it was");
+    }
 
     #[test]
     fn quantities_and_timeouts() {

@@ -457,3 +457,26 @@ async fn a_host_in_maintenance_is_its_own_state_not_offline() {
         sqlx::query_scalar("SELECT count(*) FROM fleetdeck.host_maintenance").fetch_one(&db.pool).await.unwrap();
     assert_eq!(left, 0);
 }
+
+/// Margo as it is published: the minimums form imports and is stored like the quantity form.
+#[tokio::test]
+async fn a_margo_description_in_the_minimums_form_imports_as_the_quantity_form() {
+    let db = TestDb::new().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["import", "margo", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/margo/minimums-form.yaml")])
+        .env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let rows: Vec<(String, Option<String>, Option<String>, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, memory, storage, to_jsonb(cpu_architectures) FROM catalog.deployment_profile ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, "com-northwind-line-monitor/cluster");
+    assert_eq!((rows[0].1.as_deref(), rows[0].2.as_deref()), (Some("1024Mi"), Some("10Gi")));
+    assert_eq!(rows[0].3, serde_json::json!(["amd64", "arm64"]));
+    assert_eq!((rows[1].1.as_deref(), rows[1].2.as_deref()), (Some("512Mi"), Some("2048Mi")));
+}
