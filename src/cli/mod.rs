@@ -108,6 +108,16 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// The demo: start (or use) the database, migrate, seed the small demo if empty, run the simulator and open the dashboard
     Demo(SimulateArgs),
+    /// Stop fleetdeck's own server once no fleetdeck uses it (started by fleetdeck itself)
+    #[command(hide = true)]
+    KeepServer {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        bin_dir: PathBuf,
+        #[arg(long)]
+        server_user: String,
+    },
     /// Print a shell completion script
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -204,6 +214,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         out::stdout(&script);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Some(Command::KeepServer { data_dir, bin_dir, server_user }) = cli.command {
+        // No configuration and no log of its own: it only watches a lock and stops a server.
+        return Ok(
+            match tokio::task::spawn_blocking(move || crate::db::keeper::keep(data_dir, bin_dir, &server_user)).await? {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => ExitCode::from(exit::of_report(&e.into())),
+            },
+        );
+    }
     let overrides = Overrides {
         config_file: cli.config.clone(),
         database_url: cli.database_url.clone(),
@@ -251,7 +270,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args, cli.tab).await,
-        Some(Command::Completions { .. }) => Ok(ExitCode::SUCCESS),
+        Some(Command::Completions { .. } | Command::KeepServer { .. }) => Ok(ExitCode::SUCCESS),
     }
 }
 

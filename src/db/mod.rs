@@ -1,6 +1,7 @@
 //! Where the data lives: fleetdeck's own server or the one DATABASE_URL names; the pool; the schema.
 
 pub mod embedded;
+pub mod keeper;
 pub mod migrate;
 pub mod pool;
 
@@ -77,14 +78,17 @@ pub struct Database {
     pub applied: Vec<(i64, String)>,
     /// This process's own server connections (pass to every pool opened on this database).
     pub own: pool::OwnBackends,
+    /// On fleetdeck's own server: this process uses it (its keeper stops it when none does).
+    pub using: Option<keeper::Using>,
 }
 
-/// Find the server, starting fleetdeck's own when no URL is configured.
-pub async fn resolve_target(settings: &Settings) -> Result<(Target, PgConnectOptions), DbError> {
+/// Find the server, starting fleetdeck's own when no URL is configured (and saying, with the
+/// lock it returns, that this process uses it).
+pub async fn resolve_target(settings: &Settings) -> Result<(Target, PgConnectOptions, Option<keeper::Using>), DbError> {
     if let Some(url) = &settings.database.url {
         let options =
             PgConnectOptions::from_str(url).map_err(|source| DbError::BadUrl { url: redact_url(url), source })?;
-        return Ok((Target::External { url: redact_url(url) }, options));
+        return Ok((Target::External { url: redact_url(url) }, options, None));
     }
     let opts = ServerOptions {
         data_dir: settings.database.data_dir.clone(),
@@ -92,12 +96,20 @@ pub async fn resolve_target(settings: &Settings) -> Result<(Target, PgConnectOpt
         server_user: settings.database.server_user.clone(),
         throwaway: false,
     };
-    let server = tokio::task::spawn_blocking(move || EmbeddedServer::ensure_running(&opts))
-        .await
-        .map_err(|e| ServerError::Command { what: "starting PostgreSQL".into(), detail: e.to_string() })??;
+    let server_user = settings.database.server_user.clone();
+    let (server, using) = tokio::task::spawn_blocking(move || {
+        // Before starting it: a keeper stopping it finishes first, then we start it again.
+        let data_dir = std::path::absolute(&opts.data_dir).unwrap_or_else(|_| opts.data_dir.clone());
+        let using = keeper::using(&data_dir)?;
+        let server = EmbeddedServer::ensure_running(&opts)?;
+        keeper::spawn(&server.data_dir, &server.bin_dir, &server_user);
+        Ok::<_, ServerError>((server, using))
+    })
+    .await
+    .map_err(|e| ServerError::Command { what: "starting PostgreSQL".into(), detail: e.to_string() })??;
     create_database_if_missing(&server, DATABASE_NAME).await?;
     let options = server.connect_options(DATABASE_NAME);
-    Ok((Target::Embedded(server), options))
+    Ok((Target::Embedded(server), options, Some(using)))
 }
 
 async fn create_database_if_missing(server: &EmbeddedServer, name: &str) -> Result<(), DbError> {
@@ -128,7 +140,7 @@ async fn create_database_if_missing(server: &EmbeddedServer, name: &str) -> Resu
 impl Database {
     /// Open the database as the operator (the connecting role), applying migrations per policy.
     pub async fn open(settings: &Settings, policy: MigratePolicy) -> Result<Database, DbError> {
-        let (target, options) = resolve_target(settings).await?;
+        let (target, options, using) = resolve_target(settings).await?;
         let pool_settings = PoolSettings::from(&settings.database);
         let own = pool::OwnBackends::default();
         let pool = pool::connect(options.clone(), &pool_settings, None, Some(own.clone()))
@@ -136,7 +148,7 @@ impl Database {
             .map_err(|source| DbError::Connect { target: target.describe(), source })?;
         let apply = matches!(target, Target::Embedded(_)) || policy == MigratePolicy::Apply;
         let applied = if apply { migrate::apply(&pool).await? } else { Vec::new() };
-        Ok(Database { pool, options, target, applied, own })
+        Ok(Database { pool, options, target, applied, own, using })
     }
 
     /// Close the pool. On fleetdeck's own server, stop the server when no other client is

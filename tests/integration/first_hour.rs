@@ -480,3 +480,47 @@ async fn a_margo_description_in_the_minimums_form_imports_as_the_quantity_form()
     assert_eq!(rows[0].3, serde_json::json!(["amd64", "arm64"]));
     assert_eq!((rows[1].1.as_deref(), rows[1].2.as_deref()), (Some("512Mi"), Some("2048Mi")));
 }
+
+/// After `kill -9` of the last fleetdeck, the server it started stops by itself (its keeper sees
+/// no fleetdeck holding the clients lock), and the next start starts it again and uses it.
+#[tokio::test]
+async fn no_server_is_left_behind_after_kill_9_and_the_next_start_uses_one() {
+    let home = crate::embedded::shared_tempdir();
+    let data_dir = home.path().join("pg");
+    let env = [("FLEETDECK_DATABASE__DATA_DIR", data_dir.display().to_string())];
+    let home_path = home.path().to_path_buf();
+    let server_running = {
+        let data_dir = data_dir.clone();
+        move || {
+            fleetdeck::db::embedded::EmbeddedServer::existing(&data_dir, None, "postgres")
+                .unwrap()
+                .is_running()
+                .unwrap()
+        }
+    };
+    let wait_until = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !cond() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    tokio::task::spawn_blocking(move || {
+        let pty = crate::pty::Pty::spawn(&[], &home_path, &env);
+        pty.wait_for("● connected", std::time::Duration::from_secs(60));
+        assert!(server_running());
+        pty.signal(nix::sys::signal::Signal::SIGKILL);
+        // The keeper stops it (within a second or two once the lock is free; the deadline is
+        // for a loaded machine).
+        wait_until("the server stops by itself after kill -9", &|| !server_running());
+        // The next start starts it and uses it; quitting stops it again.
+        let mut pty = crate::pty::Pty::spawn(&[], &home_path, &env);
+        pty.wait_for("● connected", std::time::Duration::from_secs(60));
+        pty.send(b"q");
+        let status = pty.wait_exit(std::time::Duration::from_secs(30));
+        assert!(status.success(), "{status:?}");
+        wait_until("stopped on quitting", &|| !server_running());
+    })
+    .await
+    .unwrap();
+}
