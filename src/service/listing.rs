@@ -898,6 +898,20 @@ pub fn fractional(entity: Entity) -> Vec<bool> {
     spec(entity).columns.iter().map(|c| matches!(c.sort_type, "numeric" | "double precision")).collect()
 }
 
+/// The columns from the most to the least important, by title, for a narrow screen: the name
+/// and the state first (a list not named here keeps its left-to-right order).
+pub fn priority(entity: Entity) -> Vec<usize> {
+    let titles: &[&str] = match entity {
+        Entity::Executions => &["STATUS", "WORKFLOW", "DURATION", "STARTED", "AGENT", "RETRIES", "ORGANISATION"],
+        Entity::Stacks => &["NAME", "STATE", "DONE", "PROGRESS", "AGENTS", "SEQ", "ROUTES", "GENERATOR"],
+        Entity::Hosts => &["HOSTNAME", "HEALTH", "HEARTBEAT", "STATUS", "SITE", "IP"],
+        Entity::Agents => &["NAME", "HEALTH", "CLUSTER", "STATUS", "PENDING", "FAIL 1H", "STACKS", "HEARTBEAT"],
+        _ => &[],
+    };
+    let columns = columns(entity);
+    titles.iter().filter_map(|t| columns.iter().position(|c| c == t)).collect()
+}
+
 /// Which columns can be sorted on.
 pub fn sortable(entity: Entity) -> Vec<bool> {
     spec(entity).columns.iter().map(|c| !c.sort.is_empty()).collect()

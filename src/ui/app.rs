@@ -231,6 +231,9 @@ pub enum Pending {
     Resubmit { stack: Uuid },
 }
 
+/// One count of a header: the value it picks (None: all), its text, its style.
+type HeaderItem = (Option<String>, String, ratatui::style::Style);
+
 /// What the open form is for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormFor {
@@ -2431,6 +2434,8 @@ impl App {
                 now: self.now.timestamp_millis() as f64 / 1000.0,
                 clock: self.now,
                 thresholds: &self.thresholds,
+                priority: &listing::priority(list.entity),
+                fields_filtered: !list.query.fields.is_empty(),
             };
             table::draw(frame, t, &list.table, &decor, &self.theme);
         }
@@ -2452,16 +2457,28 @@ impl App {
         let selected = list.query.fields.iter().find(|(k, _)| k == "status").map(|(_, v)| v.as_str());
         let count = |s: &str| list.facets.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
         let total: i64 = list.facets.iter().map(|(_, n)| n).sum();
-        let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
-            vec![(None, format!(" all {} ", table::thousands(total)), self.theme.text)];
-        for s in ExecutionStatus::ALL {
-            let name = s.as_str();
-            items.push((
-                Some(name.to_string()),
-                format!(" {name} {} ", table::thousands(count(name))),
-                self.theme.status(name),
-            ));
-        }
+        // Every count always shows: on a narrow screen the counts are abbreviated (1.2k), then
+        // the names too (que, run, fail…).
+        let line = |level: u8| {
+            let n = |c: i64| if level == 0 { table::thousands(c) } else { table::abbreviated(c) };
+            let pad = if level < 3 { " " } else { "" };
+            let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
+                vec![(None, format!("{pad}all {}{pad}", n(total)), self.theme.text)];
+            for s in ExecutionStatus::ALL {
+                let name = s.as_str();
+                let label = if level < 2 { name } else { table::short_status(name) };
+                items.push((
+                    Some(name.to_string()),
+                    format!("{pad}{label} {}{pad}", n(count(name))),
+                    self.theme.status(name),
+                ));
+            }
+            items
+        };
+        let width = |items: &[(Option<String>, String, ratatui::style::Style)]| {
+            items.iter().map(|(_, t, _)| t.chars().count() + 1).sum::<usize>()
+        };
+        let items = (0..4).map(line).find(|i| width(i) <= usize::from(area.width)).unwrap_or_else(|| line(3));
         let mut spans = Vec::new();
         let mut x = area.x;
         let mut spots = self.header_spots.borrow_mut();
@@ -2488,16 +2505,35 @@ impl App {
         let mut spans = Vec::new();
         let mut x = area.x;
         let mut spots = self.header_spots.borrow_mut();
-        for (entity, name, c) in [(Entity::Hosts, "hosts", summary.hosts), (Entity::Agents, "agents", summary.agents)] {
-            let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
-                vec![(None, format!(" {name} {}:", table::thousands(c.total())), self.theme.text)];
-            for &h in Health::of(entity == Entity::Hosts) {
-                items.push((
-                    Some(h.as_str().to_string()),
-                    format!(" {} {}", table::thousands(c.get(h)), h.as_str()),
-                    self.theme.status(h.as_str()),
-                ));
+        // Every count always shows: narrower, the counts are abbreviated, then the names.
+        let line = |level: u8| {
+            let n = |c: i64| if level == 0 { table::thousands(c) } else { table::abbreviated(c) };
+            let mut all = Vec::new();
+            for (entity, name, c) in
+                [(Entity::Hosts, "hosts", summary.hosts), (Entity::Agents, "agents", summary.agents)]
+            {
+                let mut items: Vec<(Option<String>, String, ratatui::style::Style)> =
+                    vec![(None, format!(" {name} {}:", n(c.total())), self.theme.text)];
+                for &h in Health::of(entity == Entity::Hosts) {
+                    let label = if level < 2 { h.as_str() } else { table::short_status(h.as_str()) };
+                    items.push((
+                        Some(h.as_str().to_string()),
+                        format!(" {} {label}", n(c.get(h))),
+                        self.theme.status(h.as_str()),
+                    ));
+                }
+                all.push((entity, items));
             }
+            all
+        };
+        let width = |all: &[(Entity, Vec<HeaderItem>)]| {
+            all.iter()
+                .map(|(_, items)| items.iter().map(|(_, t, _)| t.chars().count()).sum::<usize>() + 2)
+                .sum::<usize>()
+                + 12
+        };
+        let lines = (0..3).map(line).find(|l| width(l) <= usize::from(area.width)).unwrap_or_else(|| line(2));
+        for (entity, items) in lines {
             for (health, text, style) in items {
                 let width = text.chars().count() as u16;
                 let on = entity == current && health.is_some() && health == selected;

@@ -208,9 +208,9 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
             assert!(first.contains(tab), "{tab}: {first}");
         }
         pty.send(b"3");
-        pty.wait_for("GENERATOR", Duration::from_secs(5));
+        pty.wait_for("PROGRESS", Duration::from_secs(5));
         pty.send(b"4");
-        pty.wait_for("ORGANISATION", Duration::from_secs(5));
+        pty.wait_for("DURATION", Duration::from_secs(5));
         pty.send(b":hosts\r");
         pty.wait_for("HOSTNAME", Duration::from_secs(5));
         pty.send(b"/=h0000\r");

@@ -141,6 +141,40 @@ async fn each_tab_lists_its_entity_from_the_database() {
     }
 }
 
+/// At 80×24 nothing important disappears: every status count (abbreviated), the connection and
+/// read-only state, the state columns and the sorted column.
+#[tokio::test]
+async fn at_80_by_24_every_pane_keeps_what_matters() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await.with_readonly(true);
+    let small = |app: &App| format!("{}", render_at(app, 80, 24));
+    insta::assert_snapshot!("small_marketplace", render_at(&app, 80, 24));
+    for (key, name) in [('2', "small_fleet"), ('3', "small_rollouts"), ('4', "small_executions")] {
+        press(&mut app, KeyCode::Char(key));
+        pump(&mut app, &db).await;
+        let screen = small(&app);
+        assert!(screen.contains("● connected") && screen.contains("READONLY"), "{name}: {screen}");
+        insta::assert_snapshot!(name, render_at(&app, 80, 24));
+    }
+    let screen = small(&app);
+    for s in ["que", "run", "paus", "done", "fail", "canc", "tout"] {
+        assert!(screen.lines().nth(1).unwrap().contains(s), "the {s} count: {screen}");
+    }
+    assert!(screen.contains("STARTED ↓"), "the sorted column: {screen}");
+    // Sorted by another column, that one shows.
+    press(&mut app, KeyCode::Char('C'));
+    pump(&mut app, &db).await;
+    assert!(small(&app).contains("CORRELATION"), "{}", small(&app));
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    let screen = small(&app);
+    assert!(screen.contains("STATE") && screen.contains("DONE"), "{screen}");
+    press(&mut app, KeyCode::Char('2'));
+    pump(&mut app, &db).await;
+    let screen = small(&app);
+    assert!(screen.contains("HEALTH") && screen.lines().nth(1).unwrap().contains("maint"), "{screen}");
+}
+
 #[tokio::test]
 async fn moving_far_fetches_pages_by_keyset_and_shows_the_position() {
     let db = demo_db().await;

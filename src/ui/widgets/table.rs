@@ -231,6 +231,11 @@ pub struct Decor<'a> {
     /// For health and ages that tick.
     pub clock: chrono::DateTime<chrono::Utc>,
     pub thresholds: &'a Thresholds,
+    /// Columns from the most to the least important: a narrow screen drops from the end (the
+    /// sorted column is kept next after the first). Empty: left to right.
+    pub priority: &'a [usize],
+    /// A field filter (`status=running`) narrows the list too.
+    pub fields_filtered: bool,
 }
 
 pub use crate::service::listing::shown;
@@ -298,6 +303,96 @@ pub fn fit_columns(wanted: &[u16], room: u16) -> usize {
     wanted.len().max(1)
 }
 
+/// Which columns a table of `room` cells shows, in their own order: by `priority` (the sorted
+/// column right after the first), until one does not fit whole.
+pub fn choose_columns(wanted: &[u16], room: u16, priority: &[usize], sorted: usize) -> Vec<usize> {
+    let n = wanted.len();
+    if priority.is_empty() {
+        return (0..fit_columns(wanted, room).min(n)).collect();
+    }
+    let mut order: Vec<usize> = priority.iter().copied().filter(|&i| i < n).collect();
+    let rest: Vec<usize> = (0..n).filter(|i| !order.contains(i)).collect();
+    order.extend(rest);
+    if let Some(at) = order.iter().position(|&i| i == sorted).filter(|&at| at > 1) {
+        let s = order.remove(at);
+        order.insert(1, s);
+    }
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut used: u32 = 0;
+    for &i in &order {
+        let need = u32::from(wanted[i]) + u32::from(!chosen.is_empty());
+        // Strictly by priority: a less important column never takes the place of one that
+        // did not fit.
+        if used + need > u32::from(room) {
+            // The next one still shows, cut, where a fair part of it fits.
+            let left = u32::from(room).saturating_sub(used + 1);
+            if !chosen.is_empty() && left > u32::from(wanted[i].min(12)) {
+                chosen.push(i);
+            }
+            break;
+        }
+        chosen.push(i);
+        used += need;
+    }
+    if chosen.is_empty() && n > 0 {
+        chosen.push(order[0]);
+    }
+    chosen.sort_unstable();
+    chosen
+}
+
+/// The width of each shown column: its natural width, but where they do not all fit, the least
+/// important shown column gives up what is missing (it is the one cut short).
+fn shown_widths(natural: &[u16], shown: &[usize], room: u16, priority: &[usize], sorted: usize) -> Vec<u16> {
+    let mut widths: Vec<u16> = shown.iter().map(|&i| natural[i]).collect();
+    let total: u32 = widths.iter().map(|&w| u32::from(w)).sum::<u32>() + widths.len().saturating_sub(1) as u32;
+    let over = total.saturating_sub(u32::from(room));
+    if over > 0 {
+        let rank = |i: usize| {
+            if i == sorted {
+                1
+            } else {
+                priority.iter().position(|&p| p == i).map_or(usize::MAX, |r| r + 2)
+            }
+        };
+        if let Some(k) = (0..shown.len()).max_by_key(|&k| rank(shown[k])) {
+            widths[k] = widths[k].saturating_sub(u16::try_from(over).unwrap_or(u16::MAX)).max(1);
+        }
+    }
+    widths
+}
+
+/// A count in at most five characters: 999, 1.2k, 12k, 1.2M.
+pub fn abbreviated(n: i64) -> String {
+    let a = n.unsigned_abs() as f64;
+    let sign = if n < 0 { "-" } else { "" };
+    match a {
+        _ if a < 1_000.0 => n.to_string(),
+        _ if a < 10_000.0 => format!("{sign}{:.1}k", a / 1_000.0),
+        _ if a < 1_000_000.0 => format!("{sign}{:.0}k", (a / 1_000.0).floor()),
+        _ if a < 10_000_000.0 => format!("{sign}{:.1}M", a / 1_000_000.0),
+        _ => format!("{sign}{:.0}M", (a / 1_000_000.0).floor()),
+    }
+}
+
+/// A status or health in a few letters, for a narrow header.
+pub fn short_status(s: &str) -> &str {
+    match s {
+        "queued" => "que",
+        "pending" => "pend",
+        "running" => "run",
+        "paused" => "paus",
+        "completed" => "done",
+        "failed" => "fail",
+        "cancelled" => "canc",
+        "timeout" => "tout",
+        "healthy" => "ok",
+        "offline" => "off",
+        "maintenance" => "maint",
+        other => other,
+    }
+}
+
 /// Draw the table in `area`: only the rows that fit, the selection kept in view.
 pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>, theme: &Theme) {
     let block = Block::default()
@@ -309,10 +404,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
     if !state.loaded || state.total == 0 {
         let text = if !state.loaded {
             "loading…"
-        } else if decor.filter.is_none() {
+        } else if decor.filter.is_none() && !decor.fields_filtered {
             "nothing here yet"
         } else {
-            "nothing matches the filter (esc clears it)"
+            "no rows match the filter (esc clears it)"
         };
         frame.render_widget(Paragraph::new(Line::styled(text, theme.muted)).block(block), area);
         return;
@@ -343,7 +438,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
         })
         .collect();
     let room = inner.width.saturating_sub(2); // the mark column and its spacing
-    let fit = fit_columns(&natural, room).min(n);
+    let shown_cols = choose_columns(&natural, room, decor.priority, decor.sort.0);
+    let fit = shown_cols.len();
     let block = if fit < n {
         let more = n - fit;
         block.title_top(
@@ -353,8 +449,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
     } else {
         block
     };
+    let sized = shown_widths(&natural, &shown_cols, room, decor.priority, decor.sort.0);
     let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
-        .chain((0..fit).map(|i| if i + 1 == fit { Constraint::Fill(1) } else { Constraint::Length(natural[i]) }))
+        .chain(
+            sized
+                .iter()
+                .enumerate()
+                .map(|(k, &w)| if k + 1 == fit { Constraint::Fill(1) } else { Constraint::Length(w) }),
+        )
         .collect();
     let sel = (state.selected - state.first) as usize;
     let rows = state.rows[start..start + count].iter().enumerate().map(|(i, r)| {
@@ -367,43 +469,45 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
             theme.text
         };
         let mark = Cell::from(if marked { "●" } else { " " });
-        let cells = r.cells.iter().take(fit).enumerate().map(|(c, text)| match decor.kinds.get(c) {
-            Some(Kind::Duration) => Cell::from(duration_cell(text, decor.now)),
-            Some(k @ Kind::Health) => {
-                let h = shown(Some(k), text, decor.clock, decor.thresholds);
-                if start + i == sel {
-                    Cell::from(h)
-                } else {
-                    let style = theme.status(&h);
-                    Cell::from(Span::styled(h, style))
+        let cells = shown_cols.iter().map(|&c| (c, r.cells.get(c).map_or("", String::as_str))).map(|(c, text)| {
+            match decor.kinds.get(c) {
+                Some(Kind::Duration) => Cell::from(duration_cell(text, decor.now)),
+                Some(k @ Kind::Health) => {
+                    let h = shown(Some(k), text, decor.clock, decor.thresholds);
+                    if start + i == sel {
+                        Cell::from(h)
+                    } else {
+                        let style = theme.status(&h);
+                        Cell::from(Span::styled(h, style))
+                    }
                 }
-            }
-            Some(k @ (Kind::Age | Kind::Moment | Kind::List | Kind::ShortId)) => {
-                Cell::from(shown(Some(k), text, decor.clock, decor.thresholds))
-            }
-            Some(Kind::Status) if start + i != sel => {
-                Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
-            }
-            _ => {
-                let text = sanitize_cell(text, CELL_MAX);
-                if c == decor.search_column {
-                    Cell::from(highlighted(text, decor.filter, theme))
-                } else {
-                    Cell::from(text)
+                Some(k @ (Kind::Age | Kind::Moment | Kind::List | Kind::ShortId)) => {
+                    Cell::from(shown(Some(k), text, decor.clock, decor.thresholds))
+                }
+                Some(Kind::Status) if start + i != sel => {
+                    Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
+                }
+                _ => {
+                    let text = sanitize_cell(text, CELL_MAX);
+                    if c == decor.search_column {
+                        Cell::from(highlighted(text, decor.filter, theme))
+                    } else {
+                        Cell::from(text)
+                    }
                 }
             }
         });
         TableRow::new(std::iter::once(mark).chain(cells)).style(style)
     });
-    let header = TableRow::new(std::iter::once(Cell::from(" ")).chain(state.columns.iter().take(fit).enumerate().map(
-        |(i, c)| {
+    let header = TableRow::new(std::iter::once(Cell::from(" ")).chain(
+        shown_cols.iter().map(|&i| (i, &state.columns[i])).map(|(i, c)| {
             if i == decor.sort.0 {
                 Cell::from(format!("{c} {}", if decor.sort.1 { "↓" } else { "↑" }))
             } else {
                 Cell::from(*c)
             }
-        },
-    )))
+        }),
+    ))
     .style(theme.table_header);
     frame.render_widget(Table::new(rows, widths).header(header).block(block).column_spacing(1), area);
 }
@@ -423,6 +527,27 @@ mod tests {
         let mut t = TableState::new(vec!["N"]);
         t.apply(&PageAt::First, Page { rows: rows(0, PAGE.min(total)), total, ..Default::default() });
         t
+    }
+
+    #[test]
+    fn counts_abbreviate_to_five_characters() {
+        assert_eq!(
+            [0, 999, 1_535, 12_345, 999_999, 1_000_000, 12_000_000].map(abbreviated),
+            ["0", "999", "1.5k", "12k", "999k", "1.0M", "12M"]
+        );
+    }
+
+    #[test]
+    fn a_narrow_table_drops_columns_by_priority_and_keeps_the_sorted_one() {
+        // NAME GEN SEQ STATE DONE: state and done first, then seq.
+        let w = [10, 10, 5, 8, 8];
+        let p = [0, 3, 4, 2, 1];
+        assert_eq!(choose_columns(&w, 100, &p, 0), [0, 1, 2, 3, 4], "room for all");
+        assert_eq!(choose_columns(&w, 28, &p, 0), [0, 3, 4], "the generator and sequence go first");
+        assert_eq!(choose_columns(&w, 26, &p, 1), [0, 1], "sorted by the generator: it stays, state does not fit");
+        assert_eq!(choose_columns(&w, 30, &p, 1), [0, 1, 3]);
+        assert_eq!(choose_columns(&w, 5, &p, 0), [0], "the first column always");
+        assert_eq!(choose_columns(&w, 28, &[], 0), [0, 1, 2], "no priority: left to right");
     }
 
     #[test]
