@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
 use ratatui::Frame;
@@ -391,7 +391,7 @@ pub struct App {
     /// The Marketplace pane's catalogues.
     pub market: super::market::Market,
     pub quit: bool,
-    pub help: bool,
+    pub help: super::help::Help,
     /// Where the data comes from, shown in the status bar.
     pub target: String,
     /// The demo's simulator, when it runs beside the dashboard: what it is doing now.
@@ -445,7 +445,7 @@ impl App {
             tab: Tab::Marketplace,
             market: super::market::Market::default(),
             quit: false,
-            help: false,
+            help: super::help::Help::default(),
             target,
             simulator: None,
             actor: String::new(),
@@ -1163,9 +1163,15 @@ impl App {
             Mode::Prompt(_) => return self.prompt_key(key),
             Mode::Normal => {}
         }
-        if self.help {
-            if let Some(a @ (Action::Help | Action::Back | Action::Quit)) = self.keymap.action(section, &key, true) {
-                self.update(a);
+        if self.help.open {
+            match self.help.key(key) {
+                super::help::HelpKey::Handled => {}
+                super::help::HelpKey::Close => self.help.open = false,
+                super::help::HelpKey::Pass => {
+                    if let Some(a @ (Action::Help | Action::Quit)) = self.keymap.action(section, &key, true) {
+                        self.update(a);
+                    }
+                }
             }
             return;
         }
@@ -1757,7 +1763,7 @@ impl App {
         }
         match name {
             "q" | "quit" => self.quit = true,
-            "help" => self.help = true,
+            "help" => self.help.show(),
             "readonly" if self.readonly_locked => self.toast(READ_ONLY_LOCKED.to_string(), true),
             "readonly" => {
                 let on = !self.readonly;
@@ -2037,7 +2043,8 @@ impl App {
             Action::Quit => self.quit = true,
             // Handled by the terminal loop, which owns the terminal.
             Action::Suspend => {}
-            Action::Help => self.help = !self.help,
+            Action::Help if self.help.open => self.help.open = false,
+            Action::Help => self.help.show(),
             Action::Back => self.back(),
             Action::NextTab => self.switch(Tab::ALL[(self.tab.index() + 1) % n]),
             Action::PrevTab => self.switch(Tab::ALL[(self.tab.index() + n - 1) % n]),
@@ -2324,8 +2331,8 @@ impl App {
 
     /// Esc: one level back — help, zoom, detail, filter, marks, in that order.
     fn back(&mut self) {
-        if self.help {
-            self.help = false;
+        if self.help.open {
+            self.help.open = false;
         } else if self.detail == Detail::Zoomed && self.entity() == Entity::Executions && self.exec_detail.back() {
             // Back along the retry chain.
         } else if self.detail == Detail::Zoomed {
@@ -2364,7 +2371,7 @@ impl App {
         self.draw_status(frame, status);
         self.draw_footer(frame, footer);
         self.draw_toasts(frame, body);
-        if self.help {
+        if self.help.open {
             self.draw_help(frame, body);
         }
         match &self.mode {
@@ -2939,44 +2946,12 @@ impl App {
 
     /// Help, generated from the keymap: the global keys, the list keys and the current pane's.
     fn draw_help(&self, frame: &mut Frame, area: Rect) {
-        let column = |sections: &[Section]| {
-            let mut lines = Vec::new();
-            for section in sections {
-                let bindings = self.keymap.section(*section);
-                if bindings.is_empty() {
-                    continue;
-                }
-                lines.push(Line::styled(format!("{} keys", section.name()), self.theme.title));
-                for (action, keys) in bindings {
-                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("  {:<14}", keys.join(", ")), self.theme.key_hint),
-                        Span::styled(action.help(), self.theme.text),
-                    ]));
-                }
-                lines.push(Line::raw(""));
-            }
-            lines
-        };
-        let left = column(&[Section::Global]);
-        let right = if self.tab == Tab::Executions {
-            column(&[Section::Table, self.tab.section(), Section::Detail])
+        let sections: &[Section] = if self.tab == Tab::Executions {
+            &[Section::Global, Section::Table, Section::Executions, Section::Detail]
         } else {
-            column(&[Section::Table, self.tab.section()])
+            &[Section::Global, Section::Table, self.tab.section()]
         };
-        let height = (left.len().max(right.len()) as u16 + 2).min(area.height);
-        let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(area.width.min(118))]).flex(Flex::Center).areas(popup);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(self.theme.border_focused)
-            .title(Span::styled(" Help — ? or esc closes ", self.theme.title));
-        let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
-        frame.render_widget(block, popup);
-        let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-        frame.render_widget(Paragraph::new(left), l);
-        frame.render_widget(Paragraph::new(right), r);
+        self.help.draw(frame, area, &self.keymap, sections, &self.theme);
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod app;
 pub mod exec_detail;
+pub mod help;
 pub mod keymap;
 pub mod markdown;
 pub mod market;

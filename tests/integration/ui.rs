@@ -556,10 +556,46 @@ fn help_is_generated_from_the_keymap() {
     let mut app = app();
     app.on_key(KeyEvent::new(KeyCode::Char('4'), KeyModifiers::NONE));
     app.on_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE));
-    assert!(app.help);
+    assert!(app.help.open);
     insta::assert_snapshot!(render_at(&app, 120, 40));
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert!(!app.help);
+    assert!(!app.help.open);
+}
+
+/// At 80×24 the help wraps (no line cut short), scrolls to every key of the pane, and searches.
+#[test]
+fn help_scrolls_wraps_and_searches_at_80_by_24() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('?'));
+    let screen = format!("{}", render_at(&app, 80, 24));
+    assert!(screen.contains("quit fleetdeck"), "{screen}");
+    assert!(!screen.contains("open_chain") && !screen.contains("retry chain: open the entry"), "below the page");
+    insta::assert_snapshot!("help_80x24_top", render_at(&app, 80, 24));
+    press(&mut app, KeyCode::Char('G'));
+    let screen = format!("{}", render_at(&app, 80, 24));
+    assert!(screen.contains("retry chain: open the entry"), "the last key is reachable: {screen}");
+    // The sort key's help is whole, wrapped rather than cut ("shift+letter: tha…").
+    press(&mut app, KeyCode::Char('g'));
+    for _ in 0..40 {
+        if format!("{}", render_at(&app, 80, 24)).contains("shift+letter") {
+            break;
+        }
+        press(&mut app, KeyCode::Char('j'));
+    }
+    let screen = format!("{}", render_at(&app, 80, 24));
+    assert!(screen.contains("that one)"), "{screen}");
+    // Search.
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "pause");
+    press(&mut app, KeyCode::Enter);
+    let screen = format!("{}", render_at(&app, 80, 24));
+    assert!(screen.contains("pause the execution(s)") && !screen.contains("quit fleetdeck"), "{screen}");
+    press(&mut app, KeyCode::Esc);
+    assert!(app.help.open, "esc clears the search first");
+    assert!(format!("{}", render_at(&app, 80, 24)).contains("quit fleetdeck"));
+    press(&mut app, KeyCode::Esc);
+    assert!(!app.help.open);
 }
 
 #[test]
