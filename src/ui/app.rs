@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, Offset, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Tabs, Wrap};
 use ratatui::Frame;
 use tui_textarea::TextArea;
 use uuid::Uuid;
@@ -2366,6 +2366,8 @@ impl App {
         let [tabs_area, body, status, footer] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1), Constraint::Length(1)])
                 .areas(frame.area());
+        // The theme's own background everywhere (light paints white: readable on any terminal).
+        frame.render_widget(Block::default().style(self.theme.text), frame.area());
         self.draw_tabs(frame, tabs_area);
         self.draw_body(frame, body);
         self.draw_status(frame, status);
@@ -2883,7 +2885,7 @@ impl App {
             PromptKind::Filter => ("/", "fuzzy; !inverse =exact -l key=value; enter keeps, esc clears"),
             PromptKind::Search => ("/", "search the log; enter finds, esc clears"),
         };
-        frame.render_widget(Clear, line);
+        crate::ui::widgets::clear(frame, line, &self.theme);
         let [s, input, h] = Layout::horizontal([
             Constraint::Length(1),
             Constraint::Fill(1),
@@ -2918,7 +2920,7 @@ impl App {
         }
         let height = (lines.len() as u16 + 2).min(body.height);
         let popup = Rect { x: body.x, y: body.bottom().saturating_sub(height), width: 64.min(body.width), height };
-        frame.render_widget(Clear, popup);
+        crate::ui::widgets::clear(frame, popup, &self.theme);
         frame.render_widget(
             Paragraph::new(lines).block(Block::default().borders(Borders::ALL).border_style(self.theme.border_focused)),
             popup,
@@ -2935,7 +2937,7 @@ impl App {
             }
             let area = Rect { x: body.right().saturating_sub(width + 1), y, width, height: 1 };
             let style = if t.error { self.theme.error } else { self.theme.ok };
-            frame.render_widget(Clear, area);
+            crate::ui::widgets::clear(frame, area, &self.theme);
             frame.render_widget(
                 Paragraph::new(Line::styled(format!(" {} {text} ", if t.error { "✗" } else { "✓" }), style))
                     .style(self.theme.status_bar),

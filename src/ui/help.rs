@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::keymap::{Keymap, Section};
@@ -129,17 +129,18 @@ impl Help {
         } else {
             " / searches ".to_string()
         };
-        let position = if max > 0 { format!(" {}–{} of {wrapped} ", scroll + 1, (scroll + page).min(wrapped as u16)) } else { String::new() };
+        let position = if max > 0 {
+            format!(" {}–{} of {wrapped} ", scroll + 1, (scroll + page).min(wrapped as u16))
+        } else {
+            String::new()
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border_focused)
             .title(Span::styled(" Help — ? or esc closes, j/k scroll ", theme.title))
             .title_bottom(Line::styled(search, theme.key_hint))
             .title_bottom(Line::styled(position, theme.muted).right_aligned());
-        frame.render_widget(Clear, popup);
-        frame.render_widget(
-            Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)),
-            popup,
-        );
+        crate::ui::widgets::clear(frame, popup, theme);
+        frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }).scroll((scroll, 0)), popup);
     }
 }

@@ -11,7 +11,7 @@ use fuzzy_matcher::FuzzyMatcher;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::{CursorMove, TextArea};
 use uuid::Uuid;
@@ -211,7 +211,7 @@ impl YamlEditor {
             .title(Span::styled(title, theme.title))
             .title_bottom(keys);
         let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
+        crate::ui::widgets::clear(frame, popup, theme);
         frame.render_widget(block, popup);
         let banner = u16::from(self.banner.is_some() || self.busy);
         let [top, body, bottom] =
@@ -420,7 +420,7 @@ impl TargetPicker {
             .title(Span::styled(format!(" Targets of {} ", sanitize_cell(&self.name, 60)), theme.title))
             .title_bottom(keys);
         let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
+        crate::ui::widgets::clear(frame, popup, theme);
         frame.render_widget(block, popup);
         let [query, summary, list] =
             Layout::vertical([Constraint::Length(3), Constraint::Length(1), Constraint::Min(1)]).areas(inner);

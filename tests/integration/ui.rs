@@ -562,6 +562,26 @@ fn help_is_generated_from_the_keymap() {
     assert!(!app.help.open);
 }
 
+/// `:theme light` paints its own background: readable on a dark terminal, every cell of every
+/// pane (and the help over it) has the theme's colour behind it, none the terminal's.
+#[tokio::test]
+async fn the_light_theme_paints_its_own_background_everywhere() {
+    let db = demo_db().await;
+    let light = Theme::built_in("light").unwrap();
+    let mut app = loaded(&db).await.with_themes("light", vec![("light".into(), light)]);
+    let unpainted = |app: &App| {
+        let b = render_at(app, 80, 24);
+        b.buffer().content().iter().filter(|c| c.bg == ratatui::style::Color::Reset).count()
+    };
+    for key in ['1', '2', '3', '4'] {
+        press(&mut app, KeyCode::Char(key));
+        pump(&mut app, &db).await;
+        assert_eq!(unpainted(&app), 0, "tab {key}");
+    }
+    press(&mut app, KeyCode::Char('?'));
+    assert_eq!(unpainted(&app), 0, "the help");
+}
+
 /// At 80×24 the help wraps (no line cut short), scrolls to every key of the pane, and searches.
 #[test]
 fn help_scrolls_wraps_and_searches_at_80_by_24() {

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 use tui_textarea::TextArea;
 
@@ -221,7 +221,7 @@ impl Form {
             .title(Span::styled(format!(" {} ", self.title), theme.title))
             .title_bottom(keys);
         let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
+        crate::ui::widgets::clear(frame, popup, theme);
         frame.render_widget(block, popup);
 
         let mut constraints = Vec::new();
@@ -399,7 +399,7 @@ impl Confirm {
             .title(Span::styled(format!(" {} ", self.title), theme.error))
             .title_bottom(keys);
         let inner = block.inner(popup);
-        frame.render_widget(Clear, popup);
+        crate::ui::widgets::clear(frame, popup, theme);
         frame.render_widget(block, popup);
         let [question, _, label, reason, buttons] = Layout::vertical([
             Constraint::Length(2),

@@ -15,6 +15,13 @@ pub fn neutralise(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
+/// Clear `area` for a popup and paint the theme's own background there (a theme such as
+/// `light` sets one, so that it reads on a dark terminal too).
+pub fn clear(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, theme: &crate::ui::theme::Theme) {
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
+}
+
 #[cfg(test)]
 mod tests {
     use ratatui::buffer::Buffer;
