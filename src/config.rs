@@ -237,8 +237,13 @@ fn walk(table: &Map<String, Value>, prefix: &str, f: &mut dyn FnMut(&str, &Value
     }
 }
 
+/// Where a value came from. A file is named by its absolute path (the config crate names it
+/// relative to the working directory, `../bad.toml`, even when it was given absolute).
 fn origin_of(v: &Value) -> String {
     match v.origin() {
+        Some(o) if std::path::Path::new(o).is_relative() && std::path::Path::new(o).is_file() => {
+            std::fs::canonicalize(o).map_or_else(|_| o.to_string(), |p| p.display().to_string())
+        }
         Some(o) => o.to_string(),
         None => "a command-line flag".to_string(),
     }
@@ -262,6 +267,12 @@ fn check_unknown_keys(cfg: &Config) -> Result<(), ConfigError> {
                     (s == section).then_some(name)
                 })
                 .collect();
+            let mut siblings = siblings;
+            if section.is_empty() {
+                // `[keys.*]` is checked by the keymap but is a top-level key all the same.
+                siblings.push("keys");
+                siblings.sort_unstable();
+            }
             let place = if section.is_empty() { "at the top level".to_string() } else { format!("in [{section}]") };
             let env_hint = if value.origin() == Some("the environment") {
                 format!(" (environment variable FLEETDECK_{})", key.replace('.', "__").to_uppercase())
@@ -509,6 +520,7 @@ mod tests {
         let err = load(&[("FLEETDECK_THEMES", "x")], None, Overrides::default()).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("unknown key `themes`"), "{msg}");
+        assert!(msg.contains("keys"), "the allowed top-level keys include keys: {msg}");
         assert!(msg.contains("FLEETDECK_THEMES") && msg.contains("the environment"), "{msg}");
     }
 

@@ -102,6 +102,14 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// A log line's time to the second, in UTC (`2026-12-01T21:58:20.656252520+00:00` →
+/// `2026-12-01 21:58:20`); text that is not an RFC 3339 time stays as it is.
+pub fn log_time(t: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|d| d.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
 /// execution_logs as lines: an array of `{ts, level, message}` objects (other keys shown as
 /// JSON after the message) or of plain strings; anything else is shown as its JSON text.
 pub fn parse_logs(value: Option<&serde_json::Value>) -> Vec<LogLine> {
@@ -129,7 +137,8 @@ pub fn parse_logs(value: Option<&serde_json::Value>) -> Vec<LogLine> {
                 } else {
                     format!("{message} {}", Value::Object(rest)).trim().to_string()
                 };
-                LogLine { ts: text("ts").or_else(|| text("timestamp")), level: text("level"), message }
+                let ts = text("ts").or_else(|| text("timestamp")).map(|t| log_time(&t));
+                LogLine { ts, level: text("level"), message }
             }
             other => LogLine { ts: None, level: None, message: other.to_string() },
         })
@@ -196,14 +205,14 @@ mod tests {
     #[test]
     fn logs_are_read_from_objects_strings_or_anything() {
         let v = serde_json::json!([
-            {"ts": "2026-11-23T12:00:00Z", "level": "info", "message": "assigned"},
+            {"ts": "2026-11-23T12:00:00.123456789+00:00", "level": "info", "message": "assigned"},
             {"level": "error", "msg": "boom", "code": 7},
             "plain"
         ]);
         let lines = parse_logs(Some(&v));
         assert_eq!(
             lines[0],
-            LogLine { ts: Some("2026-11-23T12:00:00Z".into()), level: Some("info".into()), message: "assigned".into() }
+            LogLine { ts: Some("2026-11-23 12:00:00".into()), level: Some("info".into()), message: "assigned".into() } // to the second, not the nanosecond
         );
         assert_eq!(lines[1].message, "boom {\"code\":7}");
         assert_eq!(lines[2].message, "plain");

@@ -147,7 +147,10 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
         tx.commit().await?;
         return Ok(RowOutcome::Skipped { status: status_text, reason: why });
     }
-    let allowed: Vec<&str> = verb.applies_to().iter().map(|s| s.as_str()).collect();
+    // Guarded on the very state read (one the verb applies to, checked above), not on any it
+    // applies to: a change in between (a pause committed before this cancel) is a lost race,
+    // reported, and the audited `from` is always the state the write changed.
+    let allowed: Vec<&str> = vec![status.as_str()];
     if verb == Verb::Retry {
         // One retry per execution: concurrent retries wait for each other on the row.
         sqlx::query("SELECT 1 FROM platform.workflow_executions WHERE id = $1 FOR UPDATE")

@@ -607,6 +607,9 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     let Some(v) = json_row(
         services,
         "SELECT to_jsonb(a) || jsonb_build_object( \
+             'owner_name', CASE WHEN a.owner_type = 'organization' \
+                 THEN (SELECT o.name FROM platform.organizations o WHERE o.id = a.owner_id) \
+                 ELSE (SELECT u.email FROM platform.users u WHERE u.id = a.owner_id) END, \
              'resources', (SELECT to_jsonb(r) FROM platform.container_resources r WHERE r.agent_id = a.id LIMIT 1), \
              'listings', coalesce((SELECT jsonb_agg(to_jsonb(m) ORDER BY m.created_at) \
                  FROM platform.marketplace_integrations m WHERE m.agent_id = a.id), '[]')) \
@@ -628,7 +631,12 @@ async fn agent(services: &Services, id: Uuid) -> Result<Option<Detail>> {
             ("Version", "version"),
         ],
     ));
-    b.extend(field("Owner", format!("{} {}", s(&v, "owner_type"), s(&v, "owner_id"))));
+    // The organisation's name (or the user's email), not its id; the id when neither is visible.
+    let owner = match s(&v, "owner_name") {
+        name if name.is_empty() => s(&v, "owner_id"),
+        name => name,
+    };
+    b.extend(field("Owner", format!("{owner} ({})", s(&v, "owner_type"))));
     b.extend(field("Deployed", stamp(&v, "deployed_at")));
     b.extend(field("Container", s(&v, "container_id")));
     b.push(Block::Heading("Publication".into()));

@@ -26,6 +26,17 @@ const NAME_MAX: usize = 120;
 impl Kind {
     pub const ALL: [Kind; 5] = [Kind::Packages, Kind::Apps, Kind::Solutions, Kind::Agents, Kind::Instances];
 
+    /// One of this kind, in a sentence: "no package has category …".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Packages => "package",
+            Kind::Apps => "edge app",
+            Kind::Solutions => "solution",
+            Kind::Agents => "agent",
+            Kind::Instances => "compute offer",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Kind::Packages => "Packages",
@@ -507,7 +518,7 @@ pub fn selection_of(
     }
     for (facet, value) in picks {
         if !selection.pick(catalogue, facet, value) {
-            return Err(format!("no {} has {facet} {value:?}", kind.title().to_lowercase()));
+            return Err(format!("no {} has {facet} {value:?}", kind.noun()));
         }
     }
     Ok(selection)

@@ -251,7 +251,7 @@ pub enum FormFor {
 fn read_only_refusal(locked: bool, what: &str) -> String {
     tracing::info!(what, locked, "refused in read-only mode");
     if locked {
-        format!("read-only mode: {what} is disabled (fleetdeck was started read-only; restart it without --readonly)")
+        format!("read-only mode: {what} is disabled (started read-only: restart without --readonly)")
     } else {
         format!("read-only mode: {what} is disabled (:readonly turns it off)")
     }
@@ -1117,10 +1117,14 @@ impl App {
         }
     }
 
+    /// Say something for a few seconds (errors longer). The same words again refresh the one on
+    /// screen instead of piling up; two at most.
     fn toast(&mut self, text: String, error: bool) {
         let secs = if error { 8 } else { 4 };
-        self.toasts.push_back(Toast { text, error, until: self.now + chrono::Duration::seconds(secs) });
-        while self.toasts.len() > 3 {
+        let until = self.now + chrono::Duration::seconds(secs);
+        self.toasts.retain(|t| t.text != text);
+        self.toasts.push_back(Toast { text, error, until });
+        while self.toasts.len() > 2 {
             self.toasts.pop_front();
         }
     }
@@ -2928,13 +2932,11 @@ impl App {
     }
 
     fn draw_toasts(&self, frame: &mut Frame, body: Rect) {
+        // Over the bottom of the body (the table's lower border), never over its header.
         for (i, t) in self.toasts.iter().rev().enumerate() {
             let text = sanitize_cell(&t.text, 100);
             let width = (text.chars().count() as u16 + 4).min(body.width);
-            let y = body.y + 1 + i as u16;
-            if y >= body.bottom() {
-                break;
-            }
+            let Some(y) = body.bottom().checked_sub(1 + i as u16).filter(|y| *y > body.y + 1) else { break };
             let area = Rect { x: body.right().saturating_sub(width + 1), y, width, height: 1 };
             let style = if t.error { self.theme.error } else { self.theme.ok };
             crate::ui::widgets::clear(frame, area, &self.theme);

@@ -149,6 +149,9 @@ async fn bad_configuration_is_named_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr.contains("unknown key `database.statement_timout`"), "{stderr}");
     assert!(stderr.contains("bad.toml") && stderr.contains("statement_timeout"), "{stderr}");
+    // Given by its absolute path, it is named by it (not as `../bad.toml`).
+    let absolute = std::fs::canonicalize(&file).unwrap();
+    assert!(stderr.contains(&absolute.display().to_string()), "{stderr}");
 
     let out = run(fleetdeck(home.path()).arg("doctor").env("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "soon")).await;
     let (_, stderr) = text(&out);

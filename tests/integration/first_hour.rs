@@ -524,3 +524,28 @@ async fn no_server_is_left_behind_after_kill_9_and_the_next_start_uses_one() {
     .await
     .unwrap();
 }
+
+/// Small ones: an AI agent's owner is its organisation's name; a facet that matches nothing says
+/// so in a sentence.
+#[tokio::test]
+async fn an_agents_owner_is_named_and_facet_refusals_read_well() {
+    use fleetdeck::service::{market_detail, marketplace, Actor, Services};
+    let db = TestDb::new().await;
+    let org = crate::fixtures::organization(&db.pool, "acme-owners").await;
+    let a = agent(&db.pool, "owned-agent", "organization", org).await;
+    sqlx::query("INSERT INTO platform.marketplace_integrations (agent_id) VALUES ($1)")
+        .bind(a)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let services = Services::new(db.pool.clone(), Actor::operator());
+    let detail = market_detail::detail(&services, marketplace::Kind::Agents, &a.to_string()).await.unwrap();
+    let text = format!("{:?}", detail.blocks);
+    assert!(text.contains("acme-owners (organization)"), "{text}");
+    assert!(!text.contains(&org.to_string()), "not the organisation's id: {text}");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["market", "search", "x", "--facet", "category=Nothing"]).env("DATABASE_URL", db.url());
+    let stderr = String::from_utf8_lossy(&output(cmd).await.stderr).into_owned();
+    assert!(stderr.contains("no package has category \"Nothing\""), "{stderr}");
+}

@@ -449,10 +449,7 @@ async fn read_only_mode_disables_write_verbs() {
     assert!(app.outbox.is_empty(), "no session is reopened writable");
     assert!(app.readonly);
     assert!(format!("{}", big(&app)).contains("read-only mode is locked"));
-    assert!(
-        format!("{}", big(&app)).contains("restart it without --readonly"),
-        "the refusals say how to write: restart"
-    );
+    assert!(format!("{}", big(&app)).contains("restart without --readonly"), "the refusals say how to write: restart");
 }
 
 /// From a writable start `:readonly` turns it on, and off again.
@@ -580,6 +577,30 @@ async fn the_light_theme_paints_its_own_background_everywhere() {
     }
     press(&mut app, KeyCode::Char('?'));
     assert_eq!(unpainted(&app), 0, "the help");
+}
+
+/// Toasts sit at the bottom of the pane (never over the table's header), the same words refresh
+/// the one shown instead of piling up, and they go after a few seconds.
+#[tokio::test]
+async fn toasts_do_not_pile_up_or_cover_the_header() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await.with_readonly(true);
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Char('p'));
+    }
+    assert_eq!(app.toasts.len(), 1, "the same refusal five times is one toast");
+    press(&mut app, KeyCode::Char('c'));
+    press(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.toasts.len(), 2, "two at most");
+    let screen = format!("{}", render_at(&app, 80, 24));
+    let lines: Vec<&str> = screen.lines().collect();
+    let header = lines.iter().position(|l| l.contains("STATUS")).unwrap();
+    assert!(!lines[header].contains('✗') && !lines[header - 1].contains('✗'), "{screen}");
+    assert!(lines[lines.len() - 4].contains('✗'), "at the bottom of the pane: {screen}");
+    app.tick(now() + chrono::Duration::seconds(9));
+    assert!(app.toasts.is_empty(), "gone after a few seconds");
 }
 
 /// At 80×24 the help wraps (no line cut short), scrolls to every key of the pane, and searches.
@@ -786,7 +807,7 @@ async fn the_execution_detail_shows_everything_and_walks_the_retry_chain() {
     // The log is at the end.
     press(&mut app, KeyCode::Char('G'));
     let screen = format!("{}", big(&app));
-    for text in ["2026-11-23T11:00:05Z error upstream 503", "log: 2 lines"] {
+    for text in ["2026-11-23 11:00:05 error upstream 503", "log: 2 lines"] {
         assert!(screen.contains(text), "{text}: {screen}");
     }
     // Timestamps off, then a search highlights the line.
