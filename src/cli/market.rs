@@ -134,6 +134,14 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
             emit(&super::rollout::table(&rows));
             crate::errln!("{} of {total} {}", found.len(), kind.title().to_lowercase());
         }
+        if total == 0 && !everywhere {
+            let hidden = marketplace::hidden_by_defaults(kind, &catalogue, &query, &selection);
+            if hidden > 0 {
+                crate::errln!(
+                    "{hidden} match but are hidden because they are deprecated: add --deprecated to see them"
+                );
+            }
+        }
         Ok(if total == 0 { ExitCode::from(super::exit::NO_MATCH) } else { ExitCode::SUCCESS })
     })
     .await

@@ -494,6 +494,26 @@ pub fn default_selection(kind: Kind, catalogue: &Catalogue) -> Selection {
     selection
 }
 
+/// How many entries match `query` under `selection` but with the kind's default picks
+/// (`deprecated=no`) dropped: what a search that found nothing hides. 0 when nothing is hidden.
+pub fn hidden_by_defaults(kind: Kind, catalogue: &Catalogue, query: &str, selection: &Selection) -> usize {
+    let defaults = default_selection(kind, catalogue).describe(catalogue);
+    let picks = selection.describe(catalogue);
+    if !picks.iter().any(|p| defaults.contains(p)) {
+        return 0;
+    }
+    let mut wider = Selection::none(catalogue);
+    for p in picks.iter().filter(|p| !defaults.contains(p)) {
+        if let Some((f, v)) = p.split_once('=') {
+            wider.pick(catalogue, f, v);
+        }
+    }
+    crate::domain::catalogue::Searcher::default()
+        .run(catalogue, query, &wider, crate::domain::catalogue::Sort::Relevance)
+        .rows
+        .len()
+}
+
 /// A selection from facet values named as `(facet, value)`: over the kind's defaults (or over
 /// nothing), a facet named replaces its default (`deprecated=yes` drops `deprecated=no`), several
 /// values of one facet add up. The error names the facet or value that is not there.

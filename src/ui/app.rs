@@ -1669,6 +1669,10 @@ impl App {
         self.detail = Detail::Closed;
         self.market.detail = None;
         self.market.show(kind);
+        // A new query for the view: an earlier search (typed or on the server) does not linger.
+        let view = self.market.view_mut();
+        view.server = None;
+        view.query.clear();
         if let Err(e) = self.market.view_mut().pick(&picks) {
             self.toast(format!(":{name}: {e}"), true);
         }

@@ -142,6 +142,8 @@ pub struct View {
     pub results: Results,
     pub server: Option<ServerResults>,
     pub searching: bool,
+    /// When nothing matched: how many would with the default facets (deprecated=no) dropped.
+    pub hidden: usize,
     pub selected: usize,
     /// The first row drawn (kept so the selection stays in view without jumping).
     first: Cell<usize>,
@@ -168,6 +170,7 @@ impl View {
             sort: Sort::Relevance,
             results: Results::default(),
             server: None,
+            hidden: 0,
             searching: false,
             selected: 0,
             first: Cell::new(0),
@@ -193,6 +196,11 @@ impl View {
         self.results = match &self.server {
             Some(s) => cat.arrange_in_order(&s.hits, &self.selection),
             None => self.searcher.run(&cat, &self.query, &self.selection, self.sort),
+        };
+        self.hidden = if self.results.rows.is_empty() && self.server.is_none() {
+            marketplace::hidden_by_defaults(self.kind, &cat, &self.query, &self.selection)
+        } else {
+            0
         };
         self.selected = keep.and_then(|e| self.results.rows.iter().position(|h| h.entry == e)).unwrap_or(0);
         if keep.is_none() || self.selected == 0 {
@@ -688,8 +696,15 @@ fn draw_list(frame: &mut Frame, area: Rect, view: &View, theme: &Theme, focused:
         return;
     };
     if view.results.rows.is_empty() {
+        let hidden = format!(
+            "{} match but are hidden by deprecated=no: f and pick deprecated=yes, or :{} deprecated=yes",
+            view.hidden,
+            view.kind.command()
+        );
         let text = if view.server.is_some() {
             "the server found nothing either (esc clears the search)"
+        } else if view.hidden > 0 {
+            hidden.as_str()
         } else if view.query.trim().is_empty() {
             "nothing here with these facets (f opens the facets)"
         } else {

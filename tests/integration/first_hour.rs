@@ -549,3 +549,26 @@ async fn an_agents_owner_is_named_and_facet_refusals_read_well() {
     let stderr = String::from_utf8_lossy(&output(cmd).await.stderr).into_owned();
     assert!(stderr.contains("no package has category \"Nothing\""), "{stderr}");
 }
+
+/// `market search` that finds nothing only because of the default facet says so.
+#[tokio::test]
+async fn a_search_hidden_by_the_default_facet_says_how_to_see_it() {
+    let db = TestDb::new().await;
+    sqlx::query(
+        "INSERT INTO cloud.bitnami_packages (name, repository_name, version, deprecated) \
+         VALUES ('zzqq-legacy', 'old', '1.0.0', true), ('current', 'old', '2.0.0', false)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["market", "search", "zzqq"]).env("DATABASE_URL", db.url());
+    let out = output(cmd).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 match but are hidden because they are deprecated: add --deprecated"), "{stderr}");
+    let mut cmd = fleetdeck(home.path());
+    cmd.args(["market", "search", "zzqq", "--deprecated"]).env("DATABASE_URL", db.url());
+    assert_eq!(output(cmd).await.status.code(), Some(0));
+}

@@ -603,6 +603,36 @@ async fn toasts_do_not_pile_up_or_cover_the_header() {
     assert!(app.toasts.is_empty(), "gone after a few seconds");
 }
 
+/// A search whose matches the default facet hides says how many and how to show them; a `:pkgs`
+/// view drops an earlier server search instead of combining with it.
+#[tokio::test]
+async fn hidden_matches_are_counted_and_a_new_view_drops_the_server_search() {
+    let db = demo_db().await;
+    sqlx::query(
+        "UPDATE cloud.bitnami_packages SET name = 'zzqq-legacy', deprecated = true \
+         WHERE package_id = (SELECT package_id FROM cloud.bitnami_packages ORDER BY name LIMIT 1)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "zzqq");
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("1 match but are hidden by deprecated=no"), "{screen}");
+    assert!(screen.contains(":pkgs deprecated=yes"), "{screen}");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert!(app.market.view().server.is_some(), "enter searched the server");
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "pkgs deprecated=yes");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    let view = app.market.view();
+    assert!(view.server.is_none() && view.query.is_empty(), "the new view's query replaces the old search");
+    assert!(!format!("{}", big(&app)).contains("server search"));
+}
+
 /// At 80×24 the help wraps (no line cut short), scrolls to every key of the pane, and searches.
 #[test]
 fn help_scrolls_wraps_and_searches_at_80_by_24() {
