@@ -604,7 +604,8 @@ fn spec(entity: Entity) -> Spec {
                 ]
             },
             facet: None,
-            changed: Some("ag.updated_at"),
+            // Events and new objects of the stacks reaching it change the row too (migration 21).
+            changed: Some("fleetdeck.agent_changed_at(ag.id, ag.updated_at)"),
             base: Some(("broker.agents ag", &["r"])),
             // Without each agent's rollup (its stacks, routes, pending objects, last event and
             // failures: about 0.3 ms an agent, 200 on a page).

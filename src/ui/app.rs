@@ -856,6 +856,10 @@ impl App {
                         list.upstream_changed = true;
                     }
                 }
+                // Events and new objects (the stacks' channel) change the agents' rollup too.
+                if entity == Entity::Stacks {
+                    self.on_reply(Reply::Changed(Entity::Agents));
+                }
                 let current = self.entity();
                 let Some(list) = self.lists.get_mut(&entity) else { return };
                 if !list.table.loaded {

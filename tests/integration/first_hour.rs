@@ -572,3 +572,60 @@ async fn a_search_hidden_by_the_default_facet_says_how_to_see_it() {
     cmd.args(["market", "search", "zzqq", "--deprecated"]).env("DATABASE_URL", db.url());
     assert_eq!(output(cmd).await.status.code(), Some(0));
 }
+
+/// Fleet's PENDING, LAST EVENT and FAIL 1H follow events at the next delta (within the refresh
+/// interval), as the stacks list does: an agent's event is a change of its row.
+#[tokio::test]
+async fn an_agents_event_is_a_change_its_row_delta_reads() {
+    use chrono::Utc;
+    use fleetdeck::import::demo::{self, Scale};
+    use fleetdeck::service::listing::{self, Entity, PageAt, Query};
+    let db = TestDb::new().await;
+    demo::seed(&db.pool, Scale::Small, 5, Utc::now(), |_| {}).await.unwrap();
+    let e = Entity::Agents;
+    let q = Query { at: Some(Utc::now()), ..Query::new(e) };
+    let page = listing::page(&db.pool, e, &q, &PageAt::First, 50).await.unwrap();
+    let since = page.seen_at.unwrap();
+    let window =
+        listing::Window { first: page.rows[0].cursor.clone(), last: page.rows[49].cursor.clone(), at_top: true };
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
+    assert!(d.rows.is_empty(), "nothing changed yet");
+    // An event from an agent of the window, on an object of a stack it reaches.
+    let agent = &page.rows[3].cursor.id;
+    let object: Option<uuid::Uuid> = sqlx::query_scalar(
+        "SELECT o.id FROM fleetdeck.agent_stacks($1::uuid) r JOIN broker.deployment_objects o ON o.stack_id = r.stack_id \
+         ORDER BY o.sequence_id DESC LIMIT 1",
+    )
+    .bind(agent)
+    .fetch_optional(&db.pool)
+    .await
+    .unwrap();
+    let object = match object {
+        Some(o) => o,
+        None => {
+            let g = crate::fixtures::generator(&db.pool, "ev-gen").await;
+            let st = crate::fixtures::stack(&db.pool, "ev-stack", g).await;
+            crate::fixtures::deployment_object(&db.pool, st, g, "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n").await
+        }
+    };
+    let updated_before: chrono::DateTime<Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM broker.agents WHERE id = $1::uuid")
+            .bind(agent)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    crate::fixtures::event(&db.pool, agent.parse().unwrap(), object, "FAILURE").await;
+    let updated_after: chrono::DateTime<Utc> =
+        sqlx::query_scalar("SELECT updated_at FROM broker.agents WHERE id = $1::uuid")
+            .bind(agent)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(updated_before, updated_after, "the event leaves the agent's own row as it was");
+    let q = Query { at: Some(Utc::now()), ..Query::new(e) };
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 100).await.unwrap();
+    let ids: Vec<&String> = d.rows.iter().map(|r| &r.cursor.id).collect();
+    assert_eq!(ids, [agent], "the delta reads the agent whose rollup changed");
+    let fail = listing::columns(e).iter().position(|c| *c == "FAIL 1H").unwrap();
+    assert_ne!(d.rows[0].cells[fail], page.rows[3].cells[fail], "its FAIL 1H counts the new failure");
+}
