@@ -41,6 +41,13 @@ pub fn check_yaml(text: &str) -> Result<Vec<Manifest>, YamlError> {
                 // The location is 1-based within the document; the message repeats it.
                 let message = e.to_string();
                 let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                // The parser notices an unclosed [ or { where the document ends: name the line
+                // that opened it instead.
+                if message.contains("expected ',' or ']'") || message.contains("expected ',' or '}'") {
+                    if let Some((l, c, bracket)) = unclosed(doc) {
+                        return Err(at(l, c + 1, format!("this {bracket} is never closed ({message})")));
+                    }
+                }
                 return Err(at(line - 1, column, message));
             }
         };
@@ -106,6 +113,29 @@ fn documents(text: &str) -> Vec<(usize, &str)> {
     }
     out.push((start_line, &text[start..]));
     out
+}
+
+/// The last `[` or `{` of a flow collection left open (0-based line and column), outside quotes
+/// and comments.
+fn unclosed(doc: &str) -> Option<(usize, usize, char)> {
+    let mut open: Vec<(usize, usize, char)> = Vec::new();
+    for (l, line) in doc.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        for (c, ch) in line.chars().enumerate() {
+            match (quote, ch) {
+                (Some(q), ch) if ch == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(ch),
+                (None, '#') => break,
+                (None, '[' | '{') => open.push((l, c, ch)),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    open.pop()
 }
 
 /// The first line (0-based) that is neither blank nor a comment.
@@ -257,7 +287,9 @@ mod tests {
         assert_eq!(err("# only a comment\n---\n"), "line 1, column 1: there is no YAML document");
         let bad = "apiVersion: v1\nkind: Service\nmetadata:\n  name: [web\n";
         let e = check_yaml(bad).unwrap_err();
-        assert!(e.line >= 4, "{e}");
+        assert_eq!(e.to_string(), "line 4, column 9: this [ is never closed (did not find expected ',' or ']')");
+        let e = check_yaml("apiVersion: v1\nkind: A\nmetadata: {name: a\n\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 11), "an unclosed {{ likewise: {e}");
         assert_eq!(
             err("apiVersion: v1\nkind: A\nmetadata:\n  name: a\n---\n\nkind: B\nmetadata:\n  name: b\n"),
             "line 7, column 1: document 2 has no apiVersion"

@@ -182,7 +182,7 @@ async fn submitting_checks_the_yaml_computes_the_checksum_and_is_audited() {
         ("apiVersion: v1\nkind: Service\n", "line 1, column 1: document 1 has no metadata"),
         (
             "apiVersion: v1\nkind: [Service\nmetadata:\n  name: web\n",
-            "line 3, column 9: did not find expected ',' or ']'",
+            "line 2, column 7: this [ is never closed (did not find expected ',' or ']')",
         ),
         ("", "line 1, column 1: there is no YAML document"),
     ] {
