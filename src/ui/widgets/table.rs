@@ -421,8 +421,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
     let shown_rows = &state.rows[start..start + count];
     let natural: Vec<u16> = (0..n)
         .map(|i| {
-            let widest = if matches!(decor.kinds.get(i), Some(Kind::Duration | Kind::Age | Kind::Health)) {
+            let widest = if matches!(decor.kinds.get(i), Some(Kind::Duration | Kind::Age)) {
                 7
+            } else if matches!(decor.kinds.get(i), Some(Kind::Health)) {
+                "maintenance".len()
             } else if let Some(k @ (Kind::Moment | Kind::List | Kind::ShortId)) = decor.kinds.get(i) {
                 shown_rows
                     .iter()
