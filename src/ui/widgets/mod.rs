@@ -1,5 +1,6 @@
 //! Widgets the panes share.
 
+pub mod columns;
 pub mod form;
 pub mod table;
 
