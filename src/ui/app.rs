@@ -2819,6 +2819,43 @@ impl App {
         if !(self.tab == Tab::Marketplace && self.market.detail.is_some()) {
             hints.push((Action::SortNext, "sort"));
         }
+        // Read-only: the write keys would only be refused, so they are not offered.
+        if self.readonly {
+            hints.retain(|(a, _)| {
+                !matches!(
+                    a,
+                    Action::Pause
+                        | Action::Resume
+                        | Action::Cancel
+                        | Action::Retry
+                        | Action::NewStack
+                        | Action::EditObject
+                        | Action::Resubmit
+                        | Action::Targets
+                        | Action::Activate
+                        | Action::Deactivate
+                        | Action::EditLabels
+                        | Action::Delete
+                        | Action::Deploy
+                )
+            });
+        }
+        // A zoomed detail has keys of its own: those, and the way back.
+        if self.detail == Detail::Zoomed && self.tab != Tab::Marketplace {
+            hints = vec![(Action::Help, "help"), (Action::Back, "back"), (Action::Down, "scroll")];
+            if self.entity() == Entity::Executions {
+                hints.extend([
+                    (Action::Follow, "follow"),
+                    (Action::Wrap, "wrap"),
+                    (Action::Search, "search"),
+                    (Action::ChainNext, "retry chain"),
+                ]);
+            } else if self.entity() == Entity::Stacks {
+                hints.extend([(Action::Diff, "diff"), (Action::ChainNext, "older object")]);
+            }
+        }
+        let zoomed = self.detail == Detail::Zoomed && self.tab != Tab::Marketplace;
+        let section = if zoomed { Section::Detail } else { section };
         // Whole hints only, as many as fit; quitting is always shown, last.
         let quit = self.first_key(section, Action::Quit).map(|k| (k, " quit  ".to_string()));
         let reserved = quit.as_ref().map_or(0, |(k, h)| k.chars().count() + h.chars().count());

@@ -633,6 +633,26 @@ async fn hidden_matches_are_counted_and_a_new_view_drops_the_server_search() {
     assert!(!format!("{}", big(&app)).contains("server search"));
 }
 
+/// The footer follows the screen: read-only offers no write keys, a zoomed detail its own keys.
+#[tokio::test]
+async fn the_footer_follows_read_only_mode_and_a_zoomed_detail() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('4'));
+    pump(&mut app, &db).await;
+    let footer = |app: &App| format!("{}", render_at(app, 120, 40)).lines().last().unwrap_or("").to_string();
+    assert!(footer(&app).contains("p pause"), "{}", footer(&app));
+    press(&mut app, KeyCode::Char('z'));
+    pump(&mut app, &db).await;
+    let zoomed = footer(&app);
+    assert!(zoomed.contains("f follow") && zoomed.contains("w wrap") && !zoomed.contains("p pause"), "{zoomed}");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    let app = app.with_readonly(true);
+    let ro = footer(&app);
+    assert!(!ro.contains("pause") && !ro.contains("cancel") && ro.contains("q quit"), "{ro}");
+}
+
 /// At 80×24 the help wraps (no line cut short), scrolls to every key of the pane, and searches.
 #[test]
 fn help_scrolls_wraps_and_searches_at_80_by_24() {
