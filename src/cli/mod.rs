@@ -327,41 +327,45 @@ pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::U
     }
 }
 
-/// The dashboard's services: always a pool of its own, so that switching read-only mode (which
-/// replaces and closes it) never closes the pool the simulator or the database's own checks use.
-async fn dashboard_services(db: &Database, settings: &Settings) -> Result<Services> {
-    let (actor, user_id) = match &settings.user {
+/// Who acts: the operator, or the platform user `--as` names (looked up by email).
+async fn acting(db: &Database, settings: &Settings) -> Result<(Actor, Option<uuid::Uuid>)> {
+    Ok(match &settings.user {
         None => (Actor::operator(), None),
         Some(email) => {
             let user = identity::find_by_email(&db.pool, email).await?;
             (Actor::user(&user.email, user.id), Some(user.id))
         }
-    };
-    let pool = connector(db, settings, user_id)
-        .connect(settings.readonly)
+    })
+}
+
+/// A pool of its own on `db`, as `user_id` (or the operator), read-only or not.
+async fn own_pool(
+    db: &Database,
+    settings: &Settings,
+    user_id: Option<uuid::Uuid>,
+    read_only: bool,
+) -> Result<sqlx::PgPool> {
+    Ok(connector(db, settings, user_id)
+        .connect(read_only)
         .await
-        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
-    Ok(Services::new(pool, actor))
+        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?)
+}
+
+/// The dashboard's services: always a pool of its own, so that switching read-only mode (which
+/// replaces and closes it) never closes the pool the simulator or the database's own checks use.
+async fn dashboard_services(db: &Database, settings: &Settings) -> Result<Services> {
+    let (actor, user_id) = acting(db, settings).await?;
+    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor))
 }
 
 /// The service layer as the configured identity (the operator, or a platform user under RLS),
 /// read-only when `readonly` is set.
 pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
-    let (actor, user_id) = match &settings.user {
-        None => (Actor::operator(), None),
-        Some(email) => {
-            let user = identity::find_by_email(&db.pool, email).await?;
-            (Actor::user(&user.email, user.id), Some(user.id))
-        }
-    };
+    let (actor, user_id) = acting(db, settings).await?;
     if user_id.is_none() && !settings.readonly {
         return Ok(Services::new(db.pool.clone(), actor));
     }
-    let pool = connector(db, settings, user_id)
-        .connect(settings.readonly)
-        .await
-        .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
-    Ok(Services::new(pool, actor))
+    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor))
 }
 
 /// Every theme there is (the user's that fail to load are logged and left out), and the one to
@@ -507,10 +511,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
         crate::import::demo::require_demo(&db.pool).await?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         // The simulator's own pool: nothing the dashboard does to its pools reaches it.
-        let pool = connector(&db, settings, None)
-            .connect(false)
-            .await
-            .map_err(|source| DbError::Connect { target: db.target.describe(), source })?;
+        let pool = own_pool(&db, settings, None, false).await?;
         let opts = args.options();
         let seed = args.seed;
         let (status_tx, status_rx) = tokio::sync::watch::channel(crate::sim::Status::Starting);
