@@ -86,7 +86,7 @@ pub enum Command {
     /// Cluster agents and hosts: list them by health, activate, deactivate, maintenance (exit codes as exec)
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
-    /// Stacks' rollouts: list, status (exit 0 all SUCCESS, 1 pending, 2 any FAILURE), submit a new version
+    /// Stacks' rollouts: list, status (exit 0 complete, 5 in progress, 6 failing, 7 unreached), submit a new version
     #[command(subcommand)]
     Rollout(rollout::RolloutCommand),
     /// The marketplace: search packages, apps, solutions, agents and compute offers (exit 1 when nothing matches)

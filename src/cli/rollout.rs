@@ -2,8 +2,9 @@
 //! functions as the Rollouts pane.
 //!
 //! `rollout status` exits 0 when every agent the stack reaches reported SUCCESS for its desired
-//! object, 1 while reports are missing, 2 on any FAILURE; the other verbs exit as `exec`
-//! (2 invalid, 3 changed concurrently, 4 database unavailable).
+//! object, 5 while reports are missing, 6 on any FAILURE, 7 when it reaches no live agent; every
+//! verb exits by the one table of `super::exit` (2 invalid or not found, 3 changed concurrently,
+//! 4 database unavailable).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,8 +29,8 @@ pub enum RolloutCommand {
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
-    /// What every agent the stack reaches reported for its desired object; exit 0 all SUCCESS,
-    /// 1 pending, 2 any FAILURE
+    /// What every agent the stack reaches reported for its desired object; exit 0 complete, 5 in
+    /// progress, 6 failing, 7 unreached (no live agent), 2 no such stack
     Status {
         /// The stack's name or id
         stack: String,

@@ -93,6 +93,17 @@ pub fn sanitize_cell(text: &str, max: usize) -> String {
     cut.out
 }
 
+/// The first `named` items, then "and N more": `a, b, c and 4 more` (a confirmation names what
+/// it acts on this way).
+pub fn first_few<S: AsRef<str>>(items: &[S], named: usize) -> String {
+    let first: Vec<&str> = items.iter().take(named).map(AsRef::as_ref).collect();
+    let mut text = first.join(", ");
+    if items.len() > named {
+        text.push_str(&format!(" and {} more", items.len() - named));
+    }
+    text
+}
+
 /// Text of several lines (logs, YAML, READMEs): broken at its line breaks (LF or CR LF), each
 /// line sanitised as a cell; tabs become four spaces.
 pub fn sanitize_lines(text: &str, max_line: usize) -> Vec<String> {
@@ -149,5 +160,12 @@ mod tests {
     #[test]
     fn lines_are_sanitised_one_by_one() {
         assert_eq!(sanitize_lines("a\tb\r\n\u{1b}[2Jc\u{7}", 80), vec!["a    b", "␛[2Jc␇"]);
+    }
+
+    #[test]
+    fn a_few_are_named_then_counted() {
+        assert_eq!(first_few(&["a", "b"], 3), "a, b");
+        assert_eq!(first_few(&["a", "b", "c", "d", "e"], 3), "a, b, c and 2 more");
+        assert_eq!(first_few::<&str>(&[], 3), "");
     }
 }

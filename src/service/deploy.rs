@@ -22,6 +22,15 @@ pub enum StackChoice {
     New { name: String, generator: Uuid },
 }
 
+/// Whom the deployed object reaches besides what the stack reaches already: agents made
+/// explicit targets, and the labels of a new stack (agents carrying one are reached).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub agents: Vec<Uuid>,
+    /// One label per line, as the stack form takes them; only for a new stack.
+    pub labels: String,
+}
+
 /// What a deploy wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Deployed {
@@ -44,7 +53,8 @@ impl Deployed {
             &self.object.yaml_checksum[..12]
         );
         if self.targets_added > 0 {
-            s.push_str(&format!(", targeting {} more agents", self.targets_added));
+            let n = self.targets_added;
+            s.push_str(&format!(", targeting {n} more agent{}", if n == 1 { "" } else { "s" }));
         }
         s
     }
@@ -63,6 +73,7 @@ pub struct PackageDeploy {
     pub namespace: String,
     pub values: String,
     pub stack: StackChoice,
+    pub reach: Reach,
 }
 
 /// Deploy a package: the chart and its repository are read here (not taken from the form), the
@@ -99,7 +110,7 @@ pub async fn package(services: &Services, d: &PackageDeploy) -> Result<Deployed>
         values: d.values.clone(),
     };
     let yaml = helm.yaml().map_err(invalid)?;
-    write(services, &d.stack, &yaml, &[], &format!("deploy of chart {}", helm.chart)).await
+    write(services, &d.stack, &yaml, &d.reach, &[], &format!("deploy of chart {}", helm.chart)).await
 }
 
 /// An app deploy as the form asks for it.
@@ -113,6 +124,8 @@ pub struct AppDeploy {
     pub namespace: String,
     pub parameters: String,
     pub stack: StackChoice,
+    /// Agents and labels beside the site's own agents.
+    pub reach: Reach,
 }
 
 /// The live agents serving a site (annotated `site=<site id>`).
@@ -188,21 +201,49 @@ pub async fn app(services: &Services, d: &AppDeploy) -> Result<Deployed> {
         id: Uuid::new_v4(),
     };
     let yaml = margo.yaml().map_err(invalid)?;
-    write(services, &d.stack, &yaml, &agents, &format!("deploy of app {} to site {site}", d.app)).await
+    write(services, &d.stack, &yaml, &d.reach, &agents, &format!("deploy of app {} to site {site}", d.app)).await
 }
 
-/// One transaction: the stack (new or locked), the object, the targets, every audit row.
+/// One transaction: the stack (new or locked), the object, the targets (the reach's agents and
+/// `site_agents`), every audit row. A new stack must reach someone: a rollout that goes nowhere
+/// is refused here rather than shown as unreached later.
 async fn write(
     services: &Services,
     choice: &StackChoice,
     yaml: &str,
-    targets: &[Uuid],
+    reach: &Reach,
+    site_agents: &[Uuid],
     what: &str,
 ) -> Result<Deployed> {
     crate::domain::rollout::check_yaml(yaml)
         .map_err(|e| Error::Invalid { field: "yaml".into(), reason: e.to_string() })?;
+    let labels = crate::domain::broker::parse_labels(&reach.labels)
+        .map_err(|reason| Error::Invalid { field: "labels".into(), reason })?;
+    let mut targets: Vec<Uuid> = site_agents.to_vec();
+    for a in &reach.agents {
+        if !targets.contains(a) {
+            targets.push(*a);
+        }
+    }
+    if matches!(choice, StackChoice::New { .. }) && targets.is_empty() && labels.is_empty() {
+        return Err(Error::Invalid {
+            field: "agents".into(),
+            reason: "a new stack with no agents and no labels reaches nobody: choose agents or give labels".into(),
+        });
+    }
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
+    let live: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL FOR SHARE")
+            .bind(&reach.agents)
+            .fetch_all(&mut *tx)
+            .await?;
+    if let Some(gone) = reach.agents.iter().find(|a| !live.contains(a)) {
+        return Err(Error::Invalid {
+            field: "agents".into(),
+            reason: format!("agent {gone} is deleted or does not exist"),
+        });
+    }
     let (stack, created) = match choice {
         StackChoice::Existing(name) => {
             let name = name.trim();
@@ -218,6 +259,13 @@ async fn write(
                 }
                 e => e,
             })?;
+            if !labels.is_empty() {
+                return Err(Error::Invalid {
+                    field: "labels".into(),
+                    reason: "labels are given to a new stack; an existing stack keeps its own (choose agents instead)"
+                        .into(),
+                });
+            }
             rollouts::lock_live(&mut tx, &stack, "a deleted stack takes no new objects").await?;
             (stack, false)
         }
@@ -225,12 +273,13 @@ async fn write(
             let draft = StackDraft {
                 name: name.clone(),
                 description: format!("created by a Marketplace {what}"),
-                labels: String::new(),
+                labels: reach.labels.clone(),
                 annotations: String::new(),
             };
-            let new: NewStack = draft.check().map_err(|errors| Error::Invalid {
-                field: "stack".into(),
-                reason: errors.into_iter().next().map(|e| e.message).unwrap_or_else(|| "not a stack name".into()),
+            let new: NewStack = draft.check().map_err(|errors| match errors.into_iter().next() {
+                Some(e) if e.field == "labels" => Error::Invalid { field: "labels".into(), reason: e.message },
+                Some(e) => Error::Invalid { field: "stack".into(), reason: e.message },
+                None => Error::Invalid { field: "stack".into(), reason: "not a stack name".into() },
             })?;
             let id =
                 super::stacks::create_in(&mut tx, &services.actor, &new, *generator, true).await.map_err(
@@ -247,7 +296,7 @@ async fn write(
     let previous = rollouts::desired_sequence(&mut tx, stack.id).await?;
     let object = rollouts::write_object(&mut tx, &services.actor, &stack, yaml, false, "deploy", previous).await?;
     // The stack's reach changes with its targets; `write_object` touched the stack already.
-    let added = rollouts::add_targets(&mut tx, &services.actor, stack.id, targets, Some(what)).await?;
+    let added = rollouts::add_targets(&mut tx, &services.actor, stack.id, &targets, Some(what)).await?;
     tx.commit().await?;
     Ok(Deployed {
         stack: stack.id,

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Entry, Outcome};
 use super::{Error, Result, Services};
-use crate::domain::health::Thresholds;
+use crate::domain::health::{Health, Thresholds};
 use crate::domain::rollout::{check_yaml, Manifest, Progress, RolloutState};
 
 /// A stack as a rollout names it.
@@ -350,20 +350,38 @@ pub(crate) async fn write_object(
     Ok(object)
 }
 
-/// A live agent that can be made an explicit target of a stack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+/// A live agent that can be made an explicit target of a stack, with its health now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AgentChoice {
     pub id: Uuid,
     pub name: String,
     pub cluster: String,
     /// The stack targets it explicitly now.
     pub targeted: bool,
+    /// `healthy`, `stale` or `offline` by the dashboard's thresholds at its clock.
+    pub health: Health,
 }
 
-/// Every live agent, by cluster and name, and whether `stack` targets it explicitly.
-pub async fn target_choices(services: &Services, stack: Uuid) -> Result<Vec<AgentChoice>> {
-    Ok(sqlx::query_as(
-        "SELECT ag.id, ag.name, ag.cluster_name AS cluster, t.agent_id IS NOT NULL AS targeted \
+/// Every live agent, by cluster and name, with its health by `thresholds` at `now`, and
+/// whether `stack` targets it explicitly (none does when there is no stack yet).
+pub async fn target_choices(
+    services: &Services,
+    stack: Option<Uuid>,
+    thresholds: &Thresholds,
+    now: DateTime<Utc>,
+) -> Result<Vec<AgentChoice>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        name: String,
+        cluster: String,
+        targeted: bool,
+        active: bool,
+        last_heartbeat: Option<DateTime<Utc>>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT ag.id, ag.name, ag.cluster_name AS cluster, t.agent_id IS NOT NULL AS targeted, \
+                ag.status = 'ACTIVE' AS active, ag.last_heartbeat \
            FROM broker.agents ag \
            LEFT JOIN broker.agent_targets t ON t.agent_id = ag.id AND t.stack_id = $1 \
           WHERE ag.deleted_at IS NULL \
@@ -371,7 +389,17 @@ pub async fn target_choices(services: &Services, stack: Uuid) -> Result<Vec<Agen
     )
     .bind(stack)
     .fetch_all(&services.pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AgentChoice {
+            health: thresholds.classify(r.active, r.last_heartbeat, now),
+            id: r.id,
+            name: r.name,
+            cluster: r.cluster,
+            targeted: r.targeted,
+        })
+        .collect())
 }
 
 /// What a change of explicit targets did.

@@ -366,6 +366,8 @@ enum Awaiting {
     EditorSubmit,
     /// The agents, to open the targets picker.
     OpenTargets,
+    /// The agents a deploy form may target, for its picker.
+    PickAgents,
     /// The answer to the picker's changes.
     TargetsApply,
     /// A marketplace catalogue.
@@ -1062,6 +1064,16 @@ impl App {
                     self.mode = Mode::Targets(Box::new(TargetPicker::new(stack, &name, agents)));
                 }
             }
+            (Awaiting::PickAgents, Outcome::TargetChoices { agents, .. }) => {
+                // The form waits inside the picker; closed meanwhile, there is nothing to pick for.
+                if let Mode::Form(form) = std::mem::replace(&mut self.mode, Mode::Normal) {
+                    self.mode = Mode::Targets(Box::new(TargetPicker::for_form(agents, form, "agents")));
+                }
+            }
+            (Awaiting::PickAgents, Outcome::Failed { message, .. }) => match &mut self.mode {
+                Mode::Form(form) => form.banner = Some(message),
+                _ => self.toast(message, true),
+            },
             (Awaiting::TargetsApply, Outcome::Done(message)) => {
                 let name = match &self.mode {
                     Mode::Targets(p) => p.name.clone(),
@@ -1352,7 +1364,14 @@ impl App {
                 false
             }
             Some(Action::Submit) => true,
-            _ => form.key(key) == FormKey::Submit,
+            _ => match form.key(key) {
+                FormKey::Submit => true,
+                FormKey::Handled => false,
+                FormKey::Pick(_) => {
+                    let (thresholds, at) = (self.thresholds, self.now);
+                    return self.call(Command::TargetChoices { stack: None, thresholds, at }, Awaiting::PickAgents);
+                }
+            },
         };
         if submit {
             self.submit_form();
@@ -1467,6 +1486,22 @@ impl App {
         let submit = self.keymap.action(Section::Form, &key, false) == Some(Action::Submit);
         let back = self.keymap.action(Section::Global, &key, false) == Some(Action::Back);
         let readonly = self.readonly;
+        // A deploy form's picker goes back to its form, with the agents chosen or as it was.
+        if let Mode::Targets(p) = &mut self.mode {
+            if p.form.is_some() {
+                let answer = p.key(key, submit, back);
+                if answer != EditorKey::Handled {
+                    let chosen = p.chosen();
+                    if let Some(mut form) = p.form.take() {
+                        if answer == EditorKey::Send {
+                            form.set_picked("agents", chosen);
+                        }
+                        self.mode = Mode::Form(form);
+                    }
+                }
+                return;
+            }
+        }
         let command = match &mut self.mode {
             Mode::Editor(e) => match e.key(key, submit, back) {
                 EditorKey::Handled => return,
@@ -1490,7 +1525,7 @@ impl App {
                 }
                 EditorKey::Send => {
                     let (add, remove) = p.changes();
-                    Some((Command::SetTargets { stack: p.stack, add, remove }, Awaiting::TargetsApply))
+                    p.stack.map(|stack| (Command::SetTargets { stack, add, remove }, Awaiting::TargetsApply))
                 }
             },
             _ => return,
@@ -2273,7 +2308,10 @@ impl App {
         };
         match action {
             Action::EditObject => self.call(Command::StackYaml(stack), Awaiting::OpenEditor),
-            Action::Targets => self.call(Command::TargetChoices(stack), Awaiting::OpenTargets),
+            Action::Targets => {
+                let (thresholds, at) = (self.thresholds, self.now);
+                self.call(Command::TargetChoices { stack: Some(stack), thresholds, at }, Awaiting::OpenTargets)
+            }
             _ => {
                 let question = format!(
                     "Submit the desired object of {} again? It becomes a new object with the next sequence, so every agent it reaches applies it again.",

@@ -982,6 +982,9 @@ pub fn deploy_form(
         )
     };
     let generator = || Field::choice("generator", "Generator", "of a new stack (←/→)", gens.clone());
+    // Whom it reaches besides what the stack reaches already; a new stack needs one or the other.
+    let agents = || Field::pick("agents", "Agents", "made explicit targets (by cluster/name, with their health)");
+    let labels = || Field::text("labels", "Labels", "of a new stack, one per line: agents carrying one are reached");
     match detail.deploy.as_ref()? {
         Deployable::Package { chart, versions, repository, .. } => {
             let package = uuid::Uuid::parse_str(&detail.id).ok()?;
@@ -997,6 +1000,8 @@ pub fn deploy_form(
                     Field::line("stack", "Stack", "the new stack's name, or an existing stack's")
                         .with_value(&to_name(chart, 60)),
                     generator(),
+                    agents(),
+                    labels(),
                 ],
             );
             Some((DeployFor::Package { package, chart: chart.clone() }, form))
@@ -1042,6 +1047,8 @@ pub fn deploy_form(
                     Field::line("stack", "Stack", "the new stack's name, or an existing stack's")
                         .with_value(&to_name(&format!("{app_id}-{site}"), 60)),
                     generator(),
+                    agents(),
+                    labels(),
                 ],
             );
             Some((DeployFor::App { app: app_id.clone() }, form))
@@ -1055,8 +1062,18 @@ pub fn deploy_request(
     form: &super::widgets::form::Form,
 ) -> Result<DeployRequest, Vec<(&'static str, String)>> {
     use crate::domain::deploy::{check_name, parse_values};
-    use crate::service::deploy::{AppDeploy, PackageDeploy, StackChoice};
+    use crate::service::deploy::{AppDeploy, PackageDeploy, Reach, StackChoice};
     let mut errors = Vec::new();
+    let reach = Reach {
+        agents: form
+            .field("agents")
+            .map(|f| f.picked().iter().filter_map(|c| c.0.parse::<uuid::Uuid>().ok()).collect())
+            .unwrap_or_default(),
+        labels: form.value("labels"),
+    };
+    if let Err(e) = crate::domain::broker::parse_labels(&reach.labels) {
+        errors.push(("labels", e));
+    }
     let stack_name = form.value("stack").trim().to_string();
     if stack_name.is_empty() {
         errors.push(("stack", "required".to_string()));
@@ -1093,6 +1110,7 @@ pub fn deploy_request(
                 namespace: form.value("namespace").trim().to_string(),
                 values: form.value("values"),
                 stack,
+                reach,
             })
         }
         DeployFor::App { app } => {
@@ -1109,6 +1127,7 @@ pub fn deploy_request(
                 namespace: form.value("namespace").trim().to_string(),
                 parameters: form.value("parameters"),
                 stack,
+                reach,
             })
         }
     };

@@ -281,11 +281,15 @@ fn popup(area: Rect, width: u16) -> Rect {
     p
 }
 
-/// A stack's explicit targets, being changed.
+/// A stack's explicit targets, being changed; or the agents a deploy form will target (the form
+/// waits inside the picker and comes back with them).
 #[derive(Debug, Clone)]
 pub struct TargetPicker {
-    pub stack: Uuid,
+    /// None: choosing for `form`, whose stack may not exist yet.
+    pub stack: Option<Uuid>,
     pub name: String,
+    /// The form the chosen agents go back to.
+    pub form: Option<Box<crate::ui::widgets::form::Form>>,
     pub agents: Vec<AgentChoice>,
     pub query: TextArea<'static>,
     /// Indices into `agents` that match the query, best first, with the matched characters of
@@ -299,12 +303,13 @@ pub struct TargetPicker {
 }
 
 impl TargetPicker {
-    pub fn new(stack: Uuid, name: &str, agents: Vec<AgentChoice>) -> TargetPicker {
+    pub fn new(stack: Option<Uuid>, name: &str, agents: Vec<AgentChoice>) -> TargetPicker {
         let mut query = TextArea::default();
         query.set_cursor_line_style(Style::default());
         let mut p = TargetPicker {
             stack,
             name: name.to_string(),
+            form: None,
             agents,
             query,
             matches: Vec::new(),
@@ -350,6 +355,31 @@ impl TargetPicker {
         self.agents.get(i).is_some_and(|a| a.targeted != self.toggled.contains(&i))
     }
 
+    /// For a form: the agents it had chosen start ticked, and the picker goes back to it.
+    pub fn for_form(
+        mut agents: Vec<AgentChoice>,
+        form: Box<crate::ui::widgets::form::Form>,
+        field: &str,
+    ) -> TargetPicker {
+        let chosen: Vec<String> =
+            form.field(field).map(|f| f.picked().iter().map(|c| c.0.clone()).collect()).unwrap_or_default();
+        for a in &mut agents {
+            a.targeted = chosen.contains(&a.id.to_string());
+        }
+        let mut p = TargetPicker::new(None, "", agents);
+        p.form = Some(form);
+        p
+    }
+
+    /// The agents that will be targets, as a picked field holds them: (id, `cluster/name`).
+    pub fn chosen(&self) -> Vec<(String, String)> {
+        (0..self.agents.len())
+            .filter(|i| self.will_target(*i))
+            .filter_map(|i| self.agents.get(i))
+            .map(|a| (a.id.to_string(), format!("{}/{}", sanitize_cell(&a.cluster, 40), sanitize_cell(&a.name, 60))))
+            .collect()
+    }
+
     /// The agents to add and to remove.
     pub fn changes(&self) -> (Vec<Uuid>, Vec<Uuid>) {
         let mut add = Vec::new();
@@ -372,6 +402,9 @@ impl TargetPicker {
         }
         if back {
             return EditorKey::Close;
+        }
+        if submit && self.form.is_some() {
+            return EditorKey::Send;
         }
         if submit {
             let (add, remove) = self.changes();
@@ -417,7 +450,13 @@ impl TargetPicker {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border_focused)
-            .title(Span::styled(format!(" Targets of {} ", sanitize_cell(&self.name, 60)), theme.title))
+            .title(Span::styled(
+                match self.form {
+                    Some(_) => " Agents the deploy targets ".to_string(),
+                    None => format!(" Targets of {} ", sanitize_cell(&self.name, 60)),
+                },
+                theme.title,
+            ))
             .title_bottom(keys);
         let inner = block.inner(popup);
         crate::ui::widgets::clear(frame, popup, theme);
@@ -439,6 +478,10 @@ impl TargetPicker {
         let line = match &self.banner {
             Some(b) => Line::styled(b.clone(), theme.error),
             None if self.busy => Line::styled("applying…", theme.muted),
+            None if self.form.is_some() => Line::from(vec![
+                Span::styled(format!("{} of {} agents", self.matches.len(), self.agents.len()), theme.muted),
+                Span::styled(format!(" · {targets} chosen"), theme.text),
+            ]),
             None => Line::from(vec![
                 Span::styled(format!("{} of {} agents", self.matches.len(), self.agents.len()), theme.muted),
                 Span::styled(format!(" · {targets} targeted"), theme.text),
@@ -460,6 +503,10 @@ impl TargetPicker {
             };
             let base = if row == self.selected { theme.row_selected } else { theme.text };
             let mut spans = vec![Span::styled(mark, if self.toggled.contains(i) { theme.title } else { base })];
+            // Health first, in a column of its own, so that a stale or offline agent is seen
+            // before it is ticked.
+            let health = a.health.as_str();
+            spans.push(Span::styled(format!("{health:<8} "), theme.status(health)));
             let label = format!("{}/{}", sanitize_cell(&a.cluster, 40), sanitize_cell(&a.name, 60));
             for (k, c) in label.chars().enumerate() {
                 let style = if idx.contains(&k) { base.patch(theme.highlight) } else { base };
@@ -484,7 +531,13 @@ mod tests {
     }
 
     fn agent(name: &str, cluster: &str, targeted: bool) -> AgentChoice {
-        AgentChoice { id: Uuid::new_v4(), name: name.into(), cluster: cluster.into(), targeted }
+        AgentChoice {
+            id: Uuid::new_v4(),
+            name: name.into(),
+            cluster: cluster.into(),
+            targeted,
+            health: crate::domain::health::Health::Healthy,
+        }
     }
 
     #[test]
@@ -536,7 +589,7 @@ mod tests {
             agent("core-1", "eu-west", false),
         ];
         let ids: Vec<Uuid> = agents.iter().map(|a| a.id).collect();
-        let mut p = TargetPicker::new(Uuid::nil(), "web", agents);
+        let mut p = TargetPicker::new(Some(Uuid::nil()), "web", agents);
         assert_eq!(p.matches.first().map(|m| m.0), Some(1), "targets first without a query");
         for c in "euedgea".chars() {
             p.key(k(KeyCode::Char(c)), false, false);
@@ -557,7 +610,7 @@ mod tests {
         p.key(k(KeyCode::Enter), false, false);
         assert_eq!(p.changes(), (vec![ids[0]], vec![]), "enter again undoes the toggle");
         assert_eq!(p.key(k(KeyCode::Char('s')), true, false), EditorKey::Send);
-        let mut empty = TargetPicker::new(Uuid::nil(), "web", Vec::new());
+        let mut empty = TargetPicker::new(Some(Uuid::nil()), "web", Vec::new());
         assert_eq!(empty.key(k(KeyCode::Char('s')), true, false), EditorKey::Handled);
         assert!(empty.banner.is_some(), "nothing to apply says so");
     }

@@ -128,7 +128,12 @@ pub enum Command {
     /// Submit the stack's desired object again.
     Resubmit(Uuid),
     /// The live agents and which the stack targets, to open the picker.
-    TargetChoices(Uuid),
+    /// The agents a stack (None: a stack still to be made) may target, with their health.
+    TargetChoices {
+        stack: Option<Uuid>,
+        thresholds: Thresholds,
+        at: DateTime<Utc>,
+    },
     SetTargets {
         stack: Uuid,
         add: Vec<Uuid>,
@@ -198,7 +203,7 @@ pub enum Outcome {
         yaml: String,
     },
     TargetChoices {
-        stack: Uuid,
+        stack: Option<Uuid>,
         name: String,
         agents: Vec<crate::service::rollouts::AgentChoice>,
     },
@@ -512,12 +517,13 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
             )),
             Err(e) => failed(e),
         },
-        Command::TargetChoices(stack) => {
-            match (
-                rollouts::find_stack(services, &stack.to_string()).await,
-                rollouts::target_choices(services, stack).await,
-            ) {
-                (Ok(s), Ok(agents)) => Outcome::TargetChoices { stack, name: s.name, agents },
+        Command::TargetChoices { stack, thresholds, at } => {
+            let name = match stack {
+                Some(id) => rollouts::find_stack(services, &id.to_string()).await.map(|s| s.name),
+                None => Ok(String::new()),
+            };
+            match (name, rollouts::target_choices(services, stack, &thresholds, at).await) {
+                (Ok(name), Ok(agents)) => Outcome::TargetChoices { stack, name, agents },
                 (Err(e), _) | (_, Err(e)) => failed(e),
             }
         }

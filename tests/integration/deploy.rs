@@ -4,7 +4,7 @@
 use chrono::{TimeZone, Utc};
 use fleetdeck::domain::fit::{self, Host};
 use fleetdeck::import::demo::{self, Scale};
-use fleetdeck::service::deploy::{self, AppDeploy, PackageDeploy, StackChoice};
+use fleetdeck::service::deploy::{self, AppDeploy, PackageDeploy, Reach, StackChoice};
 use fleetdeck::service::{Actor, Error, Services};
 use fleetdeck::testing::TestDb;
 use uuid::Uuid;
@@ -50,7 +50,6 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
             .fetch_one(&db.pool)
             .await
             .unwrap();
-    let before = written(&db).await;
     let pkg = |version: &str, stack: StackChoice| PackageDeploy {
         package,
         version: version.into(),
@@ -58,8 +57,17 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
         namespace: "argo".into(),
         values: String::new(),
         stack,
+        reach: Reach { agents: Vec::new(), labels: "edge".into() },
     };
     let new = |name: &str| StackChoice::New { name: name.into(), generator };
+    let nowhere = Reach::default();
+    let gone: Uuid = sqlx::query_scalar(
+        "INSERT INTO broker.agents (name, cluster_name, pak_hash, deleted_at) VALUES ('gone', 'c', NULL, now()) RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let before = written(&db).await;
     let cases = [
         (pkg("0.0.0-nope", new("fresh")), "version", "argo-cd has no version \"0.0.0-nope\""),
         (
@@ -70,6 +78,19 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
         (pkg("10.1.1", new(&existing)), "stack", "exists"),
         (PackageDeploy { values: "replicas: [1,\n".into(), ..pkg("10.1.1", new("fresh")) }, "values", "line"),
         (PackageDeploy { namespace: "Argo".into(), ..pkg("10.1.1", new("fresh")) }, "namespace", "'A' is not allowed"),
+        // A new stack must reach someone (point 5): no agents and no labels is refused.
+        (PackageDeploy { reach: nowhere.clone(), ..pkg("10.1.1", new("fresh")) }, "agents", "reaches nobody"),
+        (
+            PackageDeploy { reach: Reach { agents: vec![gone], labels: String::new() }, ..pkg("10.1.1", new("fresh")) },
+            "agents",
+            "is deleted or does not exist",
+        ),
+        (
+            PackageDeploy { reach: Reach { agents: vec![], labels: "a\na".into() }, ..pkg("10.1.1", new("fresh")) },
+            "labels",
+            "line 2",
+        ),
+        (pkg("10.1.1", StackChoice::Existing(existing.clone())), "labels", "an existing stack keeps its own"),
     ];
     for (d, field, reason) in cases {
         let (f, r) = invalid(deploy::package(&s, &d).await.unwrap_err());
@@ -98,6 +119,7 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
         namespace: "vision".into(),
         parameters: String::new(),
         stack: new("vision"),
+        reach: Reach::default(),
     };
     let (f, r) = invalid(deploy::app(&s, &app_to(&unfit)).await.unwrap_err());
     assert_eq!(f, "site");
@@ -150,6 +172,7 @@ async fn a_deploy_into_an_existing_stack_replaces_its_desired_object_and_is_audi
         namespace: "gitops".into(),
         values: "global:\n  domain: argo.example\n".into(),
         stack: StackChoice::Existing(stack.clone()),
+        reach: Reach::default(),
     };
     let done = deploy::package(&s, &d).await.unwrap();
     assert!(!done.created);
@@ -178,4 +201,86 @@ async fn a_deploy_into_an_existing_stack_replaces_its_desired_object_and_is_audi
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Conflict { .. }), "{e:?}");
+}
+
+/// Point 5 of issue 23: the deploy form's agents become explicit targets and its labels the new
+/// stack's; the stack reaches them (not unreached), and nothing else is made a target.
+#[tokio::test]
+async fn a_new_stack_reaches_the_agents_and_labels_its_deploy_chose() {
+    let db = demo_db().await;
+    let s = Services::new(db.pool.clone(), Actor::operator());
+    let generator: Uuid =
+        sqlx::query_scalar("SELECT id FROM broker.generators ORDER BY name LIMIT 1").fetch_one(&db.pool).await.unwrap();
+    let package: Uuid = sqlx::query_scalar("SELECT package_id FROM cloud.bitnami_packages WHERE name = 'argo-cd'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let agents: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM broker.agents WHERE deleted_at IS NULL AND status = 'ACTIVE' ORDER BY cluster_name, name LIMIT 2",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(agents.len(), 2);
+    let labelled: Uuid = sqlx::query_scalar(
+        "SELECT id FROM broker.agents WHERE deleted_at IS NULL AND NOT (id = ANY($1)) ORDER BY name DESC LIMIT 1",
+    )
+    .bind(&agents)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, 'argo here')")
+        .bind(labelled)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let d = PackageDeploy {
+        package,
+        version: "10.1.1".into(),
+        release: "argo".into(),
+        namespace: "argo".into(),
+        values: String::new(),
+        stack: StackChoice::New { name: "argo-reach".into(), generator },
+        reach: Reach { agents: agents.clone(), labels: "argo here\n".into() },
+    };
+    let done = deploy::package(&s, &d).await.unwrap();
+    assert!(done.created);
+    assert_eq!(done.targets_added, 2);
+    let targets: Vec<Uuid> =
+        sqlx::query_scalar("SELECT agent_id FROM broker.agent_targets WHERE stack_id = $1 ORDER BY agent_id")
+            .bind(done.stack)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let mut want = agents.clone();
+    want.sort();
+    assert_eq!(targets, want, "exactly the chosen agents are explicit targets");
+    let labels: Vec<String> = sqlx::query_scalar("SELECT label FROM broker.stack_labels WHERE stack_id = $1")
+        .bind(done.stack)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(labels, ["argo here"], "a label with a space is one label");
+    let mut reached: Vec<Uuid> = sqlx::query_scalar("SELECT agent_id FROM fleetdeck.stack_agents($1)")
+        .bind(done.stack)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    reached.sort();
+    let mut all = [agents, vec![labelled]].concat();
+    all.sort();
+    assert_eq!(reached, all, "the two targets and the labelled agent");
+    let thresholds = fleetdeck::domain::health::Thresholds::default();
+    let status = fleetdeck::service::rollouts::status(&s, &done.stack.to_string(), &thresholds).await.unwrap();
+    assert_eq!(status.state, fleetdeck::domain::rollout::RolloutState::InProgress, "reached, not reported yet");
+    assert_eq!(status.agents.len(), 3);
+    // The picker's choices carry each agent's health by the dashboard's thresholds.
+    let choices = fleetdeck::service::rollouts::target_choices(&s, Some(done.stack), &thresholds, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(choices.iter().filter(|c| c.targeted).count() == 2);
+    assert!(
+        choices.iter().any(|c| c.health == fleetdeck::domain::health::Health::Offline),
+        "the demo has offline agents"
+    );
 }

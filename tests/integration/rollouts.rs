@@ -308,7 +308,7 @@ async fn targets_are_added_and_removed_in_one_audited_transaction() {
     };
     let before = reach(sc.stack).await;
 
-    let choices = rollouts::target_choices(&s, sc.stack).await.unwrap();
+    let choices = rollouts::target_choices(&s, Some(sc.stack), &Default::default(), chrono::Utc::now()).await.unwrap();
     assert!(choices.iter().any(|c| c.id == sc.target && c.targeted), "the scene's target is ticked");
     assert!(choices.iter().any(|c| c.id == a && !c.targeted));
     assert!(!choices.iter().any(|c| c.id == gone), "deleted agents cannot be picked");

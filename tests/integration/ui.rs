@@ -1413,6 +1413,13 @@ async fn agent_labels_are_edited_in_a_form_checked_under_each_field() {
     press(&mut app, KeyCode::Char('e'));
     answer_calls(&mut app, &db).await;
     assert!(matches!(app.mode, Mode::Form(_)), "the form opens once the labels are read");
+    // Three lines in a box of two: the box says it holds more (issue 23, point 19).
+    let labels = {
+        let Mode::Form(form) = &app.mode else { unreachable!() };
+        form.value("annotations").split('\n').count()
+    };
+    assert!(labels > 2, "the first agent's annotations and a line to type a new one: {labels} lines");
+    assert!(screen(&app).contains(&format!("line {labels} of {labels}")), "{}", screen(&app));
     insta::assert_snapshot!("fleet_labels_form", big(&app));
 
     // A label too long, an annotation with a space.
@@ -2018,10 +2025,64 @@ async fn deploying_a_package_and_an_app_from_the_marketplace() {
     press(&mut app, KeyCode::BackTab);
     press(&mut app, KeyCode::Backspace);
     press(&mut app, KeyCode::Backspace);
+    // Into a new stack with no agents and no labels: refused, it would reach nobody (point 5).
+    ctrl(&mut app, 's');
+    answer_calls(&mut app, &db).await;
+    let Mode::Form(form) = &app.mode else { panic!("the form stays: {}", toasts(&app)) };
+    let error = form.field("agents").and_then(|f| f.error.clone()).unwrap_or_default();
+    assert!(error.contains("reaches nobody"), "{error}");
+    // Enter on Agents opens the picker: agents by cluster/name with their health.
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Targets(_)), "the picker is open");
+    let picker = screen(&app);
+    assert!(picker.contains("Agents the deploy targets") && picker.contains("offline"), "{picker}");
+    insta::assert_snapshot!("market_deploy_agent_picker", big(&app));
+    let (first, second) = {
+        let Mode::Targets(p) = &app.mode else { unreachable!() };
+        let name = |k: usize| p.matches.get(k).and_then(|m| p.agents.get(m.0)).map(|a| a.id).unwrap();
+        (name(0), name(1))
+    };
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 's');
+    let Mode::Form(form) = &app.mode else { panic!("back in the form") };
+    assert_eq!(form.value("agents"), format!("{first},{second}"));
+    assert_eq!(form.focus, 7, "the focus stays on Agents");
+    // Esc in the picker goes back to the form unchanged.
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Esc);
+    let Mode::Form(form) = &app.mode else { panic!("back in the form") };
+    assert_eq!(form.value("agents"), format!("{first},{second}"));
+    // Labels, one per line; more lines than the box shows say so.
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "argo here\nedge\nlab");
+    insta::assert_snapshot!("market_deploy_package_reach", big(&app));
+    insta::assert_snapshot!("small_market_deploy_package_reach", render_at(&app, 80, 24));
     ctrl(&mut app, 's');
     answer_calls(&mut app, &db).await;
     assert!(matches!(app.mode, Mode::Normal), "{:?}", toasts(&app));
-    assert!(toasts(&app).contains("of new stack argo-cd"), "{}", toasts(&app));
+    let said = toasts(&app);
+    assert!(said.contains("of new stack argo-cd") && said.contains("targeting 2 more agents"), "{said}");
+    let reach: (Vec<uuid::Uuid>, Vec<String>) = sqlx::query_as(
+        "SELECT (SELECT array_agg(agent_id ORDER BY agent_id) FROM broker.agent_targets WHERE stack_id = s.id), \
+                (SELECT array_agg(label ORDER BY label) FROM broker.stack_labels WHERE stack_id = s.id) \
+           FROM broker.stacks s WHERE s.name = 'argo-cd' AND s.deleted_at IS NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let mut chosen = vec![first, second];
+    chosen.sort();
+    assert_eq!(reach, (chosen, vec!["argo here".to_string(), "edge".into(), "lab".into()]));
     // The stack's desired object: a HelmRepository and a HelmRelease of the newest version.
     let (yaml, checksum): (String, String) = sqlx::query_as(
         "SELECT o.yaml_content, o.yaml_checksum FROM broker.deployment_objects o JOIN broker.stacks s ON s.id = o.stack_id \
@@ -2045,7 +2106,7 @@ async fn deploying_a_package_and_an_app_from_the_marketplace() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    assert_eq!(audited, ["create", "deploy"]);
+    assert_eq!(audited, ["create", "deploy", "add-target", "add-target"]);
 
     // An app: its profile to the best site; the stack targets that site's agents.
     press(&mut app, KeyCode::Esc);

@@ -22,6 +22,8 @@ pub enum Input {
     Choice { options: Vec<(String, String)>, selected: usize },
     /// On or off; space toggles it.
     Check(bool),
+    /// Things chosen in a picker of their own: (value, label); Enter or space opens the picker.
+    Pick(Vec<(String, String)>),
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +59,11 @@ impl Field {
         Field { key, label, hint: hint.into(), input: Input::Check(on), error: None }
     }
 
+    /// A field whose values are chosen in a picker the form's owner opens (`FormKey::Pick`).
+    pub fn pick(key: &'static str, label: &'static str, hint: &'static str) -> Field {
+        Field { key, label, hint: hint.into(), input: Input::Pick(Vec::new()), error: None }
+    }
+
     /// The same field, holding `text` to start with.
     pub fn with_value(mut self, text: &str) -> Field {
         match &mut self.input {
@@ -90,6 +97,15 @@ impl Field {
             Input::Line(t) | Input::Text(t) => t.lines().join("\n"),
             Input::Choice { options, selected } => options.get(*selected).map(|o| o.0.clone()).unwrap_or_default(),
             Input::Check(on) => on.to_string(),
+            Input::Pick(chosen) => chosen.iter().map(|c| c.0.as_str()).collect::<Vec<_>>().join(","),
+        }
+    }
+
+    /// A picked field's values, one by one.
+    pub fn picked(&self) -> &[(String, String)] {
+        match &self.input {
+            Input::Pick(chosen) => chosen,
+            _ => &[],
         }
     }
 
@@ -109,6 +125,8 @@ pub enum FormKey {
     Handled,
     /// Enter on the last single-line field, or the submit key.
     Submit,
+    /// Enter or space on a picked field: its owner opens the picker.
+    Pick(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +156,19 @@ impl Form {
 
     pub fn value(&self, key: &str) -> String {
         self.fields.iter().find(|f| f.key == key).map(Field::value).unwrap_or_default()
+    }
+
+    /// The field named `key`.
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// Put what the picker chose into the picked field `key`.
+    pub fn set_picked(&mut self, key: &str, chosen: Vec<(String, String)>) {
+        if let Some(f) = self.fields.iter_mut().find(|f| f.key == key) {
+            f.input = Input::Pick(chosen);
+            f.error = None;
+        }
     }
 
     /// Show `message` under the field `key` (or in the banner when no field has that name).
@@ -189,6 +220,11 @@ impl Form {
                 KeyCode::Enter => self.next(),
                 _ => {}
             },
+            Input::Pick(_) => {
+                if matches!(key.code, KeyCode::Enter | KeyCode::Char(' ')) {
+                    return FormKey::Pick(field.key);
+                }
+            }
         }
         FormKey::Handled
     }
@@ -208,18 +244,43 @@ impl Form {
         }
     }
 
-    /// Draw the form centred in `area`; `keys` is the line of key hints for the bottom.
+    /// The fields drawn in `rows` rows: from the first that keeps the focused one in view.
+    fn window(&self, rows: u16) -> std::ops::Range<usize> {
+        let h = |f: &Field| 1 + f.height() + 1;
+        let mut first = 0;
+        while first < self.focus && self.fields[first..=self.focus].iter().map(h).sum::<u16>() > rows {
+            first += 1;
+        }
+        let mut end = first;
+        let mut used = 0;
+        while end < self.fields.len() && used + h(&self.fields[end]) <= rows {
+            used += h(&self.fields[end]);
+            end += 1;
+        }
+        first..end.max((first + 1).min(self.fields.len()))
+    }
+
+    /// Draw the form centred in `area`; `keys` is the line of key hints for the bottom. A form
+    /// taller than the screen scrolls with the focus and says how many fields are above and below.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, keys: Line<'static>) {
         let banner_height = u16::from(self.banner.is_some() || self.busy) * 2;
         let fields_height: u16 = self.fields.iter().map(|f| 1 + f.height() + 1).sum();
         let height = (fields_height + banner_height + 3).min(area.height);
         let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
         let [popup] = Layout::horizontal([Constraint::Length(76.min(area.width))]).flex(Flex::Center).areas(popup);
-        let block = Block::default()
+        let shown = self.window(height.saturating_sub(2 + banner_height));
+        let mut block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border_focused)
             .title(Span::styled(format!(" {} ", self.title), theme.title))
             .title_bottom(keys);
+        if shown.start > 0 {
+            block = block.title(Line::styled(format!(" ↑ {} more ", shown.start), theme.key_hint).right_aligned());
+        }
+        if shown.end < self.fields.len() {
+            let below = self.fields.len() - shown.end;
+            block = block.title_bottom(Line::styled(format!(" ↓ {below} more "), theme.key_hint).right_aligned());
+        }
         let inner = block.inner(popup);
         crate::ui::widgets::clear(frame, popup, theme);
         frame.render_widget(block, popup);
@@ -228,7 +289,7 @@ impl Form {
         if banner_height > 0 {
             constraints.push(Constraint::Length(banner_height));
         }
-        for f in &self.fields {
+        for f in &self.fields[shown.clone()] {
             constraints.push(Constraint::Length(1));
             constraints.push(Constraint::Length(f.height()));
             constraints.push(Constraint::Length(1));
@@ -244,7 +305,7 @@ impl Form {
             frame.render_widget(Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true }), rows[0]);
             i = 1;
         }
-        for (n, f) in self.fields.iter().enumerate() {
+        for (n, f) in self.fields.iter().enumerate().skip(shown.start).take(shown.len()) {
             let focused = n == self.focus;
             let label_style = if focused { theme.title } else { theme.text };
             let label = Line::from(vec![
@@ -257,7 +318,16 @@ impl Form {
                 Input::Line(t) | Input::Text(t) => {
                     let mut t = t.clone();
                     let border = if focused { theme.border_focused } else { theme.border };
-                    t.set_block(Block::default().borders(Borders::ALL).border_style(border));
+                    let mut block = Block::default().borders(Borders::ALL).border_style(border);
+                    // More lines than the box shows: say where the cursor is among how many.
+                    let lines = t.lines().len();
+                    if lines > usize::from(input_area.height.saturating_sub(2)) {
+                        let at = t.cursor().0 + 1;
+                        block = block.title_bottom(
+                            Line::styled(format!(" line {at} of {lines} "), theme.key_hint).right_aligned(),
+                        );
+                    }
+                    t.set_block(block);
                     t.set_style(theme.text);
                     t.set_cursor_style(if focused { theme.row_selected } else { theme.text });
                     frame.render_widget(&t, input_area);
@@ -295,6 +365,17 @@ impl Form {
                     let style = if focused { theme.row_selected } else { theme.text };
                     let text = if *on { "[x]" } else { "[ ]" };
                     frame.render_widget(Paragraph::new(Line::styled(format!("  {text}"), style)), input_area);
+                }
+                Input::Pick(chosen) => {
+                    let style = if focused { theme.row_selected } else { theme.text };
+                    let labels: Vec<&str> = chosen.iter().map(|c| c.1.as_str()).collect();
+                    let text =
+                        if chosen.is_empty() { "none".to_string() } else { crate::domain::text::first_few(&labels, 3) };
+                    let line = Line::from(vec![
+                        Span::styled(format!("  {text} "), style),
+                        Span::styled(if focused { "  enter: choose" } else { "" }, theme.key_hint),
+                    ]);
+                    frame.render_widget(Paragraph::new(line), input_area);
                 }
             }
             if let Some(e) = &f.error {
@@ -490,5 +571,27 @@ mod tests {
         assert_eq!(c.reason().as_deref(), Some("stuck"));
         assert_eq!(c.key(k(KeyCode::Enter)), ConfirmKey::Handled, "enter in the reason moves to confirm");
         assert_eq!(c.key(k(KeyCode::Enter)), ConfirmKey::Confirmed);
+    }
+
+    #[test]
+    fn a_tall_form_scrolls_with_the_focus_and_a_pick_opens_its_picker() {
+        let mut fields: Vec<Field> = ["a", "b", "c", "d", "e", "f"]
+            .into_iter()
+            .map(|k| Field::line(k, k, "").with_value(&format!("value of {k}")))
+            .collect();
+        fields.push(Field::pick("agents", "Agents", ""));
+        let mut f = Form::new("tall", fields);
+        assert_eq!(f.window(20), 0..4, "five rows a line field: four fit in twenty");
+        f.focus = 6;
+        assert_eq!(f.window(20), 3..7, "the focused field is in view");
+        let theme = crate::ui::theme::Theme::built_in("default").unwrap_or_else(|e| panic!("{e:?}"));
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|frame| f.draw(frame, frame.area(), &theme, Line::from("keys"))).unwrap();
+        let text = format!("{:?}", terminal.backend().buffer());
+        assert!(text.contains("↑ 3 more") && text.contains("Agents") && !text.contains("value of a"), "{text}");
+        assert_eq!(f.key(k(KeyCode::Enter)), FormKey::Pick("agents"));
+        f.set_picked("agents", vec![("1".into(), "c/one".into()), ("2".into(), "c/two".into())]);
+        assert_eq!(f.value("agents"), "1,2");
+        assert_eq!(f.field("agents").map(|x| x.picked().len()), Some(2));
     }
 }
