@@ -68,7 +68,7 @@ pub struct ListArgs {
     /// Only this health: healthy, stale, offline (by the [health] thresholds) or, for hosts, maintenance
     #[arg(long)]
     health: Option<String>,
-    /// Only this status (hosts: Active, Inactive, Unreachable; agents: ACTIVE, INACTIVE)
+    /// Only this status, any case (hosts: active, inactive, unreachable; agents: active, inactive)
     #[arg(long)]
     status: Option<String>,
     /// Only names that match this fuzzily (as / in the dashboard)
@@ -109,12 +109,12 @@ impl ListArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AgentCommand {
-    /// Set agents ACTIVE: they fetch their deployment objects again
+    /// Set agents active: they fetch their deployment objects again
     Activate {
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Set agents INACTIVE: they fetch nothing
+    /// Set agents inactive: they fetch nothing
     Deactivate {
         #[arg(required = true)]
         ids: Vec<String>,
@@ -134,12 +134,12 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HostCommand {
-    /// Set hosts Active
+    /// Set hosts active
     Activate {
         #[arg(required = true)]
         ids: Vec<String>,
     },
-    /// Take hosts into maintenance (Inactive; who, when and why are recorded and shown)
+    /// Take hosts into maintenance (inactive; who, when and why are recorded and shown)
     Maintenance {
         #[arg(required = true)]
         ids: Vec<String>,

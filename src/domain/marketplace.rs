@@ -55,6 +55,8 @@ pub struct Package {
     pub description: Option<String>,
     pub home_url: Option<String>,
     pub readme: Option<String>,
+    /// The readme is only the start of the chart's README (the source cut it).
+    pub readme_cut: bool,
     pub version: String,
     pub app_version: Option<String>,
     pub digest: Option<String>,

@@ -8,11 +8,18 @@
 //!   a tab is drawn as a space;
 //! - C1 controls, bidirectional overrides and isolates, zero-width and other invisible format
 //!   characters show as their code point, such as `<U+202E>`;
+//! - the emoji variation selectors U+FE0E and U+FE0F are dropped, so that the terminal and the
+//!   layout agree on every character's width;
 //! - a field longer than its view allows is cut, and an ellipsis marks the cut.
 
 /// How a character is drawn.
 enum Shown {
     Itself(char),
+    /// Not drawn: an emoji or text variation selector (U+FE0E, U+FE0F). Terminals and ratatui
+    /// disagree on the width it gives its base (`⚠️` is two cells to ratatui, one to tmux), and
+    /// the cell in between showed a stray character from the frame before ("⚠️a Important
+    /// Notice"); without it every side draws the base at its own default width.
+    Dropped,
     /// A stand-in picture (C0 controls, DEL, line breaks in cells).
     Picture(char),
     /// `<U+XXXX>` (C1 controls, format and invisible characters).
@@ -25,6 +32,7 @@ fn shown(c: char) -> Shown {
         '\n' => Shown::Picture('\u{2424}'),
         '\u{0}'..='\u{1f}' => Shown::Picture(char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}')),
         '\u{7f}' => Shown::Picture('\u{2421}'),
+        '\u{fe0e}' | '\u{fe0f}' => Shown::Dropped,
         c if is_hidden(c) => Shown::Code(c as u32),
         c => Shown::Itself(c),
     }
@@ -32,7 +40,7 @@ fn shown(c: char) -> Shown {
 
 /// C1 controls, and characters a terminal draws as nothing or that reorder what follows:
 /// bidirectional controls, zero-width and other format characters, invisible fillers, line and
-/// paragraph separators. (Variation selectors are left alone: emoji need them.)
+/// paragraph separators. (The emoji variation selectors are dropped instead, see `Shown`.)
 fn is_hidden(c: char) -> bool {
     matches!(c,
         '\u{80}'..='\u{9f}'
@@ -84,6 +92,7 @@ pub fn sanitize_cell(text: &str, max: usize) -> String {
         }
         match shown(c) {
             Shown::Itself(c) => cut.push(c),
+            Shown::Dropped => {}
             // CR LF is one line break.
             Shown::Picture(_) if c == '\r' && chars.peek() == Some(&'\n') => {}
             Shown::Picture(p) => cut.push(p),
@@ -137,8 +146,8 @@ mod tests {
         assert_eq!(sanitize_cell("ad\u{200b}min\u{feff}", 100), "ad<U+200B>min<U+FEFF>");
         assert_eq!(sanitize_cell("x\u{e0041}\u{2028}y", 100), "x<U+E0041><U+2028>y");
         assert_eq!(sanitize_cell("soft\u{ad}hyphen", 100), "soft<U+00AD>hyphen");
-        // Emoji's variation selector and letters of every script pass.
-        assert_eq!(sanitize_cell("❤\u{fe0f} שלום 日本", 100), "❤\u{fe0f} שלום 日本");
+        // Letters of every script pass; an emoji's variation selector is dropped (see below).
+        assert_eq!(sanitize_cell("❤\u{fe0f} שלום 日本", 100), "❤ שלום 日本");
         for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{200b}', '\n', '\t'] {
             assert!(is_neutralised(c), "{c:?}");
         }
@@ -167,5 +176,16 @@ mod tests {
         assert_eq!(first_few(&["a", "b"], 3), "a, b");
         assert_eq!(first_few(&["a", "b", "c", "d", "e"], 3), "a, b, c and 2 more");
         assert_eq!(first_few::<&str>(&[], 3), "");
+    }
+
+    #[test]
+    fn variation_selectors_are_dropped_so_widths_agree() {
+        let s = sanitize_cell("## ⚠\u{fe0f} Important Notice ✔\u{fe0e}", 80);
+        assert_eq!(s, "## ⚠ Important Notice ✔");
+        // ratatui's width of the raw text counts the warning sign as two cells (tmux: one).
+        assert_eq!(ratatui::text::Span::raw("⚠\u{fe0f}").width(), 2);
+        assert_eq!(ratatui::text::Span::raw(s.clone()).width(), s.chars().count(), "one cell each");
+        assert!(is_neutralised('\u{fe0f}'));
+        assert_eq!(sanitize_lines("a\u{fe0f}\nb", 80), ["a", "b"]);
     }
 }

@@ -64,14 +64,41 @@ fn opt_scalar_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<St
     Ok(yaml_scalar(serde_yaml_ng::Value::deserialize(d)?))
 }
 
-/// The readmes file: one {chart, version, readme} object per line.
-pub fn read_readmes(path: &Path) -> Result<HashMap<String, String>, InputError> {
+/// A chart's README as a readmes file holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Readme {
+    #[serde(rename = "readme")]
+    pub text: String,
+    /// Only the start of the real README: said by the line (`"cut": true`), or known from the
+    /// source's rule (it keeps the first [`README_KEPT`] characters).
+    #[serde(default)]
+    pub cut: Option<bool>,
+}
+
+/// The readmes files of `assets/helm` (and of ../shared/data) keep this many characters of each
+/// README (SOURCES.md): one that long was cut there.
+pub const README_KEPT: usize = 2_000;
+
+impl Readme {
+    pub fn is_cut(&self) -> bool {
+        self.cut.unwrap_or_else(|| self.text.chars().count() >= README_KEPT)
+    }
+}
+
+/// The readmes file: one {chart, version, readme} object per line (`cut` optional).
+pub fn read_readmes(path: &Path) -> Result<HashMap<String, Readme>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, e.to_string()))?;
+    parse_readmes(path, &text)
+}
+
+/// [`read_readmes`] of text already read; errors name `path` and the line.
+pub fn parse_readmes(path: &Path, text: &str) -> Result<HashMap<String, Readme>, InputError> {
     #[derive(Deserialize)]
     struct Line {
         chart: String,
-        readme: String,
+        #[serde(flatten)]
+        readme: Readme,
     }
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, e.to_string()))?;
     let mut out = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -102,7 +129,7 @@ pub fn parse(
     path: &Path,
     text: &str,
     repo: &Repository,
-    readmes: &HashMap<String, String>,
+    readmes: &HashMap<String, Readme>,
 ) -> Result<Parsed, InputError> {
     let index: Index = serde_yaml_ng::from_str(text).map_err(|e| super::yaml_error(path, e))?;
     let mut packages = Vec::with_capacity(index.entries.len());
@@ -195,7 +222,7 @@ fn package(
     chart: String,
     mut entries: Vec<ChartVersion>,
     repo: &Repository,
-    readmes: &HashMap<String, String>,
+    readmes: &HashMap<String, Readme>,
 ) -> Package {
     newest_first(&mut entries);
     // The latest version is the newest stable one; a chart with only pre-releases uses its newest.
@@ -233,7 +260,8 @@ fn package(
             .map(str::to_string),
         description: e.description.clone(),
         home_url: e.home.clone(),
-        readme: readmes.get(&chart).cloned(),
+        readme: readmes.get(&chart).map(|r| r.text.clone()),
+        readme_cut: readmes.get(&chart).is_some_and(Readme::is_cut),
         version: e.version.clone(),
         app_version: e.app_version.clone(),
         digest: e.digest.clone(),
@@ -258,6 +286,20 @@ fn package(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_readme_as_long_as_the_source_keeps_is_cut_unless_the_line_says() {
+        let full = "x".repeat(README_KEPT);
+        let text = format!(
+            "{{\"chart\":\"a\",\"readme\":\"{full}\"}}\n{{\"chart\":\"b\",\"readme\":\"# b\"}}\n\
+             {{\"chart\":\"c\",\"readme\":\"{full}\",\"cut\":false}}\n{{\"chart\":\"d\",\"readme\":\"# d\",\"cut\":true}}\n"
+        );
+        let r = parse_readmes(Path::new("r.jsonl"), &text).unwrap_or_default();
+        let cut = |c: &str| r.get(c).map(Readme::is_cut);
+        assert_eq!((cut("a"), cut("b"), cut("c"), cut("d")), (Some(true), Some(false), Some(false), Some(true)));
+        let e = parse_readmes(Path::new("r.jsonl"), "{\"chart\":\"a\"}\n").unwrap_err().to_string();
+        assert!(e.contains("r.jsonl") && e.contains("line 1") && e.contains("readme"), "{e}");
+    }
 
     fn repo() -> Repository {
         Repository { name: "test".into(), url: Some("https://charts.example.com".into()) }

@@ -272,8 +272,10 @@ pub async fn soft_delete(
             Some(_) => {
                 audit::record(&mut tx, &services.actor, &entry(Outcome::Ok, Some("deleted".into()), None)).await?;
                 tx.commit().await?;
-                out.rows
-                    .push((*id, RowOutcome::Done { from: status.clone().unwrap_or_default(), to: "deleted".into() }));
+                out.rows.push((
+                    *id,
+                    RowOutcome::Done { from: status.clone().unwrap_or_default().to_lowercase(), to: "deleted".into() },
+                ));
             }
             None => {
                 audit::record(
@@ -430,7 +432,9 @@ async fn set_status(
             .fetch_optional(&mut *tx)
             .await?;
     let Some(from) = from else { return Ok(RowOutcome::Missing) };
-    let from_text = from.clone().unwrap_or_default();
+    // Said in the one case every view uses (hosts store `Active`, agents `ACTIVE`); the audit log
+    // keeps the stored values.
+    let from_text = from.clone().unwrap_or_default().to_lowercase();
     let entry = |outcome, to_state: Option<String>, error: Option<String>| Entry {
         verb,
         target_table: table,
@@ -442,7 +446,7 @@ async fn set_status(
         error,
     };
     if from.as_deref() == Some(to) {
-        let why = format!("already {to}");
+        let why = format!("already {}", to.to_lowercase());
         audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
         tx.commit().await?;
         return Ok(RowOutcome::Skipped { status: from_text, reason: why });
@@ -480,7 +484,7 @@ async fn set_status(
             }
             audit::record(&mut tx, &services.actor, &entry(Outcome::Ok, Some(now.clone()), None)).await?;
             tx.commit().await?;
-            Ok(RowOutcome::Done { from: from_text, to: now })
+            Ok(RowOutcome::Done { from: from_text, to: now.to_lowercase() })
         }
         None => {
             let now: Option<Option<String>> =
@@ -496,7 +500,7 @@ async fn set_status(
             )
             .await?;
             tx.commit().await?;
-            Ok(RowOutcome::Lost { now })
+            Ok(RowOutcome::Lost { now: now.to_lowercase() })
         }
     }
 }

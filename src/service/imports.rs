@@ -49,14 +49,16 @@ pub async fn upsert_packages_on(
                  description, home_url, readme, version, app_version, digest, deprecated, contains_security_updates, \
                  prerelease, signed, content_url, license, internal_logo_url, ts, keywords, links, available_versions, \
                  dependencies, container_images, repository_name, repository_display_name, repository_url, \
-                 repository_kind, repository_official, repository_verified_publisher, official, cncf) \
+                 repository_kind, repository_official, repository_verified_publisher, official, cncf, readme_cut) \
              VALUES ($1, lower($1), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                 $19, $20, $21, $22, $23, $24, $24, $25, 0, false, false, false, false) \
+                 $19, $20, $21, $22, $23, $24, $24, $25, 0, false, false, false, false, $26) \
              ON CONFLICT (repository_name, name) DO UPDATE SET \
                  normalized_name = EXCLUDED.normalized_name, category = EXCLUDED.category, \
                  is_operator = EXCLUDED.is_operator, capabilities = EXCLUDED.capabilities, \
                  description = EXCLUDED.description, home_url = EXCLUDED.home_url, \
-                 readme = coalesce(EXCLUDED.readme, t.readme), version = EXCLUDED.version, \
+                 readme = coalesce(EXCLUDED.readme, t.readme), \
+                 readme_cut = CASE WHEN EXCLUDED.readme IS NULL THEN t.readme_cut ELSE EXCLUDED.readme_cut END, \
+                 version = EXCLUDED.version, \
                  app_version = EXCLUDED.app_version, digest = EXCLUDED.digest, deprecated = EXCLUDED.deprecated, \
                  contains_security_updates = EXCLUDED.contains_security_updates, prerelease = EXCLUDED.prerelease, \
                  signed = EXCLUDED.signed, content_url = EXCLUDED.content_url, license = EXCLUDED.license, \
@@ -91,6 +93,7 @@ pub async fn upsert_packages_on(
         .bind(&p.container_images)
         .bind(&p.repository_name)
         .bind(&p.repository_url)
+        .bind(p.readme_cut)
         .fetch_one(&mut *tx)
         .await?;
         counts.add(inserted);

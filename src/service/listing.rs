@@ -484,7 +484,7 @@ fn spec(entity: Entity) -> Spec {
                     text("HOSTNAME", "coalesce(h.hostname, '')"),
                     text("IP", "coalesce(h.ip_address, '')"),
                     text("SITE", "s.site_id"),
-                    text("STATUS", "coalesce(h.status, '')"),
+                    text("STATUS", "lower(coalesce(h.status, ''))"),
                     Column {
                         title: "HEALTH",
                         kind: Kind::Health,
@@ -537,9 +537,10 @@ fn spec(entity: Entity) -> Spec {
                     },
                     FieldSpec {
                         name: "status",
-                        expr: "h.status",
+                        // One case in every view (hosts store `Active`, agents `ACTIVE`).
+                        expr: "lower(h.status)",
                         how: Match::Exact,
-                        values: &["Active", "Inactive", "Unreachable"],
+                        values: &["active", "inactive", "unreachable"],
                     },
                     field("site", "s.site_id", Match::Exact),
                     field("orchestrator", "o.name", Match::Exact),
@@ -555,7 +556,7 @@ fn spec(entity: Entity) -> Spec {
                 &[
                     text("NAME", "ag.name"),
                     text("CLUSTER", "ag.cluster_name"),
-                    text("STATUS", "ag.status"),
+                    text("STATUS", "lower(ag.status)"),
                     Column {
                         title: "HEALTH",
                         kind: Kind::Health,
@@ -599,7 +600,12 @@ fn spec(entity: Entity) -> Spec {
             fields: const {
                 &[
                     health("ag.status = 'ACTIVE'", "ag.last_heartbeat"),
-                    FieldSpec { name: "status", expr: "ag.status", how: Match::Exact, values: &["ACTIVE", "INACTIVE"] },
+                    FieldSpec {
+                        name: "status",
+                        expr: "lower(ag.status)",
+                        how: Match::Exact,
+                        values: &["active", "inactive"],
+                    },
                     field("cluster", "ag.cluster_name", Match::Exact),
                 ]
             },

@@ -267,7 +267,20 @@ async fn package(services: &Services, id: Uuid) -> Result<Option<Detail>> {
     b.push(Block::Heading("README".into()));
     match s(&p, "readme") {
         r if r.trim().is_empty() => b.push(Block::Note("no README".into())),
-        r => b.push(Block::Markdown(r)),
+        r => {
+            b.push(Block::Markdown(r));
+            if p.get("readme_cut").and_then(Value::as_bool) == Some(true) {
+                let whole = [s(&p, "home_url"), array(&p, "links").first().map(|l| s(l, "url")).unwrap_or_default()]
+                    .into_iter()
+                    .find(|u| !u.is_empty());
+                b.push(Block::Note(match whole {
+                    Some(url) => {
+                        format!("✂ cut short: the data holds only the start of this README; the whole one: {url}")
+                    }
+                    None => "✂ cut short: the data holds only the start of this README".into(),
+                }));
+            }
+        }
     }
     let mut version_list: Vec<String> = versions.iter().map(|v| s(v, "version")).filter(|v| !v.is_empty()).collect();
     if version_list.is_empty() && !s(&p, "version").is_empty() {

@@ -1986,7 +1986,7 @@ impl App {
         } else if entity == Entity::Hosts {
             (
                 "Maintenance",
-                format!("Take {what} into maintenance (Inactive)? Say why below: it is shown with who and when."),
+                format!("Take {what} into maintenance (inactive)? Say why below: it is shown with who and when."),
                 "Maintenance",
             )
         } else {

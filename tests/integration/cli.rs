@@ -478,10 +478,10 @@ async fn fleet_agent_activate_and_deactivate_from_the_command_line() {
     let id = a.to_string();
     let out = run(&mut fleet(&["agent", "activate", &id])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
-    assert!(text(&out).0.contains("INACTIVE → ACTIVE"));
+    assert!(text(&out).0.contains("inactive → active"));
     let out = run(&mut fleet(&["agent", "activate", &id])).await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("already ACTIVE"));
+    assert!(text(&out).1.contains("already active"));
     let out = run(&mut fleet(&["agent", "deactivate", &id])).await;
     assert_eq!(out.status.code(), Some(0));
     let out = run(&mut fleet(&["agent", "deactivate", "x"])).await;
@@ -573,7 +573,7 @@ async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
             vec!["hosts", "--health", "sick"],
             "--health: \"sick\" is not a health (one of healthy, stale, offline, maintenance)",
         ),
-        (vec!["agents", "--status", "busy"], "--status: \"busy\" is not a status (one of ACTIVE, INACTIVE)"),
+        (vec!["agents", "--status", "busy"], "--status: \"busy\" is not a status (one of active, inactive)"),
         (vec!["agents", "--label", "a b"], "--label: -l a b: labels and annotations have no spaces"),
         (vec!["agents", "--label", "x", "--name", "y"], "--label and --name cannot be used together"),
     ] {
@@ -588,7 +588,7 @@ async fn fleet_lists_hosts_and_agents_by_health_and_deletes() {
     let id = a.to_string();
     let out = run(&mut fleet(&["agent", "delete", &id, "--reason", "retired"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out).1);
-    assert!(text(&out).0.contains("ACTIVE → deleted"), "{}", text(&out).0);
+    assert!(text(&out).0.contains("active → deleted"), "{}", text(&out).0);
     let out = run(&mut fleet(&["agent", "delete", &id])).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("already deleted"), "{}", text(&out).1);

@@ -629,3 +629,53 @@ async fn an_agents_event_is_a_change_its_row_delta_reads() {
     let fail = listing::columns(e).iter().position(|c| *c == "FAIL 1H").unwrap();
     assert_ne!(d.rows[0].cells[fail], page.rows[3].cells[fail], "its FAIL 1H counts the new failure");
 }
+
+/// Point 27: hosts store `Active`, agents `ACTIVE`; every view says `active` (the lists, the JSON,
+/// the verbs' answers) and a filter takes any case.
+#[tokio::test]
+async fn statuses_read_in_one_case_across_views() {
+    let db = TestDb::new().await;
+    let site: uuid::Uuid = sqlx::query_scalar(
+        "WITH o AS (INSERT INTO edge.orchestrator (name, type) VALUES ('o', 'central') RETURNING id) \
+         INSERT INTO edge.site (site_id, name, orchestrator_id) SELECT 'site-c', 'c', id FROM o RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO edge.host (host_id, site_id, hostname, status) VALUES ('c-1', $1, 'c-1', 'Active')")
+        .bind(site)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let agent: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO broker.agents (name, cluster_name, status) VALUES ('c-agent', 'c', 'INACTIVE') RETURNING id",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = fleetdeck(home.path());
+        cmd.args(args).env("DATABASE_URL", db.url());
+        output(cmd)
+    };
+    for (args, want) in [
+        (["fleet", "hosts", "--status", "ACTIVE", "--output", "json"], "active"),
+        (["fleet", "agents", "--status", "Inactive", "--output", "json"], "inactive"),
+    ] {
+        let out = run(&args).await;
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows.len(), 1, "{args:?}");
+        assert_eq!(rows[0]["status"], want, "{args:?}");
+    }
+    let out = run(&["fleet", "agent", "activate", &agent.to_string()]).await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("inactive → active"), "{said}");
+    let stored: String = sqlx::query_scalar("SELECT status FROM broker.agents WHERE id = $1")
+        .bind(agent)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, "ACTIVE", "the stored value is the seed's");
+}

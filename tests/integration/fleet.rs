@@ -276,9 +276,9 @@ async fn soft_deletes_are_audited_and_races_reported() {
     assert_eq!((before.hosts.total(), before.agents.total()), (1, 1));
 
     let out = fleet::soft_delete(&s, Deletable::Agent, &[agent], Some("decommissioned")).await.unwrap();
-    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "INACTIVE".into(), to: "deleted".into() });
+    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "inactive".into(), to: "deleted".into() });
     let out = fleet::soft_delete(&s, Deletable::Host, &[host, Uuid::nil()], Some("rack moved")).await.unwrap();
-    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "Active".into(), to: "deleted".into() });
+    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "active".into(), to: "deleted".into() });
     assert_eq!(out.rows[1].1, RowOutcome::Missing);
     let again = fleet::soft_delete(&s, Deletable::Host, &[host], None).await.unwrap();
     assert_eq!(again.rows[0].1, RowOutcome::Skipped { status: "deleted".into(), reason: "already deleted".into() });

@@ -635,10 +635,10 @@ async fn fleet_actions_are_guarded_and_audited() {
         .unwrap();
 
     let out = fleet::set_agent_status(&s, &[a], AgentStatus::Active).await.unwrap();
-    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "INACTIVE".into(), to: "ACTIVE".into() });
+    assert_eq!(out.rows[0].1, RowOutcome::Done { from: "inactive".into(), to: "active".into() });
     let out = fleet::set_agent_status(&s, &[a, gone], AgentStatus::Active).await.unwrap();
-    assert_eq!(out.summary_as("activated", "agent"), "0 activated, 1 skipped: ACTIVE, 1 gone");
-    assert_eq!(out.rows[0].1, RowOutcome::Skipped { status: "ACTIVE".into(), reason: "already ACTIVE".into() });
+    assert_eq!(out.summary_as("activated", "agent"), "0 activated, 1 skipped: active, 1 gone");
+    assert_eq!(out.rows[0].1, RowOutcome::Skipped { status: "active".into(), reason: "already active".into() });
 
     // A race: someone deactivates while our deactivate waits on the row.
     let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
@@ -649,7 +649,7 @@ async fn fleet_actions_are_guarded_and_audited() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     tx.commit().await.unwrap();
     let out = ours.await.unwrap();
-    assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "INACTIVE".into() });
+    assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "inactive".into() });
 
     // Hosts.
     let site: Uuid = sqlx::query_scalar("INSERT INTO edge.site (site_id) VALUES ('s1') RETURNING id")

@@ -1249,7 +1249,7 @@ async fn agents_are_activated_and_deactivated_by_key() {
     typed(&mut app, "cluster-agents");
     press(&mut app, KeyCode::Enter);
     pump(&mut app, &db).await;
-    let row = app.list().table.rows.iter().position(|r| r.cells[2] == "INACTIVE").expect("an inactive agent");
+    let row = app.list().table.rows.iter().position(|r| r.cells[2] == "inactive").expect("an inactive agent");
     for _ in 0..row {
         press(&mut app, KeyCode::Char('j'));
     }
@@ -1951,6 +1951,14 @@ async fn the_marketplace_detail_shows_each_kind_in_full() {
     let text = screen(&app);
     assert!(!text.contains("```") && !text.contains("## "), "{text}");
     insta::assert_snapshot!("market_detail_package_readme", big(&app));
+    // The data holds only its first 2,000 characters: the README's end says so (point 27).
+    let all: Vec<String> = lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+    let last = all.iter().rposition(|l| !l.trim().is_empty()).unwrap();
+    assert!(
+        all[last].contains("✂ cut short: the data holds only the start of this README; the whole one: https://"),
+        "{}",
+        all[last]
+    );
     press(&mut app, KeyCode::Esc);
     assert!(app.market.detail.is_none(), "esc closes the detail");
 

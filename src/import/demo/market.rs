@@ -55,20 +55,19 @@ const MARGO: &[(&str, &str)] = &[
     ("acme-vision-inspector.yaml", include_str!("../../../assets/margo/acme-vision-inspector.yaml")),
 ];
 
-fn readmes(text: &str) -> std::collections::HashMap<String, String> {
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| Some((v["chart"].as_str()?.to_string(), v["readme"].as_str()?.to_string())))
-        .collect()
-}
-
 pub async fn packages(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: &mut Tally) -> Result<()> {
     let mut real = 0u64;
     for (repo, url, index, readme) in HELM {
         let path = Path::new("assets/helm").join(format!("{repo}.index.yaml"));
         let repository = helm_index::Repository { name: repo.to_string(), url: Some(url.to_string()) };
-        let parsed = helm_index::parse(&path, index, &repository, &readmes(readme))
-            .map_err(|e| crate::service::Error::Invalid { field: path.display().to_string(), reason: e.to_string() })?;
+        let invalid = |e: crate::import::InputError| crate::service::Error::Invalid {
+            field: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let readmes =
+            helm_index::parse_readmes(&Path::new("assets/helm").join(format!("{repo}.readmes.jsonl")), readme)
+                .map_err(invalid)?;
+        let parsed = helm_index::parse(&path, index, &repository, &readmes).map_err(invalid)?;
         real += imports::upsert_packages_on(conn, &parsed.packages, || {}).await?.inserted;
     }
     tally.add("cloud.bitnami_packages (real, assets/helm)", real);
