@@ -304,6 +304,10 @@ impl EmbeddedServer {
         tracing::info!(data_dir = %self.data_dir.display(), "starting PostgreSQL");
         let mut cmd = self.program("pg_ctl");
         cmd.arg("start").arg("-D").arg(&self.data_dir).arg("-l").arg(self.log_file()).args(["-w", "-t", "60"]);
+        // Room for a bulk load's WAL between checkpoints: the large demo seed writes gigabytes,
+        // and at the default 1 GB the server checkpointed every 25 s in the middle of it (a
+        // constant, set at every start, so clusters made before this change get it too).
+        cmd.args(["-o", "-c max_wal_size=4GB"]);
         let out = self.run("pg_ctl start", cmd)?;
         if !out.status.success() {
             let log = fs::read_to_string(self.log_file()).unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fleetdeck::testing::TestDb;
 
@@ -91,7 +91,7 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
     let (url, home_path) = (db.url(), home.path().to_path_buf());
     let (status, screen) = tokio::task::spawn_blocking(move || {
         let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
-        let status = pty.wait_exit(Duration::from_secs(20));
+        let status = pty.wait_exit(Duration::from_secs(60));
         (status, pty.screen())
     })
     .await
@@ -206,20 +206,20 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
     let home_path = home.path().to_path_buf();
     tokio::task::spawn_blocking(move || {
         let mut pty = Pty::spawn(&[], &home_path, &[("DATABASE_URL", url)]);
-        let first = pty.wait_for("Packages 300", Duration::from_secs(20));
+        let first = pty.wait_for("Packages 300", Duration::from_secs(60));
         for tab in ["1 Marketplace", "2 Fleet", "3 Rollouts", "4 Executions", "Compute", "STARS"] {
             assert!(first.contains(tab), "{tab}: {first}");
         }
         pty.send(b"3");
-        pty.wait_for("PROGRESS", Duration::from_secs(5));
+        pty.wait_for("PROGRESS", Duration::from_secs(60));
         pty.send(b"4");
-        pty.wait_for("DURATION", Duration::from_secs(5));
+        pty.wait_for("DURATION", Duration::from_secs(60));
         pty.send(b":hosts\r");
-        pty.wait_for("HOSTNAME", Duration::from_secs(5));
+        pty.wait_for("HOSTNAME", Duration::from_secs(60));
         pty.send(b"/=h0000\r");
-        pty.wait_for("filter /=h0000", Duration::from_secs(5));
+        pty.wait_for("filter /=h0000", Duration::from_secs(60));
         pty.send(b"q");
-        let status = pty.wait_exit(Duration::from_secs(10));
+        let status = pty.wait_exit(Duration::from_secs(60));
         assert!(status.success(), "{status:?}");
         assert!(pty.restored_terminal());
     })
@@ -235,14 +235,10 @@ async fn demo_migrates_seeds_simulates_and_stops_with_the_dashboard() {
     let home = tempfile::tempdir().unwrap();
     let url = db.url();
     let home_path = home.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let mut pty = Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
+    let pty = tokio::task::spawn_blocking(move || {
+        let pty = Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
         pty.wait_for("demo, simulator running", Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(1500));
-        pty.send(b"q");
-        let status = pty.wait_exit(Duration::from_secs(20));
-        assert!(status.success(), "{status:?}\n{}", pty.screen());
-        assert!(pty.restored_terminal());
+        pty
     })
     .await
     .unwrap();
@@ -251,8 +247,26 @@ async fn demo_migrates_seeds_simulates_and_stops_with_the_dashboard() {
         async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
     };
     assert_eq!(count("SELECT count(*) FROM edge.host").await, 300, "seeded the small demo");
+    // The simulator queues new executions: wait for them (a condition, however slow the machine).
+    let seeded = count("SELECT count(*) FROM platform.workflow_executions").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count("SELECT count(*) FROM platform.workflow_executions").await <= seeded {
+        assert!(Instant::now() < deadline, "the simulator queued nothing:\n{}", pty.screen());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pty = tokio::task::spawn_blocking(move || {
+        let mut pty = pty;
+        pty.send(b"q");
+        let status = pty.wait_exit(Duration::from_secs(60));
+        assert!(status.success(), "{status:?}\n{}", pty.screen());
+        assert!(pty.restored_terminal());
+        pty
+    })
+    .await
+    .unwrap();
+    drop(pty);
     let executions = count("SELECT count(*) FROM platform.workflow_executions").await;
-    assert!(executions > 600, "the simulator queued new executions: {executions}");
+    assert!(executions > seeded, "the simulator queued new executions: {executions}");
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
         count("SELECT count(*) FROM platform.workflow_executions").await,
@@ -273,7 +287,7 @@ async fn the_simulator_refuses_a_database_the_demo_did_not_fill() {
     let (url, home_path) = (db.url(), home.path().to_path_buf());
     let (status, screen) = tokio::task::spawn_blocking(move || {
         let mut pty = Pty::spawn(&["demo"], &home_path, &[("DATABASE_URL", url)]);
-        let status = pty.wait_exit(Duration::from_secs(20));
+        let status = pty.wait_exit(Duration::from_secs(60));
         (status, pty.screen())
     })
     .await
@@ -307,7 +321,7 @@ async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
     tokio::task::spawn_blocking(move || {
         let env = [("DATABASE_URL", url.clone())];
         let mut pty = Pty::spawn(&["--debug-panic"], &home_path, &env);
-        let status = pty.wait_exit(Duration::from_secs(20));
+        let status = pty.wait_exit(Duration::from_secs(60));
         assert!(!status.success());
         assert!(pty.restored_terminal(), "{}", pty.raw());
         let raw = pty.raw();
@@ -321,12 +335,12 @@ async fn the_terminal_is_restored_after_a_panic_and_on_sigterm_and_sighup() {
 
         for sig in [nix::sys::signal::Signal::SIGTERM, nix::sys::signal::Signal::SIGHUP] {
             let mut pty = Pty::spawn(&[], &home_path, &env);
-            pty.wait_for("4 Executions", Duration::from_secs(20));
+            pty.wait_for("4 Executions", Duration::from_secs(60));
             // A click on the second tab's title (SGR mouse: button 0 at column 20, row 1).
             pty.send(b"\x1b[<0;20;1M\x1b[<0;20;1m");
-            pty.wait_for("HOSTNAME", Duration::from_secs(5));
+            pty.wait_for("HOSTNAME", Duration::from_secs(60));
             pty.signal(sig);
-            let status = pty.wait_exit(Duration::from_secs(10));
+            let status = pty.wait_exit(Duration::from_secs(60));
             assert_eq!(status.exit_code(), 128 + sig as u32, "{sig}: 128 + the signal's number");
             assert!(pty.restored_terminal(), "{sig}");
         }

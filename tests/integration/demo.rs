@@ -180,3 +180,62 @@ fn the_large_scale_has_seed_003s_counts_and_a_large_fleet() {
     assert_eq!((s.packages, s.instances), (13_435, 16_695));
     assert_eq!((s.hosts, s.cluster_agents, s.executions), (100_000, 20_000, 1_000_000));
 }
+
+/// Issue 23, point 13: the large seed loads its big tables with their secondary indexes dropped
+/// and foreign-key checks off; the indexes come back exactly, and a row breaking a foreign key
+/// is still refused (checked in one statement per key), so nothing unchecked commits.
+#[tokio::test]
+async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
+    use fleetdeck::service::bulk::BulkLoad;
+    use sqlx::Connection;
+    let db = TestDb::new().await;
+    let indexes = |db: &TestDb| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = 'platform' AND tablename = 'workflow_executions' \
+                 ORDER BY indexname",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let before = indexes(&db).await;
+    assert!(before.len() > 10, "{before:?}");
+    let mut conn = db.pool.acquire().await.unwrap();
+    // A good load: the indexes are dropped during it and are all back after.
+    let mut tx = conn.begin().await.unwrap();
+    let load = BulkLoad::begin(&mut tx, "platform.workflow_executions").await.unwrap();
+    let during: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_indexes WHERE schemaname = 'platform' AND tablename = 'workflow_executions'",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(during, 2, "only the primary key and the unique correlation id stay");
+    load.finish(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(indexes(&db).await, before);
+    // A row whose workflow does not exist: written while the checks are off, refused after.
+    let mut tx = conn.begin().await.unwrap();
+    let load = BulkLoad::begin(&mut tx, "platform.workflow_executions").await.unwrap();
+    sqlx::query(
+        "INSERT INTO platform.workflow_executions (workflow_id, agent_id, correlation_id) \
+         VALUES (gen_random_uuid(), gen_random_uuid(), gen_random_uuid())",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    match load.finish(&mut tx).await {
+        Err(fleetdeck::service::Error::Invalid { field, reason }) => {
+            assert_eq!(field, "platform.workflow_executions");
+            assert!(reason.starts_with("1 row breaks the foreign key workflow_executions_"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    tx.rollback().await.unwrap();
+    drop(conn);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM platform.workflow_executions").await, 0, "nothing committed");
+    assert_eq!(indexes(&db).await, before);
+}

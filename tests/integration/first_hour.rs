@@ -223,7 +223,7 @@ async fn the_demos_simulator_survives_read_only_mode_and_the_status_bar_says_wha
         let mut pty = crate::pty::Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
         pty.wait_for("demo, simulator running", std::time::Duration::from_secs(60));
         pty.send(b":readonly\r");
-        pty.wait_for("read-only mode on", std::time::Duration::from_secs(20));
+        pty.wait_for("read-only mode on", std::time::Duration::from_secs(60));
         let before = count();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while count() <= before + 5 {
@@ -234,9 +234,9 @@ async fn the_demos_simulator_survives_read_only_mode_and_the_status_bar_says_wha
         assert!(screen.contains("demo, simulator running") && screen.contains("READONLY"), "{screen}");
         // Off again (it was switched on here, not at start).
         pty.send(b":readonly\r");
-        pty.wait_for("read-only mode off", std::time::Duration::from_secs(20));
+        pty.wait_for("read-only mode off", std::time::Duration::from_secs(60));
         pty.send(b"q");
-        let status = pty.wait_exit(std::time::Duration::from_secs(20));
+        let status = pty.wait_exit(std::time::Duration::from_secs(60));
         assert!(status.success(), "{status:?}");
     })
     .await
@@ -270,13 +270,13 @@ async fn read_only_from_the_start_is_a_lock() {
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let mut pty = crate::pty::Pty::spawn(&args, &home_path, &env);
-            pty.wait_for("READONLY", std::time::Duration::from_secs(20));
+            pty.wait_for("READONLY", std::time::Duration::from_secs(60));
             pty.send(b":readonly\r");
-            let screen = pty.wait_for("read-only mode is locked", std::time::Duration::from_secs(20));
+            let screen = pty.wait_for("read-only mode is locked", std::time::Duration::from_secs(60));
             assert!(screen.contains("READONLY"), "{screen}");
             assert!(!screen.contains("read-only mode off"), "{screen}");
             pty.send(b"q");
-            pty.wait_exit(std::time::Duration::from_secs(20));
+            pty.wait_exit(std::time::Duration::from_secs(60));
         })
         .await
         .unwrap();
@@ -517,7 +517,7 @@ async fn no_server_is_left_behind_after_kill_9_and_the_next_start_uses_one() {
         let mut pty = crate::pty::Pty::spawn(&[], &home_path, &env);
         pty.wait_for("● connected", std::time::Duration::from_secs(60));
         pty.send(b"q");
-        let status = pty.wait_exit(std::time::Duration::from_secs(30));
+        let status = pty.wait_exit(std::time::Duration::from_secs(60));
         assert!(status.success(), "{status:?}");
         wait_until("stopped on quitting", &|| !server_running());
     })

@@ -153,5 +153,5 @@ pub async fn until_waiting_on_a_lock(pool: &PgPool) {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     };
-    tokio::time::timeout(std::time::Duration::from_secs(20), waiting).await.expect("a statement waits on a lock");
+    tokio::time::timeout(std::time::Duration::from_secs(60), waiting).await.expect("a statement waits on a lock");
 }

@@ -127,7 +127,7 @@ fn a_failure_toast_is_told_from_the_rollouts_counts() {
 /// tabs in between. Returns the failure toasts it showed (✗ lines) and its log.
 fn dashboard(url: String, home: PathBuf, view: &'static str, key: u8, until: Instant) -> (Vec<String>, String) {
     let mut pty = Pty::spawn_sized(&[], &home, &[("DATABASE_URL", url)], (40, 160));
-    pty.wait_for("● connected", Duration::from_secs(20));
+    pty.wait_for("● connected", Duration::from_secs(60));
     let mut toasts = Vec::new();
     let mut round = 0u32;
     while Instant::now() < until {
@@ -141,10 +141,10 @@ fn dashboard(url: String, home: PathBuf, view: &'static str, key: u8, until: Ins
         toasts.extend(pty.screen().lines().filter_map(failure_toast));
         round += 1;
     }
-    let screen = pty.wait_for("● connected", Duration::from_secs(5));
+    let screen = pty.wait_for("● connected", Duration::from_secs(60));
     assert!(!screen.contains("reconnecting"), "{screen}");
     pty.send(b"q");
-    let status = pty.wait_exit(Duration::from_secs(10));
+    let status = pty.wait_exit(Duration::from_secs(60));
     assert!(status.success(), "{status:?}\n{}", pty.screen());
     let log = std::fs::read_to_string(home.join("state/fleetdeck/fleetdeck.log")).expect("the dashboard's log");
     (toasts, log)

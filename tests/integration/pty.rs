@@ -1,4 +1,11 @@
 //! Drive the real binary in a pseudo-terminal and read its screen.
+//!
+//! How these tests wait (issue 23, point 14: CI machines are shared and noisy): every wait is on
+//! a condition with a deadline ([`Pty::wait_for`], [`Pty::wait_all`], [`Pty::wait_exit`], or a
+//! database condition polled), never a fixed sleep. The program takes keys in order, so a key
+//! needs a wait only when its meaning depends on something still being read (Enter on a row:
+//! wait for that row, or the list's `1 / 1`). Deadlines only bound a failure, so they are long
+//! (60 s) enough for a loaded 2-core machine running the suite in parallel.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -83,6 +90,34 @@ impl Pty {
                 return s;
             }
             assert!(start.elapsed() < timeout, "waited for {what:?}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the screen shows every one of `what` at once (a condition, never a fixed
+    /// sleep: the deadline only bounds a failure, so it is generous for a loaded machine).
+    pub fn wait_all(&self, what: &[&str], timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if what.iter().all(|w| s.contains(w)) {
+                return s;
+            }
+            assert!(start.elapsed() < timeout, "waited for all of {what:?}; screen:\n{s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait until the screen no longer shows `what` (a view closed). After Esc this is also what
+    /// keeps the next key apart: Esc and a key in one read are Alt+key to the terminal's parser.
+    pub fn wait_gone(&self, what: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if !s.contains(what) {
+                return s;
+            }
+            assert!(start.elapsed() < timeout, "waited for {what:?} to go; screen:\n{s}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -473,7 +473,7 @@ async fn reports_objects_and_targets_notify_the_rollouts_pane() {
     fixtures::deployment_object(pool, sc.stack, sc.generator, "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n").await;
     sqlx::query("DELETE FROM broker.agent_targets WHERE stack_id = $1").bind(sc.stack).execute(pool).await.unwrap();
     for what in ["report", "object", "target"] {
-        let n = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv()).await;
+        let n = tokio::time::timeout(std::time::Duration::from_secs(60), listener.recv()).await;
         let n = n.unwrap_or_else(|_| panic!("no notification for the {what}")).unwrap();
         assert_eq!(n.payload(), "stacks", "{what}");
     }

@@ -134,7 +134,7 @@ async fn a_lost_race_is_reported_with_the_winning_state() {
     let s = Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None });
     let pause = tokio::spawn(async move { executions::act(&s, Verb::Pause, &[id], None).await });
     // Let the pause read "running" and block on the row lock, then let the cancel win.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::fixtures::until_waiting_on_a_lock(&db.pool).await;
     tx.commit().await.unwrap();
     let out = pause.await.unwrap().unwrap();
     assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "cancelled".into() });
@@ -559,7 +559,7 @@ async fn changes_by_another_client_are_notified() {
                 break;
             }
             Ok(other) => panic!("{other:?}"),
-            Err(_) => assert!(start.elapsed() < Duration::from_secs(15), "no notification"),
+            Err(_) => assert!(start.elapsed() < Duration::from_secs(60), "no notification"),
         }
     }
 }
@@ -646,7 +646,7 @@ async fn fleet_actions_are_guarded_and_audited() {
     sqlx::query("UPDATE broker.agents SET status = 'INACTIVE' WHERE id = $1").bind(a).execute(&mut *tx).await.unwrap();
     let s2 = s.clone();
     let ours = tokio::spawn(async move { fleet::set_agent_status(&s2, &[a], AgentStatus::Inactive).await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::fixtures::until_waiting_on_a_lock(&db.pool).await;
     tx.commit().await.unwrap();
     let out = ours.await.unwrap();
     assert_eq!(out.rows[0].1, RowOutcome::Lost { now: "inactive".into() });

@@ -1151,7 +1151,7 @@ async fn a_lost_race_is_shown_in_the_ui() {
         let out = fleetdeck::service::executions::act(&s, verb, &ids, None).await.unwrap();
         fleetdeck::ui::workers::executions_outcome(verb, &out)
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::fixtures::until_waiting_on_a_lock(&db.pool).await;
     tx.commit().await.unwrap();
     let outcome = pause.await.unwrap();
     app.on_reply(Reply::Called { id: call, outcome });

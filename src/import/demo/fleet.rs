@@ -58,6 +58,7 @@ pub async fn edge(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: &m
     }
     tally.add("edge.site", copy.finish().await?);
 
+    let load = crate::service::bulk::BulkLoad::begin(conn, "edge.host").await?;
     let mut copy = Copy::start(
         conn,
         "edge.host",
@@ -117,6 +118,7 @@ pub async fn edge(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: &m
         copy.maybe_flush().await?;
     }
     tally.add("edge.host", copy.finish().await?);
+    load.finish(conn).await?;
     Ok(())
 }
 
@@ -356,6 +358,7 @@ pub async fn broker(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: 
     tally.add("broker.deployment_objects", copy.finish().await?);
 
     // What each reached agent reported for the desired object (and, for some, the one before).
+    let load = crate::service::bulk::BulkLoad::begin(conn, "broker.agent_events").await?;
     let mut copy = Copy::start(
         conn,
         "broker.agent_events",
@@ -395,6 +398,7 @@ pub async fn broker(g: &mut Gen, conn: &mut PgConnection, sizes: &Sizes, tally: 
         copy.maybe_flush().await?;
     }
     tally.add("broker.agent_events", copy.finish().await?);
+    load.finish(conn).await?;
 
     // A few stacks were deleted: the database's own rule soft-deletes their objects and adds the
     // deletion marker.
