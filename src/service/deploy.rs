@@ -233,17 +233,6 @@ async fn write(
     }
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
-    let live: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL FOR SHARE")
-            .bind(&reach.agents)
-            .fetch_all(&mut *tx)
-            .await?;
-    if let Some(gone) = reach.agents.iter().find(|a| !live.contains(a)) {
-        return Err(Error::Invalid {
-            field: "agents".into(),
-            reason: format!("agent {gone} is deleted or does not exist"),
-        });
-    }
     let (stack, created) = match choice {
         StackChoice::Existing(name) => {
             let name = name.trim();
@@ -296,7 +285,7 @@ async fn write(
     let previous = rollouts::desired_sequence(&mut tx, stack.id).await?;
     let object = rollouts::write_object(&mut tx, &services.actor, &stack, yaml, false, "deploy", previous).await?;
     // The stack's reach changes with its targets; `write_object` touched the stack already.
-    let added = rollouts::add_targets(&mut tx, &services.actor, stack.id, &targets, Some(what)).await?;
+    let added = rollouts::add_targets(&mut tx, &services.actor, stack.id, &targets, Some(what), "agents").await?;
     tx.commit().await?;
     Ok(Deployed {
         stack: stack.id,

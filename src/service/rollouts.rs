@@ -279,13 +279,27 @@ pub(crate) async fn desired_sequence(tx: &mut sqlx::PgConnection, stack: Uuid) -
 
 /// Make `agents` explicit targets of `stack` inside the caller's transaction, with an audit row
 /// (`add-target`, with `reason`) for each one that was not one already. Returns those added.
+/// Every agent must be live (held so until the caller commits); a missing or deleted one is
+/// refused under `field`, the name the caller's form or flag gives the agents.
 pub(crate) async fn add_targets(
     tx: &mut sqlx::PgConnection,
     actor: &super::Actor,
     stack: Uuid,
     agents: &[Uuid],
     reason: Option<&str>,
+    field: &str,
 ) -> Result<Vec<Uuid>> {
+    let live: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL FOR SHARE")
+            .bind(agents)
+            .fetch_all(&mut *tx)
+            .await?;
+    if let Some(missing) = agents.iter().find(|a| !live.contains(a)) {
+        return Err(Error::Invalid {
+            field: field.into(),
+            reason: format!("agent {missing} does not exist or was deleted"),
+        });
+    }
     let added: Vec<Uuid> = sqlx::query_scalar(
         "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT a, $2 FROM unnest($1::uuid[]) a \
          ON CONFLICT (agent_id, stack_id) DO NOTHING RETURNING agent_id",
@@ -439,17 +453,7 @@ pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove:
     let mut conn = services.pool.acquire().await?;
     let mut tx = conn.begin().await?;
     lock_live(&mut tx, &stack, "its targets cannot change").await?;
-    let found: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = ANY($1) AND deleted_at IS NULL")
-        .bind(add)
-        .fetch_all(&mut *tx)
-        .await?;
-    if let Some(missing) = add.iter().find(|a| !found.contains(a)) {
-        return Err(Error::Invalid {
-            field: "agent".into(),
-            reason: format!("agent {missing} does not exist or was deleted"),
-        });
-    }
-    let added = add_targets(&mut tx, &services.actor, stack.id, add, None).await?;
+    let added = add_targets(&mut tx, &services.actor, stack.id, add, None, "agent").await?;
     let removed: Vec<Uuid> = sqlx::query_scalar(
         "DELETE FROM broker.agent_targets WHERE stack_id = $2 AND agent_id = ANY($1) RETURNING agent_id",
     )

@@ -83,7 +83,7 @@ async fn a_refused_deploy_names_its_field_and_writes_nothing() {
         (
             PackageDeploy { reach: Reach { agents: vec![gone], labels: String::new() }, ..pkg("10.1.1", new("fresh")) },
             "agents",
-            "is deleted or does not exist",
+            "does not exist or was deleted",
         ),
         (
             PackageDeploy { reach: Reach { agents: vec![], labels: "a\na".into() }, ..pkg("10.1.1", new("fresh")) },
