@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod market;
 pub mod rollout_forms;
 pub mod stack_detail;
+pub mod target_picker;
 pub mod theme;
 pub mod tui;
 pub mod widgets;
