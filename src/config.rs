@@ -73,7 +73,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub file: FileSource,
     /// The user's key bindings (`[keys.SECTION] action = ["key", …]`), checked by the keymap.
-    pub keys: Vec<crate::ui::keymap::UserBinding>,
+    pub keys: Vec<UserBinding>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,10 +121,17 @@ struct RawDatabase {
     postgres_bin: String,
 }
 
-/// The directories fleetdeck uses by default (XDG on Linux).
-pub fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "fleetdeck")
+/// A user's binding from the config: `[keys.SECTION] ACTION = ["KEY", …]`, and where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserBinding {
+    pub section: String,
+    pub action: String,
+    pub keys: Vec<String>,
+    /// The file (or "the environment") it came from.
+    pub origin: String,
 }
+
+pub use crate::paths::project_dirs;
 
 /// `$XDG_CONFIG_HOME/fleetdeck/config.toml`.
 pub fn default_config_path() -> Option<PathBuf> {
@@ -317,7 +324,7 @@ fn optional(text: String) -> Option<String> {
 }
 
 fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings, ConfigError> {
-    let themes = crate::ui::theme::available(crate::ui::theme::user_dir().as_deref());
+    let themes = crate::paths::available_themes(crate::paths::user_theme_dir().as_deref());
     if !themes.contains(&raw.theme) {
         return Err(invalid(cfg, "theme", &raw.theme, &format!("allowed: {}", themes.join(", "))));
     }
@@ -387,7 +394,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
                     }
                 });
             }
-            keys.push(crate::ui::keymap::UserBinding { section: section.clone(), action, keys: list, origin });
+            keys.push(UserBinding { section: section.clone(), action, keys: list, origin });
         }
     }
     Ok(Settings {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod import;
 pub mod logging;
+pub mod paths;
 pub mod service;
 pub mod sim;
 #[doc(hidden)]

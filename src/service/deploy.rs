@@ -13,6 +13,20 @@ use crate::domain::broker::{NewStack, StackDraft};
 use crate::domain::deploy::{FieldError, HelmDeploy, MargoDeploy};
 use crate::domain::fit::{self, Host};
 
+/// What a deploy form deploys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployFor {
+    Package { package: Uuid, chart: String },
+    App { app: String },
+}
+
+/// A checked deploy form, for the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeployRequest {
+    Package(PackageDeploy),
+    App(AppDeploy),
+}
+
 /// Where the deployment object goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StackChoice {

@@ -193,15 +193,7 @@ impl fmt::Display for Key {
     }
 }
 
-/// A user's binding from the config: `[keys.SECTION] ACTION = ["KEY", …]`, and where it was.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserBinding {
-    pub section: String,
-    pub action: String,
-    pub keys: Vec<String>,
-    /// The file (or "the environment") it came from.
-    pub origin: String,
-}
+pub use crate::config::UserBinding;
 
 /// Everything wrong with the configured keys, one line each.
 #[derive(Debug, thiserror::Error)]

@@ -19,6 +19,7 @@ use super::theme::Theme;
 use crate::domain::catalogue::{self, Catalogue, Hit, Results, Searcher, Selection, Sort};
 use crate::service::market_detail::{Block as DocBlock, Detail, SEVERITIES};
 use crate::service::marketplace::{self, Kind};
+pub use crate::service::deploy::{DeployFor, DeployRequest};
 
 /// How long a catalogue is shown before it is read again (catalogues change rarely; Ctrl-R reads
 /// one now).
@@ -946,20 +947,6 @@ fn draw_detail(frame: &mut Frame, area: Rect, d: &DetailView, theme: &Theme, foc
         let p = Paragraph::new(lines.clone()).wrap(ratatui::widgets::Wrap { trim: false });
         frame.render_widget(p.block(block), area);
     }
-}
-
-/// What a deploy form deploys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeployFor {
-    Package { package: uuid::Uuid, chart: String },
-    App { app: String },
-}
-
-/// A checked deploy form, for the service.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeployRequest {
-    Package(crate::service::deploy::PackageDeploy),
-    App(crate::service::deploy::AppDeploy),
 }
 
 /// The deploy form for the item shown (None when it does not deploy).

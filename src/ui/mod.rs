@@ -1,6 +1,7 @@
 //! The terminal app. ratatui lives here only.
 
 pub mod action;
+pub mod protocol;
 pub mod app;
 pub mod exec_detail;
 pub mod help;

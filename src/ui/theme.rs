@@ -14,27 +14,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("solarized-dark", include_str!("../../themes/solarized-dark.toml")),
 ];
 
-/// Where a user's own themes live: `$XDG_CONFIG_HOME/fleetdeck/themes/NAME.toml`.
-pub fn user_dir() -> Option<std::path::PathBuf> {
-    crate::config::project_dirs().map(|d| d.config_dir().join("themes"))
-}
-
-/// Every theme name there is: built in, then the user's.
-pub fn available(user_dir: Option<&std::path::Path>) -> Vec<String> {
-    let mut names: Vec<String> = BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
-    if let Some(dir) = user_dir {
-        let mut user: Vec<String> = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".toml").map(str::to_string))
-            .filter(|n| !names.contains(n))
-            .collect();
-        user.sort();
-        names.extend(user);
-    }
-    names
-}
+pub use crate::paths::{available_themes as available, user_theme_dir as user_dir};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -222,7 +202,8 @@ mod tests {
 
     #[test]
     fn every_built_in_theme_loads() {
-        assert_eq!(BUILT_IN.len(), 4);
+        let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, crate::paths::BUILT_IN_THEMES, "the embedded files are the themes `:theme` lists");
         for (name, _) in BUILT_IN {
             Theme::built_in(name).unwrap();
         }
