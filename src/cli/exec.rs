@@ -317,10 +317,10 @@ pub(super) fn json_row(
                 };
                 obj.insert(key, json!({"target": n('t'), "label": n('l'), "annotation": n('a')}));
             }
-            (Some(listing::Kind::Age | listing::Kind::Moment), _) => {
+            (Some(listing::CellKind::Age | listing::CellKind::Moment), _) => {
                 obj.insert(key, moment(v));
             }
-            (Some(listing::Kind::Duration), _) => {
+            (Some(listing::CellKind::Duration), _) => {
                 let (start, end) = v.split_once('|').unwrap_or((v, ""));
                 let secs = match (start.parse::<f64>(), end.parse::<f64>()) {
                     (Ok(a), Ok(b)) => Some(b - a),
@@ -330,11 +330,11 @@ pub(super) fn json_row(
                 let secs = secs.map(|s| (s.max(0.0) * 1000.0).round() / 1000.0);
                 obj.insert("duration_seconds".into(), secs.map_or(Value::Null, Into::into));
             }
-            (Some(listing::Kind::Health), _) => {
+            (Some(listing::CellKind::Health), _) => {
                 let h = listing::shown(kinds.get(i), v, now, thresholds);
                 obj.insert(key, if h.is_empty() { Value::Null } else { h.into() });
             }
-            (Some(listing::Kind::List), _) => {
+            (Some(listing::CellKind::List), _) => {
                 let items = listing::list_items(v).unwrap_or_default();
                 obj.insert(key, Value::Array(items.iter().map(|i| clean(i).into()).collect()));
             }

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::listing::{Cursor, Entity, PageAt};
+use super::listing::model::{Cursor, Entity, PageAt};
 use super::Result;
 use crate::domain::filter::Filter;
 

@@ -2686,7 +2686,7 @@ impl App {
                 ]))
                 .chain(list.table.columns.iter().zip(&row.cells).zip(listing::kinds(list.entity)).map(|((c, v), k)| {
                     let text = match k {
-                        listing::Kind::Text | listing::Kind::Status => sanitize_cell(v, 2_000),
+                        listing::CellKind::Text | listing::CellKind::Status => sanitize_cell(v, 2_000),
                         k => table::shown(Some(&k), v, self.now, &self.thresholds),
                     };
                     Line::from(vec![

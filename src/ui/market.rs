@@ -17,9 +17,9 @@ use ratatui::Frame;
 use super::action::Action;
 use super::theme::Theme;
 use crate::domain::catalogue::{self, Catalogue, Hit, Results, Searcher, Selection, Sort};
+pub use crate::service::deploy::{DeployFor, DeployRequest};
 use crate::service::market_detail::{Block as DocBlock, Detail, SEVERITIES};
 use crate::service::marketplace::{self, Kind};
-pub use crate::service::deploy::{DeployFor, DeployRequest};
 
 /// How long a catalogue is shown before it is read again (catalogues change rarely; Ctrl-R reads
 /// one now).

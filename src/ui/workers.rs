@@ -345,7 +345,9 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
             .unwrap_or_else(failed),
         Command::Deploy(request) => {
             let result = match *request {
-                crate::service::deploy::DeployRequest::Package(p) => crate::service::deploy::package(services, &p).await,
+                crate::service::deploy::DeployRequest::Package(p) => {
+                    crate::service::deploy::package(services, &p).await
+                }
                 crate::service::deploy::DeployRequest::App(a) => crate::service::deploy::app(services, &a).await,
             };
             result.map(|d| Outcome::Deployed(Box::new(d))).unwrap_or_else(failed)

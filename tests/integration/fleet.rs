@@ -239,7 +239,7 @@ async fn health_counts_and_the_health_filter_agree_at_the_thresholds_edges() {
         assert_eq!(page.total, expected.len() as i64, "{h}");
         assert_eq!(s.hosts.get(h), expected.len() as i64, "{h}");
         for r in &page.rows {
-            let drawn = listing::shown(Some(&listing::Kind::Health), &r.cells[health_col], at(), &t);
+            let drawn = listing::shown(Some(&listing::CellKind::Health), &r.cells[health_col], at(), &t);
             assert_eq!(drawn, h.as_str(), "{}: the cell agrees with the filter", r.cells[0]);
         }
     }

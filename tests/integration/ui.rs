@@ -1366,7 +1366,7 @@ async fn the_fleet_header_filters_by_health() {
             .table
             .rows
             .iter()
-            .map(|r| listing::shown(Some(&listing::Kind::Health), &r.cells[health], now(), &t))
+            .map(|r| listing::shown(Some(&listing::CellKind::Health), &r.cells[health], now(), &t))
             .collect()
     };
     assert!(drawn(&app).iter().all(|h| h == "healthy"));
@@ -1390,7 +1390,7 @@ async fn the_fleet_header_filters_by_health() {
     let health = column(&app, "HEALTH");
     assert!(!app.list().table.rows.is_empty());
     assert!(app.list().table.rows.iter().all(|r| listing::shown(
-        Some(&listing::Kind::Health),
+        Some(&listing::CellKind::Health),
         &r.cells[health],
         now(),
         &t

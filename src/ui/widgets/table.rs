@@ -13,7 +13,7 @@ use crate::domain::execution::duration_cell;
 use crate::domain::filter::Filter;
 use crate::domain::health::Thresholds;
 use crate::domain::text::sanitize_cell;
-use crate::service::listing::{Kind, Page, PageAt, Row, CELL_MAX};
+use crate::service::listing::{CellKind, Page, PageAt, Row, CELL_MAX};
 use crate::ui::theme::Theme;
 
 /// Rows fetched per page.
@@ -225,7 +225,7 @@ pub struct Decor<'a> {
     pub filter: &'a Filter,
     pub search_column: usize,
     /// How each column is drawn.
-    pub kinds: &'a [Kind],
+    pub kinds: &'a [CellKind],
     /// For durations that tick, in Unix seconds.
     pub now: f64,
     /// For health and ages that tick.
@@ -317,11 +317,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
     let shown_rows = &state.rows[start..start + count];
     let natural: Vec<u16> = (0..n)
         .map(|i| {
-            let widest = if matches!(decor.kinds.get(i), Some(Kind::Duration | Kind::Age)) {
+            let widest = if matches!(decor.kinds.get(i), Some(CellKind::Duration | CellKind::Age)) {
                 7
-            } else if matches!(decor.kinds.get(i), Some(Kind::Health)) {
+            } else if matches!(decor.kinds.get(i), Some(CellKind::Health)) {
                 "maintenance".len()
-            } else if let Some(k @ (Kind::Moment | Kind::List | Kind::ShortId)) = decor.kinds.get(i) {
+            } else if let Some(k @ (CellKind::Moment | CellKind::List | CellKind::ShortId)) = decor.kinds.get(i) {
                 shown_rows
                     .iter()
                     .map(|r| {
@@ -369,8 +369,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
         let mark = Cell::from(if marked { "●" } else { " " });
         let cells = shown_cols.iter().map(|&c| (c, r.cells.get(c).map_or("", String::as_str))).map(|(c, text)| {
             match decor.kinds.get(c) {
-                Some(Kind::Duration) => Cell::from(duration_cell(text, decor.now)),
-                Some(k @ Kind::Health) => {
+                Some(CellKind::Duration) => Cell::from(duration_cell(text, decor.now)),
+                Some(k @ CellKind::Health) => {
                     let h = shown(Some(k), text, decor.clock, decor.thresholds);
                     if start + i == sel {
                         Cell::from(h)
@@ -379,10 +379,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &TableState, decor: &Decor<'_>
                         Cell::from(Span::styled(h, style))
                     }
                 }
-                Some(k @ (Kind::Age | Kind::Moment | Kind::List | Kind::ShortId)) => {
+                Some(k @ (CellKind::Age | CellKind::Moment | CellKind::List | CellKind::ShortId)) => {
                     Cell::from(shown(Some(k), text, decor.clock, decor.thresholds))
                 }
-                Some(Kind::Status) if start + i != sel => {
+                Some(CellKind::Status) if start + i != sel => {
                     Cell::from(Span::styled(sanitize_cell(text, CELL_MAX), theme.status(text)))
                 }
                 _ => {

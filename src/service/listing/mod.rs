@@ -1,0 +1,58 @@
+//! Keyset-paginated lists of what the panes show (packages, edge apps, solutions, instances,
+//! hosts, agents, stacks, executions): a page before or after a row, the first or last page, the
+//! total, under a filter and a sort. OFFSET is never used.
+//!
+//! `model` is what a list is (shared with `names` and the panes), `specs` each list's SQL,
+//! `build` the statements made from a query, `read` the reads. The public paths are the ones
+//! before the split (`listing::Entity`, `listing::page`, …).
+
+mod build;
+pub mod model;
+mod read;
+mod specs;
+
+pub use build::{check_fields, since_seconds};
+pub use model::*;
+pub use read::{delta, has_delta, has_light, page, page_light, page_within};
+pub use specs::{
+    columns, field_names, fractional, has_facet, integral, kinds, list_cell, list_items, moment_cell, priority,
+    search_column, shown, sortable, CELL_MAX,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::build::*;
+    use super::specs::*;
+    use super::*;
+    use crate::domain::filter::Filter;
+
+    #[test]
+    fn aliases_are_found_only_as_table_prefixes() {
+        assert!(uses_alias("w.name", &["w", "a"]));
+        assert!(uses_alias("coalesce(o.name, '')", &["o"]));
+        assert!(!uses_alias("e.status", &["w", "a", "o"]));
+        assert!(!uses_alias("e.data.x", &["a"]), "data. is not the alias a");
+        assert!(!uses_alias("e.started_at", &["a"]));
+    }
+
+    #[test]
+    fn counting_joins_only_when_a_condition_needs_it() {
+        let s = spec(Entity::Executions);
+        let q = |fields: &[(&str, &str)], filter: Filter| Query {
+            filter,
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Query::new(Entity::Executions)
+        };
+        assert_eq!(count_from(&s, &q(&[], Filter::None)), "platform.workflow_executions e");
+        assert_eq!(
+            count_from(&s, &q(&[("status", "failed"), ("since", "1h")], Filter::None)),
+            "platform.workflow_executions e"
+        );
+        assert_eq!(count_from(&s, &q(&[("agent", "x")], Filter::None)), s.from);
+        assert_eq!(
+            count_from(&s, &q(&[], Filter::Fuzzy("web".into()))),
+            s.from,
+            "the filter searches the workflow name"
+        );
+    }
+}
