@@ -15,7 +15,7 @@ use ratatui::Frame;
 use tui_textarea::TextArea;
 use uuid::Uuid;
 
-use super::rollout_forms::{popup, EditorKey};
+use super::widgets::{popup, EditorKey};
 use crate::domain::text::sanitize_cell;
 use crate::service::rollouts::AgentChoice;
 use crate::ui::theme::Theme;

@@ -866,16 +866,16 @@ async fn the_execution_detail_shows_everything_and_walks_the_retry_chain() {
     press(&mut app, KeyCode::Char('/'));
     typed(&mut app, "503");
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.exec_detail.search.as_deref(), Some("503"));
+    assert_eq!(app.executions.detail.search.as_deref(), Some("503"));
     // The retry chain: Enter opens the retry, Esc comes back.
     press(&mut app, KeyCode::Char('g'));
     press(&mut app, KeyCode::Enter);
     answer_calls(&mut app, &db).await;
-    assert_eq!(app.exec_detail.data.as_ref().unwrap().id, child);
+    assert_eq!(app.executions.detail.data.as_ref().unwrap().id, child);
     assert!(format!("{}", big(&app)).contains("↑ parent"));
     press(&mut app, KeyCode::Esc);
     answer_calls(&mut app, &db).await;
-    assert_eq!(app.exec_detail.data.as_ref().unwrap().id, parent);
+    assert_eq!(app.executions.detail.data.as_ref().unwrap().id, parent);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.detail, Detail::Split);
 }
@@ -1561,7 +1561,7 @@ async fn the_stack_detail_shows_the_timeline_reports_yaml_and_diff() {
     answer_calls(&mut app, &db).await;
     press(&mut app, KeyCode::Char('z'));
     answer_calls(&mut app, &db).await;
-    let view = app.stack_detail.data.clone().expect("the detail was read");
+    let view = app.rollouts.detail.data.clone().expect("the detail was read");
     assert_eq!(view.stack.id, stack);
     assert_eq!(view.object, view.desired, "the desired object first");
     let screen = format!("{}", big(&app));
@@ -1577,11 +1577,11 @@ async fn the_stack_detail_shows_the_timeline_reports_yaml_and_diff() {
 
     press(&mut app, KeyCode::Char(']'));
     answer_calls(&mut app, &db).await;
-    let older = app.stack_detail.data.clone().unwrap();
+    let older = app.rollouts.detail.data.clone().unwrap();
     assert_eq!(older.object, Some(view.timeline[1].id), "] picks the next older object");
     press(&mut app, KeyCode::Char('['));
     answer_calls(&mut app, &db).await;
-    assert_eq!(app.stack_detail.data.as_ref().unwrap().object, view.desired);
+    assert_eq!(app.rollouts.detail.data.as_ref().unwrap().object, view.desired);
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.detail, Detail::Closed);
@@ -1732,7 +1732,7 @@ async fn targets_are_picked_fuzzily_and_a_stack_is_deleted_after_confirming() {
     }
     press(&mut app, KeyCode::Enter);
     answer_calls(&mut app, &db).await;
-    let view = app.stack_detail.data.clone().expect("the detail was read");
+    let view = app.rollouts.detail.data.clone().expect("the detail was read");
     assert_eq!(view.stack.id, stack);
     assert!(view.timeline[0].is_deletion_marker, "{:?}", view.timeline[0]);
     let screen = format!("{}", big(&app));
@@ -1749,7 +1749,7 @@ async fn a_report_arrives_live_in_the_list_and_the_detail() {
     pump(&mut app, &db).await;
     press(&mut app, KeyCode::Enter);
     answer_calls(&mut app, &db).await;
-    let view = app.stack_detail.data.clone().expect("the detail was read");
+    let view = app.rollouts.detail.data.clone().expect("the detail was read");
     let agent = view.reports.iter().find(|r| r.state() != "failure").expect("an agent without a failure").clone();
     let progress = column(&app, "PROGRESS");
     let before = app.list().table.rows[0].cells[progress].clone();
@@ -1768,7 +1768,7 @@ async fn a_report_arrives_live_in_the_list_and_the_detail() {
     answer_calls(&mut app, &db).await;
     let after = app.list().table.rows[0].cells[progress].clone();
     assert_ne!(before, after, "the progress moved");
-    let view = app.stack_detail.data.clone().unwrap();
+    let view = app.rollouts.detail.data.clone().unwrap();
     let report = view.reports.iter().find(|r| r.agent_id == agent.agent_id).unwrap();
     assert_eq!(report.message.as_deref(), Some("ImagePullBackOff: live report"));
     assert!(format!("{}", big(&app)).contains("ImagePullBackOff: live report"));

@@ -23,6 +23,25 @@ pub fn clear(frame: &mut ratatui::Frame, area: ratatui::layout::Rect, theme: &cr
     frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
 }
 
+/// What a key did to an editor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorKey {
+    Handled,
+    /// Send it to the service.
+    Send,
+    /// Close without sending.
+    Close,
+}
+
+/// A centred popup `width` wide (at most the area) and as tall as the area less a margin.
+pub fn popup(area: ratatui::layout::Rect, width: u16) -> ratatui::layout::Rect {
+    use ratatui::layout::{Constraint, Flex, Layout};
+    let [p] =
+        Layout::vertical([Constraint::Length(area.height.saturating_sub(2).max(3))]).flex(Flex::Center).areas(area);
+    let [p] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(p);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use ratatui::buffer::Buffer;

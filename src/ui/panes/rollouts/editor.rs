@@ -1,9 +1,9 @@
 //! The Rollouts pane's YAML editor, which submits a stack's next deployment object (checked as
 //! typed is submitted, then the diff against the desired object is reviewed before anything is
-//! sent); the agent picker beside it is `super::target_picker`.
+//! sent); the agent picker beside it is `ui::target_picker`.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
@@ -11,10 +11,11 @@ use ratatui::Frame;
 use tui_textarea::{CursorMove, TextArea};
 use uuid::Uuid;
 
+use super::detail::diff_lines;
 use crate::domain::rollout::{check_yaml, diff, DiffLine};
 use crate::domain::text::sanitize_cell;
-use crate::ui::stack_detail::diff_lines;
 use crate::ui::theme::Theme;
+pub use crate::ui::widgets::{popup, EditorKey};
 
 /// Where the YAML editor is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,16 +24,6 @@ pub enum Stage {
     Edit,
     /// The diff against the desired object; the submit key (or Enter) sends it.
     Review,
-}
-
-/// What a key did to an editor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EditorKey {
-    Handled,
-    /// Send it to the service.
-    Send,
-    /// Close without sending.
-    Close,
 }
 
 /// The next deployment object of a stack, being written.
@@ -265,14 +256,6 @@ impl YamlEditor {
             }
         }
     }
-}
-
-/// A centred popup `width` wide (at most the area) and as tall as the area less a margin.
-pub(super) fn popup(area: Rect, width: u16) -> Rect {
-    let [p] =
-        Layout::vertical([Constraint::Length(area.height.saturating_sub(2).max(3))]).flex(Flex::Center).areas(area);
-    let [p] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(p);
-    p
 }
 
 #[cfg(test)]

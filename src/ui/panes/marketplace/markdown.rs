@@ -6,8 +6,8 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::theme::Theme;
 use crate::domain::text::{sanitize_cell, sanitize_lines};
+use crate::ui::theme::Theme;
 
 /// The longest line of a code block or table kept (longer ones are cut with an ellipsis).
 const MAX_LINE: usize = 400;

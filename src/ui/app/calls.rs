@@ -1,0 +1,38 @@
+//! Call bookkeeping: every one-shot call gets an id, and its answer is taken back to what
+//! awaits it (a pane, or the shell for a verb whose answer is a toast).
+
+use std::collections::HashMap;
+
+use crate::ui::panes::{executions, fleet, marketplace, rollouts};
+use crate::ui::protocol::{Command, Request};
+
+/// A one-shot call on its way, and what its answer is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaiting {
+    /// A verb: its answer is a toast, and the list shown is read again.
+    Toast,
+    Marketplace(marketplace::Awaiting),
+    Fleet(fleet::Awaiting),
+    Rollouts(rollouts::Awaiting),
+    Executions(executions::Awaiting),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Calls {
+    next: u64,
+    waiting: HashMap<u64, Awaiting>,
+}
+
+impl Calls {
+    /// The request that makes the call, its id noted with what awaits the answer.
+    pub fn make(&mut self, command: Command, awaiting: Awaiting) -> Request {
+        self.next += 1;
+        self.waiting.insert(self.next, awaiting);
+        Request::Call { id: self.next, command }
+    }
+
+    /// What awaits the answer to call `id` (once: a second answer finds nothing).
+    pub fn answered(&mut self, id: u64) -> Option<Awaiting> {
+        self.waiting.remove(&id)
+    }
+}
