@@ -9,6 +9,7 @@ pub mod app;
 pub mod help;
 pub mod keymap;
 pub mod list;
+pub mod lists;
 pub mod modal;
 pub mod pane;
 pub mod panes;

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use crate::ui::panes::{executions, fleet, marketplace, rollouts};
-use crate::ui::protocol::{Command, Request};
 
 /// A one-shot call on its way, and what its answer is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,20 +16,15 @@ pub enum Awaiting {
     Executions(executions::Awaiting),
 }
 
+/// The calls on their way: the last id given (the app numbers each call as it makes it) and
+/// what awaits each answer.
 #[derive(Debug, Clone, Default)]
 pub struct Calls {
-    next: u64,
-    waiting: HashMap<u64, Awaiting>,
+    pub(super) next: u64,
+    pub(super) waiting: HashMap<u64, Awaiting>,
 }
 
 impl Calls {
-    /// The request that makes the call, its id noted with what awaits the answer.
-    pub fn make(&mut self, command: Command, awaiting: Awaiting) -> Request {
-        self.next += 1;
-        self.waiting.insert(self.next, awaiting);
-        Request::Call { id: self.next, command }
-    }
-
     /// What awaits the answer to call `id` (once: a second answer finds nothing).
     pub fn answered(&mut self, id: u64) -> Option<Awaiting> {
         self.waiting.remove(&id)

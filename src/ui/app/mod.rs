@@ -48,7 +48,9 @@ mod calls;
 mod chrome;
 mod commands;
 mod modal;
+mod mouse;
 mod prompt;
+mod replies;
 mod tabs;
 mod toasts;
 
@@ -57,7 +59,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 
 use self::calls::{Awaiting, Calls};
@@ -68,7 +70,8 @@ pub use self::tabs::Tab;
 pub use self::toasts::Toast;
 use super::action::Action;
 use super::keymap::Keymap;
-use super::list::{Landed, List, Lists};
+use super::list::List;
+use super::lists::Lists;
 pub use super::modal::{FormFor, Mode, Pending, Prompt, PromptKind};
 pub use super::pane::{read_only_refusal, Detail};
 use super::pane::{Effects, Out, Spot};
@@ -77,10 +80,10 @@ use super::panes::fleet::health::FleetHealth;
 use super::panes::fleet::Fleet;
 use super::panes::marketplace::Market;
 use super::panes::rollouts::Rollouts;
-use super::protocol::{Outcome, Reply, Request};
+use super::protocol::{Command, Request};
 use super::theme::Theme;
 use crate::domain::health::Thresholds;
-use crate::service::listing::{self, Entity};
+use crate::service::listing::Entity;
 
 pub use super::list::FULL_EVERY;
 pub use super::panes::fleet::health::SPARK_SAMPLES;
@@ -303,15 +306,19 @@ impl App {
         self.outbox.push(request);
     }
 
+    /// Make a call: numbered, noted with what awaits its answer, sent with the next requests.
+    fn call(&mut self, command: Command, awaiting: Awaiting) {
+        self.calls.next += 1;
+        self.calls.waiting.insert(self.calls.next, awaiting);
+        self.outbox.push(Request::Call { id: self.calls.next, command });
+    }
+
     /// Apply what a pane wants done, in order.
     fn apply(&mut self, fx: Effects<Awaiting>) {
         for out in fx.out {
             match out {
                 Out::Request(r) => self.outbox.push(r),
-                Out::Call(command, awaiting) => {
-                    let request = self.calls.make(command, awaiting.unwrap_or(Awaiting::Toast));
-                    self.outbox.push(request);
-                }
+                Out::Call(command, awaiting) => self.call(command, awaiting.unwrap_or(Awaiting::Toast)),
             }
         }
         for (text, error) in fx.toasts {
@@ -383,151 +390,6 @@ impl App {
         }
     }
 
-    /// A worker answered.
-    pub fn on_reply(&mut self, reply: Reply) {
-        let recheck = match reply {
-            Reply::Page { entity, generation, at, result, when } => {
-                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else { return };
-                let landed = list.page_landed(generation, at, result, when);
-                self.landed(entity, landed)
-            }
-            Reply::Delta { entity, generation, result, when } => {
-                let shown = self.entity() == entity;
-                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else { return };
-                let landed = list.delta_landed(generation, result, when);
-                if landed == Landed::Unapplied {
-                    // New rows, rows that moved, or more changes than a delta reads: read the
-                    // page whole.
-                    if shown {
-                        self.refresh();
-                    } else {
-                        list.refreshed = None;
-                    }
-                }
-                self.landed(entity, landed)
-            }
-            Reply::Lost { since, retry_in, error } => {
-                self.connection = Connection::Lost { since, retry_in, error };
-                true
-            }
-            Reply::Connected => {
-                self.connection = Connection::Connected;
-                self.toast("connected again".into(), false);
-                true
-            }
-            Reply::ReadOnly { on, error } => {
-                match error {
-                    None => {
-                        self.readonly = on;
-                        self.toast(format!("read-only mode {}", if on { "on" } else { "off" }), false);
-                    }
-                    Some(e) => self.toast(format!("read-only mode: {e}"), true),
-                }
-                true
-            }
-            Reply::Called { id, outcome } => {
-                self.called(id, outcome);
-                true
-            }
-            Reply::Changed(entity) => self.changed(entity),
-        };
-        if recheck {
-            // A change noticed while a read was in flight: read again now.
-            let now = self.now;
-            let request = self.list_mut().reread_if_dirty(now);
-            self.outbox.extend(request);
-        }
-        // The fleet's first counts, as soon as the pane shown has what it waited for.
-        if self.fleet.health.asked.is_none() {
-            self.poll_fleet();
-        }
-        self.sync();
-    }
-
-    /// A page or delta landed on a list: the pane's detail may be behind it; a failure is said.
-    /// False for a stale one (nothing else to do).
-    fn landed(&mut self, entity: Entity, landed: Landed) -> bool {
-        match &landed {
-            Landed::Stale => return false,
-            Landed::Failed(e) => self.toast(e.clone(), true),
-            _ => {}
-        }
-        match entity {
-            Entity::Executions => self.executions.landed(&landed),
-            Entity::Stacks => self.rollouts.landed(&landed),
-            _ => {}
-        }
-        true
-    }
-
-    /// Another client changed a list. False when the list was never read (nothing to do).
-    fn changed(&mut self, entity: Entity) -> bool {
-        if matches!(entity, Entity::Hosts | Entity::Agents) {
-            self.fleet.upstream_changed();
-            for tab in Tab::ALL {
-                for list in self.lists_mut(tab).iter_mut().filter(|l| !listing::has_delta(l.entity)) {
-                    list.upstream_changed = true;
-                }
-            }
-        }
-        // Events and new objects (the stacks' channel) change the agents' rollup too.
-        if entity == Entity::Stacks {
-            self.on_reply(Reply::Changed(Entity::Agents));
-        }
-        let (shown, now) = (self.entity() == entity, self.now);
-        let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else { return false };
-        if !list.table.loaded {
-            return false;
-        }
-        let request = list.changed(shown, now);
-        self.outbox.extend(request);
-        true
-    }
-
-    /// A call answered: to what awaits it. What the pane leaves (a verb's answer, a failure it
-    /// has no place for) becomes a toast, and a done verb reads the list shown again.
-    fn called(&mut self, id: u64, outcome: Outcome) {
-        let Some(awaiting) = self.calls.answered(id) else { return };
-        let left = match awaiting {
-            Awaiting::Toast => Some(outcome),
-            Awaiting::Marketplace(a) => with_pane!(self, market, Awaiting::Marketplace, |p, cx, fx| p.called(
-                a,
-                outcome,
-                &mut self.mode,
-                &cx,
-                &mut fx
-            )),
-            Awaiting::Fleet(a) => {
-                with_pane!(self, fleet, Awaiting::Fleet, |p, _cx, fx| p.called(a, outcome, &mut self.mode, &mut fx))
-            }
-            Awaiting::Rollouts(a) => with_pane!(self, rollouts, Awaiting::Rollouts, |p, cx, fx| p.called(
-                a,
-                outcome,
-                &mut self.mode,
-                &cx,
-                &mut fx
-            )),
-            Awaiting::Executions(a) => {
-                with_pane!(self, executions, Awaiting::Executions, |p, _cx, _fx| p.called(a, outcome))
-            }
-        };
-        match left {
-            None => {}
-            Some(Outcome::Done(message)) => {
-                self.toast(message, false);
-                self.refresh();
-            }
-            Some(Outcome::Failed { message, .. }) => {
-                self.toast(message, true);
-                // A verb that did not apply everywhere, or lost a race: show the rows as they are.
-                if awaiting == Awaiting::Toast {
-                    self.refresh();
-                }
-            }
-            Some(other) => tracing::warn!(?other, "unexpected answer"),
-        }
-    }
-
     /// A key: to the form, modal or prompt when one is open, else to the pane and through the
     /// keymap.
     pub fn on_key(&mut self, key: KeyEvent) {
@@ -588,90 +450,6 @@ impl App {
     /// Is this key the suspend action (which the terminal loop handles)?
     pub fn is_suspend(&self, key: &KeyEvent) -> bool {
         matches!(self.mode, Mode::Normal) && self.keymap.action(self.tab.section(), key, true) == Some(Action::Suspend)
-    }
-
-    /// A click on a tab's title switches to it; on a header's count, filters by it; on a row,
-    /// selects it; the wheel scrolls.
-    pub fn on_mouse(&mut self, mouse: MouseEvent, area: Rect) {
-        'handled: {
-            if !matches!(self.mode, Mode::Normal) {
-                break 'handled;
-            }
-            let now = self.now;
-            let spot = self
-                .header_spots
-                .borrow()
-                .iter()
-                .find(|(y, a, b, _, _)| *y == mouse.row && (*a..*b).contains(&mouse.column))
-                .map(|(_, _, _, e, s)| (*e, s.clone()));
-            match mouse.kind {
-                MouseEventKind::ScrollDown => {
-                    let request = self.list_mut().move_by(3, now);
-                    self.outbox.extend(request);
-                }
-                MouseEventKind::ScrollUp => {
-                    let request = self.list_mut().move_by(-3, now);
-                    self.outbox.extend(request);
-                }
-                MouseEventKind::Down(MouseButton::Left) if mouse.row == area.y => {
-                    let mut start = area.x;
-                    for (tab, title) in Tab::titles() {
-                        let width = title.chars().count() as u16;
-                        if (start..start + width).contains(&mouse.column) {
-                            self.switch(tab);
-                            break 'handled;
-                        }
-                        start += width + 1; // the divider
-                    }
-                }
-                MouseEventKind::Down(MouseButton::Left) if spot.is_some() => {
-                    if let Some((entity, status)) = spot {
-                        self.header_pick(entity, status);
-                    }
-                }
-                MouseEventKind::Down(MouseButton::Left) => {
-                    let t = self.table_area.get();
-                    // Rows start below the border and the header.
-                    if mouse.column > t.x
-                        && mouse.column < t.right()
-                        && mouse.row >= t.y + 2
-                        && mouse.row < t.bottom() - 1
-                    {
-                        let list = self.list();
-                        let height = i64::from(t.height.saturating_sub(3).max(1));
-                        let (start, count) = super::widgets::table::window(&list.table, height);
-                        let offset = usize::from(mouse.row - t.y - 2);
-                        if offset < count {
-                            let row = list.table.first + (start + offset) as i64;
-                            let request = self.list_mut().go(row, now);
-                            self.outbox.extend(request);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        self.sync();
-    }
-
-    /// A count of a header was picked: show its list (the Fleet header counts hosts and agents)
-    /// filtered by it, or unfiltered for "all".
-    fn header_pick(&mut self, entity: Option<Entity>, status: Option<String>) {
-        if let Some(e) = entity {
-            if e != self.entity() {
-                self.fleet.drill.clear();
-                self.show(e);
-            }
-        }
-        let field = match self.entity() {
-            Entity::Executions => "status",
-            Entity::Hosts | Entity::Agents => "health",
-            Entity::Stacks => "state",
-            _ => return,
-        };
-        let now = self.now;
-        let request = self.list_mut().set_field(field, status, now);
-        self.outbox.push(request);
     }
 
     /// Change state for an action: the global ones here, the rest to the pane shown. Never

@@ -131,8 +131,7 @@ impl App {
                     Pending::Delete { what, ids } => Command::Delete { what, ids, reason },
                     Pending::Resubmit { stack } => Command::Resubmit(stack),
                 };
-                let request = self.calls.make(command, Awaiting::Toast);
-                self.outbox.push(request);
+                self.call(command, Awaiting::Toast);
             }
         }
     }

@@ -51,7 +51,7 @@ pub struct Market {
     pub detail: Option<DetailView>,
     /// The pane's lists of the database's kind, read when the pane is first shown and by the
     /// list keys while the dashboard's detail is open, never drawn (kept as they were).
-    pub lists: crate::ui::list::Lists,
+    pub lists: crate::ui::lists::Lists,
 }
 
 impl Default for Market {
@@ -60,7 +60,12 @@ impl Default for Market {
             kind: Kind::Packages,
             views: Kind::ALL.into_iter().map(|k| (k, View::new(k))).collect(),
             detail: None,
-            lists: crate::ui::list::Lists::new(&[Entity::Packages, Entity::Apps, Entity::Solutions, Entity::Instances]),
+            lists: crate::ui::lists::Lists::new(&[
+                Entity::Packages,
+                Entity::Apps,
+                Entity::Solutions,
+                Entity::Instances,
+            ]),
         }
     }
 }
