@@ -15,7 +15,6 @@ use crate::domain::health::Thresholds;
 use crate::service::executions::{self, RowOutcome};
 use crate::service::ids::{self, IdOf, Typed};
 use crate::service::listing::{self, Entity, PageAt, Query};
-use crate::service::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
@@ -81,17 +80,7 @@ pub struct VerbArgs {
     reason: Option<String>,
 }
 
-pub(super) use super::exit::{CONFLICT, INVALID, UNAVAILABLE};
-
-pub(super) fn code_of(e: &Error) -> u8 {
-    match e {
-        Error::Unavailable(_) => UNAVAILABLE,
-        Error::Conflict { .. } => CONFLICT,
-        Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => UNAVAILABLE,
-        Error::Database(_) => super::exit::INTERNAL,
-        _ => INVALID,
-    }
-}
+pub(super) use super::exit::{code_of, CONFLICT, INVALID, UNAVAILABLE};
 
 /// Write to standard output; a reader that went away (`| head`) is not an error.
 pub(super) fn emit(text: &str) {

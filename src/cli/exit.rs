@@ -24,6 +24,18 @@ pub const PROBLEMS: u8 = 8;
 /// Something fleetdeck did not expect (a bug, or a database error it has no words for).
 pub const INTERNAL: u8 = 70;
 
+/// The exit code of a service error.
+pub fn code_of(e: &crate::service::Error) -> u8 {
+    use crate::service::Error;
+    match e {
+        Error::Unavailable(_) => UNAVAILABLE,
+        Error::Conflict { .. } => CONFLICT,
+        Error::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => UNAVAILABLE,
+        Error::Database(_) => INTERNAL,
+        _ => INVALID,
+    }
+}
+
 /// The exit code of an error that ended a command.
 pub fn of_report(report: &Report) -> u8 {
     use crate::config::ConfigError;
@@ -36,7 +48,7 @@ pub fn of_report(report: &Report) -> u8 {
         };
     }
     if let Some(e) = report.downcast_ref::<crate::service::Error>() {
-        return super::exec::code_of(e);
+        return code_of(e);
     }
     if report.downcast_ref::<super::SchemaError>().is_some() {
         return UNAVAILABLE;

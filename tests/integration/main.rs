@@ -13,6 +13,7 @@ mod first_hour;
 mod fixtures;
 mod fleet;
 mod fuzz;
+mod house;
 mod imports;
 mod json;
 mod listing;
