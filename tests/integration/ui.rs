@@ -2204,3 +2204,41 @@ async fn a_new_filter_shows_the_stacks_at_once_and_their_progress_when_it_comes(
     app.tick(now() + chrono::Duration::seconds(10));
     assert_eq!(app.outbox.len(), 1, "{:?}", app.outbox);
 }
+
+/// A form answers to what it was opened for: the new-stack form opened after an agent's labels
+/// form creates a stack (it once kept the labels form's purpose, and its labels went to the
+/// agent).
+#[tokio::test]
+async fn the_new_stack_form_after_an_agents_labels_form_creates_a_stack() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char('2'));
+    fleet_list(&mut app, &db, "agents").await;
+    press(&mut app, KeyCode::Char('e'));
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Form(_)), "the labels form is open");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('3'));
+    pump(&mut app, &db).await;
+    press(&mut app, KeyCode::Char('n'));
+    answer_calls(&mut app, &db).await;
+    assert!(matches!(app.mode, Mode::Form(_)), "the new-stack form is open");
+    typed(&mut app, "from-the-labels-form");
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    typed(&mut app, "team-web");
+    ctrl(&mut app, 's');
+    let sent: Vec<&Command> = app
+        .outbox
+        .iter()
+        .filter_map(|r| match r {
+            Request::Call { command, .. } => Some(command),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(sent.as_slice(), [Command::CreateStack { stack, .. }] if stack.name == "from-the-labels-form"),
+        "{sent:?}"
+    );
+}

@@ -12,19 +12,19 @@ use uuid::Uuid;
 
 use self::detail::StackDetail;
 use self::editor::{EditorKey, YamlEditor};
-use super::super::action::Action;
-use super::super::keymap::Section;
-use super::super::list::{Landed, List};
-use super::super::lists::{body_areas, Lists};
-use super::super::modal::{Mode, Pending};
-use super::super::pane::{form_refused, form_to_submit, Ctx, Detail, Effects};
-use super::super::protocol::{Command, Outcome};
-use super::super::target_picker::TargetPicker;
-use super::super::widgets::form::{Confirm, Field, Form};
 use crate::domain::broker::StackDraft;
 use crate::domain::text::sanitize_cell;
 use crate::service::fleet::Deletable;
 use crate::service::listing::Entity;
+use crate::ui::action::Action;
+use crate::ui::keymap::Section;
+use crate::ui::list::{Landed, List};
+use crate::ui::lists::{body_areas, Lists};
+use crate::ui::modal::{FormFor, Mode, Pending};
+use crate::ui::pane::{form_refused, form_to_submit, Ctx, Detail, Effects};
+use crate::ui::protocol::{Command, Outcome};
+use crate::ui::target_picker::TargetPicker;
+use crate::ui::widgets::form::{Confirm, Field, Form};
 
 /// A call the pane awaits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,7 +300,7 @@ impl Rollouts {
                     return None;
                 }
                 let options = gens.into_iter().map(|g| (g.id.to_string(), sanitize_cell(&g.name, 40))).collect();
-                fx.open(Mode::Form(Box::new(Form::new(
+                let form = Form::new(
                     "New stack",
                     vec![
                         Field::line("name", "Name", "unique among live stacks"),
@@ -310,7 +310,8 @@ impl Rollouts {
                         Field::text("annotations", "Annotations", "key=value, one per line, no spaces"),
                         Field::check("dry_run", "Check only", "space: validate in the database, write nothing", false),
                     ],
-                ))));
+                );
+                fx.open_form(form, FormFor::NewStack);
             }
             (Awaiting::StackForm, Outcome::Created { id, dry_run }) => {
                 if dry_run {
