@@ -11,17 +11,17 @@ use ratatui::Frame;
 use uuid::Uuid;
 
 use self::detail::ExecDetail;
-use super::super::action::Action;
-use super::super::keymap::Section;
-use super::super::list::{Landed, List};
-use super::super::lists::{body_areas, header_area, Lists};
-use super::super::modal::{Mode, Pending, Prompt, PromptKind};
-use super::super::pane::{Ctx, Detail, Effects};
-use super::super::protocol::{Command, Outcome};
-use super::super::widgets::form::Confirm;
-use super::super::widgets::table;
 use crate::domain::execution::{ExecutionStatus, Verb};
 use crate::service::listing::Entity;
+use crate::ui::action::Action;
+use crate::ui::keymap::Section;
+use crate::ui::list::{Landed, List};
+use crate::ui::lists::{body_areas, header_area, Lists};
+use crate::ui::modal::{Mode, Pending, Prompt, PromptKind};
+use crate::ui::pane::{Ctx, Detail, Effects};
+use crate::ui::protocol::{Command, Outcome};
+use crate::ui::widgets::form::Confirm;
+use crate::ui::widgets::table;
 
 /// A call the pane awaits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,21 +13,21 @@ use ratatui::Frame;
 use uuid::Uuid;
 
 use self::health::{FleetHealth, FLEET_COUNTS_IDLE};
-use super::super::action::Action;
-use super::super::keymap::Section;
-use super::super::list::{due, List};
-use super::super::lists::{body_areas, header_area, Lists};
-use super::super::modal::{FormFor, Mode, Pending};
-use super::super::pane::{form_refused, form_to_submit, Ctx, Detail, Effects};
-use super::super::protocol::{Command, Outcome};
-use super::super::widgets::form::{Confirm, Field, Form};
-use super::super::widgets::table;
 use crate::domain::broker::{parse_annotations, parse_labels};
 use crate::domain::filter::Filter;
 use crate::domain::health::Health;
 use crate::domain::text::sanitize_cell;
 use crate::service::fleet::{Deletable, Tags};
 use crate::service::listing::{self, Entity};
+use crate::ui::action::Action;
+use crate::ui::keymap::Section;
+use crate::ui::list::{due, List};
+use crate::ui::lists::{body_areas, header_area, Lists};
+use crate::ui::modal::{FormFor, Mode, Pending};
+use crate::ui::pane::{form_refused, form_to_submit, Ctx, Detail, Effects};
+use crate::ui::protocol::{Command, Outcome};
+use crate::ui::widgets::form::{Confirm, Field, Form};
+use crate::ui::widgets::table;
 
 /// A call the pane awaits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
