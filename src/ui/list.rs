@@ -395,6 +395,19 @@ impl List {
 
     // ----- sorting and filtering -----
 
+    /// A key no action is bound to. Shift+letter: sort by the column starting with that letter.
+    pub fn unbound_key(&mut self, key: &crossterm::event::KeyEvent, now: DateTime<Utc>) -> Option<Request> {
+        use crossterm::event::{KeyCode, KeyModifiers};
+        match key.code {
+            KeyCode::Char(c)
+                if c.is_ascii_uppercase() && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                self.sort_by_letter(c, now)
+            }
+            _ => None,
+        }
+    }
+
     /// Shift+letter: sort by the column starting with that letter (again: the other way).
     pub fn sort_by_letter(&mut self, c: char, now: DateTime<Utc>) -> Option<Request> {
         let columns = listing::columns(self.entity);

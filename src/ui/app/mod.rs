@@ -59,7 +59,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use self::calls::{Awaiting, Calls};
@@ -434,16 +434,19 @@ impl App {
         }
         match self.keymap.action(section, &key, true) {
             Some(action) => self.update(action),
-            None => {
-                // Shift+letter: sort by the column starting with that letter.
-                if let KeyCode::Char(c) = key.code {
-                    if c.is_ascii_uppercase() && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) {
-                        let now = self.now;
-                        let request = self.list_mut().sort_by_letter(c, now);
-                        self.outbox.extend(request);
-                    }
+            // A key no action is bound to: the pane's.
+            None => match self.tab {
+                Tab::Marketplace => {
+                    with_pane!(self, market, Awaiting::Marketplace, |p, cx, fx| p.unbound(&key, &cx, &mut fx))
                 }
-            }
+                Tab::Fleet => with_pane!(self, fleet, Awaiting::Fleet, |p, cx, fx| p.unbound(&key, &cx, &mut fx)),
+                Tab::Rollouts => {
+                    with_pane!(self, rollouts, Awaiting::Rollouts, |p, cx, fx| p.unbound(&key, &cx, &mut fx))
+                }
+                Tab::Executions => {
+                    with_pane!(self, executions, Awaiting::Executions, |p, cx, fx| p.unbound(&key, &cx, &mut fx))
+                }
+            },
         }
     }
 

@@ -110,6 +110,11 @@ impl Executions {
         }
     }
 
+    /// A key no action is bound to: the list's (Shift+letter sorts by that column).
+    pub fn unbound(&mut self, key: &KeyEvent, cx: &Ctx, fx: &mut Fx) {
+        fx.requests(self.lists.current_mut().unbound_key(key, cx.now));
+    }
+
     /// Esc: back along the retry chain in the zoomed detail, else the list's way back.
     pub fn back(&mut self, cx: &Ctx, fx: &mut Fx) {
         if cx.detail == Detail::Zoomed && self.detail.back() {

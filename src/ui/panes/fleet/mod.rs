@@ -6,6 +6,7 @@ pub mod health;
 
 use std::time::Duration;
 
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
@@ -98,6 +99,11 @@ impl Fleet {
                 self.list_mut().action(other, cx, fx);
             }
         }
+    }
+
+    /// A key no action is bound to: the list's (Shift+letter sorts by that column).
+    pub fn unbound(&mut self, key: &KeyEvent, cx: &Ctx, fx: &mut Fx) {
+        fx.requests(self.lists.current_mut().unbound_key(key, cx.now));
     }
 
     /// Esc: the list's way back; clearing a drill-down's filter goes back up to the list it came

@@ -119,6 +119,11 @@ impl Rollouts {
         }
     }
 
+    /// A key no action is bound to: the list's (Shift+letter sorts by that column).
+    pub fn unbound(&mut self, key: &KeyEvent, cx: &Ctx, fx: &mut Fx) {
+        fx.requests(self.lists.current_mut().unbound_key(key, cx.now));
+    }
+
     pub fn back(&mut self, cx: &Ctx, fx: &mut Fx) {
         self.lists.current_mut().back(cx, fx);
     }
