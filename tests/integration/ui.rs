@@ -707,6 +707,26 @@ fn rebound_keys_show_in_the_footer_and_work() {
     assert!(app.quit);
 }
 
+/// A pane's verb bound globally acts only in its pane, but "new stack" opens its form from any
+/// pane (as before the panes were split).
+#[test]
+fn a_globally_bound_new_stack_works_from_any_pane_and_other_verbs_only_in_theirs() {
+    let bind = |action: &str, key: &str| fleetdeck::ui::keymap::UserBinding {
+        section: "global".into(),
+        action: action.into(),
+        keys: vec![key.into()],
+        origin: "test".into(),
+    };
+    let keymap = Keymap::build(&[bind("new_stack", "ctrl-n"), bind("pause", "ctrl-p")]).unwrap();
+    let mut app = App::new(Theme::built_in("default").unwrap(), keymap, "t".into());
+    app.on_key(KeyEvent::new(KeyCode::Char('2'), KeyModifiers::NONE));
+    app.outbox.clear();
+    ctrl(&mut app, 'p');
+    assert!(app.outbox.is_empty(), "pause is the Executions pane's: {:?}", app.outbox);
+    ctrl(&mut app, 'n');
+    assert!(matches!(app.outbox.as_slice(), [Request::Call { command: Command::Generators, .. }]), "{:?}", app.outbox);
+}
+
 /// A row of the screen with its styles, run-length: `[fg bg +MODS]text`.
 fn styled_row(backend: &TestBackend, y: u16) -> String {
     let buf = backend.buffer();

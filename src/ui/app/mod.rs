@@ -494,6 +494,10 @@ impl App {
                 };
                 self.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &text)));
             }
+            // Bound anywhere by a user's keymap, it opens the Rollouts pane's form where it is.
+            Action::NewStack => {
+                with_pane!(self, rollouts, Awaiting::Rollouts, |p, cx, fx| p.action(action, &cx, &mut fx))
+            }
             other => match self.tab {
                 Tab::Marketplace => {
                     with_pane!(self, market, Awaiting::Marketplace, |p, cx, fx| p.action(other, &cx, &mut fx))
