@@ -13,13 +13,17 @@ impl App {
     pub fn on_reply(&mut self, reply: Reply) {
         let recheck = match reply {
             Reply::Page { entity, generation, at, result, when } => {
-                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else { return };
+                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else {
+                    return self.after_reply(false);
+                };
                 let landed = list.page_landed(generation, at, result, when);
                 self.landed(entity, landed)
             }
             Reply::Delta { entity, generation, result, when } => {
                 let shown = self.entity() == entity;
-                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else { return };
+                let Some(list) = self.lists_mut(Tab::of(entity)).get_mut(entity) else {
+                    return self.after_reply(false);
+                };
                 let landed = list.delta_landed(generation, result, when);
                 if landed == Landed::Unapplied {
                     // New rows, rows that moved, or more changes than a delta reads: read the
@@ -57,8 +61,14 @@ impl App {
             }
             Reply::Changed(entity) => self.changed(entity),
         };
+        self.after_reply(recheck);
+    }
+
+    /// After any answer: a change noticed while a read was in flight is read now (`recheck`:
+    /// unless the answer was dropped as stale); the fleet's first counts once the pane shown has
+    /// what it waited for; the detail kept on what it shows.
+    fn after_reply(&mut self, recheck: bool) {
         if recheck {
-            // A change noticed while a read was in flight: read again now.
             let now = self.now;
             let request = self.list_mut().reread_if_dirty(now);
             self.outbox.extend(request);
