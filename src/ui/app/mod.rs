@@ -76,7 +76,6 @@ pub use super::modal::{FormFor, Mode, Pending, Prompt, PromptKind};
 pub use super::pane::{read_only_refusal, Detail};
 use super::pane::{Effects, Out, Spot};
 use super::panes::executions::Executions;
-use super::panes::fleet::health::FleetHealth;
 use super::panes::fleet::Fleet;
 use super::panes::marketplace::Market;
 use super::panes::rollouts::Rollouts;
@@ -273,11 +272,6 @@ impl App {
             // Every entity's list is in its pane from the start.
             None => self.list(),
         }
-    }
-
-    /// The Fleet pane's summary header.
-    pub fn fleet_health(&self) -> &FleetHealth {
-        &self.fleet.health
     }
 
     /// Show a list: its tab, the list in the tab, the detail closed; read it if it never was.
