@@ -13,6 +13,7 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::config::HookBuilder::default().theme(theme).install() {
         say(&format!("fleetdeck: cannot install the error handler: {e}"));
     }
+    fleetdeck::db::keeper::this_program_keeps_servers();
     let cli = fleetdeck::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,

@@ -45,11 +45,24 @@ pub fn using(data_dir: &Path) -> Result<Using, ServerError> {
     Ok(Using(file))
 }
 
-/// Start a keeper for the server in `data_dir`, unless one runs already (it then exits at once).
+/// The program that answers `keep-server`: set by fleetdeck's own `main`. A program that only
+/// links the library (a benchmark, a test binary) has none, and starts no keeper: started as
+/// `keep-server` it would run its own `main` again, which would start another, without end.
+static KEEPER_PROGRAM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// This program is fleetdeck: its `keep-server` command keeps the servers it starts.
+pub fn this_program_keeps_servers() {
+    match std::env::current_exe() {
+        Ok(exe) => drop(KEEPER_PROGRAM.set(exe)),
+        Err(e) => tracing::warn!(error = %e, "no keeper for the server: cannot find this program"),
+    }
+}
+
+/// Start a keeper for the server in `data_dir`, unless one runs already (it then exits at once)
+/// or this program is not fleetdeck (see `KEEPER_PROGRAM`).
 pub fn spawn(data_dir: &Path, bin_dir: &Path, server_user: &str) {
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
-        Err(e) => return tracing::warn!(error = %e, "no keeper for the server: cannot find this program"),
+    let Some(exe) = KEEPER_PROGRAM.get() else {
+        return tracing::debug!("no keeper for the server: this program is not fleetdeck's binary");
     };
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("keep-server")
