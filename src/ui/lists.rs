@@ -24,10 +24,6 @@ impl Lists {
         Lists { lists: entities.iter().map(|e| List::new(*e)).collect(), shown: 0 }
     }
 
-    pub fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
-        self.lists.iter().map(|l| l.entity)
-    }
-
     /// The list shown.
     pub fn current(&self) -> &List {
         &self.lists[self.shown.min(self.lists.len() - 1)]

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 
 use super::action::Action;
@@ -35,8 +35,6 @@ pub type Spot = (u16, u16, u16, Option<Entity>, Option<String>);
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
-    /// Times are shown in this offset.
-    pub offset: FixedOffset,
     pub readonly: bool,
     /// Started read-only: `:readonly` may not turn it off.
     pub readonly_locked: bool,

@@ -12,7 +12,6 @@ macro_rules! cx {
     ($app:ident, $shown:expr) => {
         $crate::ui::pane::Ctx {
             now: $app.now,
-            offset: $app.offset,
             readonly: $app.readonly,
             readonly_locked: $app.readonly_locked,
             detail: $app.detail,

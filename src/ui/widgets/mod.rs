@@ -42,6 +42,28 @@ pub fn popup(area: ratatui::layout::Rect, width: u16) -> ratatui::layout::Rect {
     p
 }
 
+/// A detail that scrolls by lines (the zoomed execution and stack details).
+pub trait Scroll {
+    fn scroll_by(&mut self, delta: i32);
+    fn scroll_to_end(&mut self);
+}
+
+/// The keys every zoomed detail scrolls by: a line, a page of `page` lines, the top, the end.
+/// False: not a scrolling key.
+pub fn scroll_key(d: &mut impl Scroll, action: crate::ui::action::Action, page: i32) -> bool {
+    use crate::ui::action::Action;
+    match action {
+        Action::Down => d.scroll_by(1),
+        Action::Up => d.scroll_by(-1),
+        Action::PageDown => d.scroll_by(page),
+        Action::PageUp => d.scroll_by(-page),
+        Action::Top => d.scroll_by(-i32::from(u16::MAX)),
+        Action::Bottom => d.scroll_to_end(),
+        _ => return false,
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use ratatui::buffer::Buffer;

@@ -91,18 +91,6 @@ impl ExecDetail {
         }
     }
 
-    pub fn scroll_by(&mut self, delta: i32) {
-        let (lines, height) = self.last_lines.get();
-        let max = lines.saturating_sub(height);
-        self.follow = false;
-        self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
-    }
-
-    pub fn scroll_to_end(&mut self) {
-        let (lines, height) = self.last_lines.get();
-        self.scroll = lines.saturating_sub(height);
-    }
-
     /// The first log line containing the search text: scroll to it.
     pub fn find(&mut self, text: &str) {
         self.search = (!text.is_empty()).then(|| text.to_string());
@@ -275,5 +263,19 @@ fn on(b: bool) -> &'static str {
         "on"
     } else {
         "off"
+    }
+}
+
+impl crate::ui::widgets::Scroll for ExecDetail {
+    fn scroll_by(&mut self, delta: i32) {
+        let (lines, height) = self.last_lines.get();
+        let max = lines.saturating_sub(height);
+        self.follow = false;
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
+    }
+
+    fn scroll_to_end(&mut self) {
+        let (lines, height) = self.last_lines.get();
+        self.scroll = lines.saturating_sub(height);
     }
 }

@@ -21,7 +21,7 @@ use crate::ui::modal::{Mode, Pending, Prompt, PromptKind};
 use crate::ui::pane::{Ctx, Detail, Effects};
 use crate::ui::protocol::{Command, Outcome};
 use crate::ui::widgets::form::Confirm;
-use crate::ui::widgets::table;
+use crate::ui::widgets::{scroll_key, table};
 
 /// A call the pane awaits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,15 +65,11 @@ impl Executions {
 
     /// A key of the zoomed detail.
     fn detail_action(&mut self, action: Action, cx: &Ctx, fx: &mut Fx) {
-        let page = cx.detail_page();
+        if scroll_key(&mut self.detail, action, cx.detail_page()) {
+            return;
+        }
         let d = &mut self.detail;
         match action {
-            Action::Down => d.scroll_by(1),
-            Action::Up => d.scroll_by(-1),
-            Action::PageDown => d.scroll_by(page),
-            Action::PageUp => d.scroll_by(-page),
-            Action::Top => d.scroll_by(-i32::from(u16::MAX)),
-            Action::Bottom => d.scroll_to_end(),
             Action::Follow => d.follow = !d.follow,
             Action::Wrap => d.wrap = !d.wrap,
             Action::Timestamps => d.timestamps = !d.timestamps,

@@ -68,17 +68,6 @@ impl StackDetail {
         }
     }
 
-    pub fn scroll_by(&mut self, delta: i32) {
-        let (lines, height) = self.last_lines.get();
-        let max = lines.saturating_sub(height);
-        self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
-    }
-
-    pub fn scroll_to_end(&mut self) {
-        let (lines, height) = self.last_lines.get();
-        self.scroll = lines.saturating_sub(height);
-    }
-
     /// Everything as lines.
     pub fn lines(&self, theme: &Theme) -> Vec<Line<'static>> {
         let Some(d) = &self.data else {
@@ -278,6 +267,19 @@ fn value_span(value: &str, theme: &Theme) -> Span<'static> {
         Span::styled(value.to_string(), theme.warn)
     } else {
         Span::styled(value.to_string(), theme.text)
+    }
+}
+
+impl crate::ui::widgets::Scroll for StackDetail {
+    fn scroll_by(&mut self, delta: i32) {
+        let (lines, height) = self.last_lines.get();
+        let max = lines.saturating_sub(height);
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
+    }
+
+    fn scroll_to_end(&mut self) {
+        let (lines, height) = self.last_lines.get();
+        self.scroll = lines.saturating_sub(height);
     }
 }
 

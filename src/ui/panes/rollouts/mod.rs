@@ -25,6 +25,7 @@ use crate::ui::pane::{form_refused, form_to_submit, Ctx, Detail, Effects};
 use crate::ui::protocol::{Command, Outcome};
 use crate::ui::target_picker::TargetPicker;
 use crate::ui::widgets::form::{Confirm, Field, Form};
+use crate::ui::widgets::scroll_key;
 
 /// A call the pane awaits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,15 +77,11 @@ impl Rollouts {
             !matches!(a, Action::Follow | Action::Wrap | Action::Timestamps | Action::Search | Action::OpenChain)
         });
         let Some(action) = action else { return false };
-        let page = cx.detail_page();
+        if scroll_key(&mut self.detail, action, cx.detail_page()) {
+            return true;
+        }
         let d = &mut self.detail;
         match action {
-            Action::Down => d.scroll_by(1),
-            Action::Up => d.scroll_by(-1),
-            Action::PageDown => d.scroll_by(page),
-            Action::PageUp => d.scroll_by(-page),
-            Action::Top => d.scroll_by(-i32::from(u16::MAX)),
-            Action::Bottom => d.scroll_to_end(),
             Action::ChainNext => {
                 d.pick(true);
             }
@@ -289,6 +286,15 @@ impl Rollouts {
         }
     }
 
+    /// The editor's object or the picker's targets were applied to the stack `name`: close it,
+    /// say so, read the stack and the list again.
+    fn applied(&mut self, name: &str, message: String, fx: &mut Fx) {
+        fx.open(Mode::Normal);
+        fx.toast(format!("{}: {message}", sanitize_cell(name, 40)), false);
+        self.detail.stale = true;
+        fx.refresh = true;
+    }
+
     /// A call's answer; the outcome back when it is not the pane's to take.
     pub fn called(
         &mut self,
@@ -347,10 +353,14 @@ impl Rollouts {
                     Mode::Editor(e) => e.name.clone(),
                     _ => String::new(),
                 };
-                fx.open(Mode::Normal);
-                fx.toast(format!("{}: {message}", sanitize_cell(&name, 40)), false);
-                self.detail.stale = true;
-                fx.refresh = true;
+                self.applied(&name, message, fx);
+            }
+            (Awaiting::TargetsApply, Outcome::Done(message)) => {
+                let name = match mode {
+                    Mode::Targets(p) => p.name.clone(),
+                    _ => String::new(),
+                };
+                self.applied(&name, message, fx);
             }
             (Awaiting::EditorSubmit, Outcome::Failed { message, field }) => match mode {
                 Mode::Editor(e) => e.refused(message, field.as_deref() == Some("yaml")),
@@ -360,16 +370,6 @@ impl Rollouts {
                 if matches!(mode, Mode::Normal) {
                     fx.open(Mode::Targets(Box::new(TargetPicker::new(stack, &name, agents))));
                 }
-            }
-            (Awaiting::TargetsApply, Outcome::Done(message)) => {
-                let name = match mode {
-                    Mode::Targets(p) => p.name.clone(),
-                    _ => String::new(),
-                };
-                fx.open(Mode::Normal);
-                fx.toast(format!("{}: {message}", sanitize_cell(&name, 40)), false);
-                self.detail.stale = true;
-                fx.refresh = true;
             }
             (Awaiting::TargetsApply, Outcome::Failed { message, .. }) => match mode {
                 Mode::Targets(p) => {
