@@ -49,6 +49,11 @@ fn code(text: &str) -> String {
                     }
                 }
             }
+            // A quote as a character ('"') starts no string.
+            '\'' if chars.peek() == Some(&'"') => {
+                chars.next();
+                out.push_str("' '");
+            }
             '"' => {
                 let mut escaped = false;
                 for c in chars.by_ref() {
