@@ -3,7 +3,8 @@
 use sqlx::{Postgres, QueryBuilder};
 
 use super::model::{Entity, Query};
-use super::specs::{clocked, health_condition, spec, Column, FieldSpec, Match, Spec};
+use super::specs::{clocked, health_condition, Column, FieldSpec, Match, Spec};
+use super::tables::spec;
 use crate::domain::filter::{subsequence_pattern, Filter};
 use crate::service::{Error, Result};
 

@@ -2,27 +2,29 @@
 //! hosts, agents, stacks, executions): a page before or after a row, the first or last page, the
 //! total, under a filter and a sort. OFFSET is never used.
 //!
-//! `model` is what a list is (shared with `names` and the panes), `specs` each list's SQL,
+//! `model` is what a list is (shared with `names` and the panes), `specs` what a list's SQL is made of, `tables` each list's, `info` what the panes read of them,
 //! `build` the statements made from a query, `read` the reads. The public paths are the ones
 //! before the split (`listing::Entity`, `listing::page`, …).
 
 mod build;
+mod info;
 pub mod model;
 mod read;
 mod specs;
+mod tables;
 
 pub use build::{check_fields, since_seconds};
-pub use model::*;
-pub use read::{delta, has_delta, has_light, page, page_light, page_within};
-pub use specs::{
+pub use info::{
     columns, field_names, fractional, has_facet, integral, kinds, list_cell, list_items, moment_cell, priority,
     search_column, shown, sortable, CELL_MAX,
 };
+pub use model::*;
+pub use read::{delta, has_delta, has_light, page, page_light, page_within};
 
 #[cfg(test)]
 mod tests {
     use super::build::*;
-    use super::specs::*;
+    use super::tables::*;
     use super::*;
     use crate::domain::filter::Filter;
 

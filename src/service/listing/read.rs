@@ -4,7 +4,8 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::build::*;
 use super::model::*;
-use super::specs::{clocked, spec};
+use super::specs::clocked;
+use super::tables::spec;
 use crate::service::names::{self, Narrowed};
 use crate::service::{Error, Result};
 
