@@ -140,7 +140,11 @@ fn market(c: &mut Criterion) {
     }
     for query in ["pgpool", "postgresql replication", "helm install"] {
         group.bench_function(BenchmarkId::new("server-side search (tsv + README trigrams)", query), |b| {
-            b.iter(|| rt.block_on(marketplace::search(&services, Kind::Packages, query)).expect("search").len())
+            b.iter(|| {
+                rt.block_on(fleetdeck::service::market_search::search(&services, Kind::Packages, query))
+                    .expect("search")
+                    .len()
+            })
         });
     }
     // An app's detail judges every host of the fleet against each profile (the fit rule).

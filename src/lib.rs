@@ -12,6 +12,7 @@ pub mod logging;
 pub mod paths;
 pub mod service;
 pub mod sim;
+pub mod state;
 #[doc(hidden)]
 pub mod testing;
 pub mod ui;

@@ -104,7 +104,7 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
             Err(e) => return Ok(fail(super::exec::INVALID, format!("--facet: {e}"))),
         };
         let hits = if everywhere {
-            let ids = match marketplace::search(&services, kind, &query).await {
+            let ids = match crate::service::market_search::search(&services, kind, &query).await {
                 Ok(ids) => ids,
                 Err(e) => return Ok(fail(code_of(&e), e)),
             };

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod imports;
 pub mod listing;
 pub mod market_detail;
+pub mod market_search;
 pub mod marketplace;
 pub mod names;
 pub mod rollouts;

@@ -334,7 +334,7 @@ pub async fn call(services: &Services, command: Command) -> Outcome {
             Err(e) => failed(e),
         },
         Command::MarketSearch { kind, query } => {
-            match crate::service::marketplace::search(services, kind, &query).await {
+            match crate::service::market_search::search(services, kind, &query).await {
                 Ok(ids) => Outcome::MarketSearch { query, ids },
                 Err(e) => failed(e),
             }

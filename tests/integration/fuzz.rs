@@ -198,7 +198,7 @@ proptest! {
         let _ = filter::fuzzy_indices(&t, &s);
         let pattern = filter::subsequence_pattern(&s);
         prop_assert!(pattern.starts_with('%') && pattern.ends_with('%'));
-        let like = marketplace::like_pattern(&s);
+        let like = fleetdeck::service::market_search::like_pattern(&s);
         prop_assert_eq!(like.matches('%').count() - 2, s.matches('%').count());
         let _ = marketplace::Kind::parse(&s);
         let clean = text::sanitize_cell(&s, max);
@@ -376,7 +376,7 @@ fn filters_and_searches_treat_quotes_wildcards_and_sql_as_plain_text() {
                 .unwrap();
             let s = fleetdeck::service::Services::new(db.pool.clone(), fleetdeck::service::Actor::operator());
             let text = name.trim_start_matches("fdx ");
-            let found = marketplace::search(&s, marketplace::Kind::Instances, text).await.unwrap();
+            let found = fleetdeck::service::market_search::search(&s, marketplace::Kind::Instances, text).await.unwrap();
             let ids: Vec<String> = sqlx::query_scalar("SELECT id::text FROM cloud.instances WHERE name = $1").bind(name).fetch_all(&db.pool).await.unwrap();
             assert_eq!(found, ids, "{text}");
         }

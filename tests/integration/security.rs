@@ -113,7 +113,7 @@ async fn a_member_sees_none_of_another_organisations_rows_anywhere() {
     assert!(market_detail::detail(&s, Kind::Agents, &foreign_id.to_string()).await.is_err());
     assert!(fleetdeck::service::executions::detail(&s, foreign_execution).await.is_err());
     for text in [foreign_name.as_str(), "agent"] {
-        for id in marketplace::search(&s, Kind::Agents, text).await.unwrap() {
+        for id in fleetdeck::service::market_search::search(&s, Kind::Agents, text).await.unwrap() {
             assert!(agents.contains(&id.parse::<Uuid>().unwrap()), "{text}: a foreign agent found: {id}");
         }
     }
