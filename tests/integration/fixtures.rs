@@ -155,3 +155,19 @@ pub async fn until_waiting_on_a_lock(pool: &PgPool) {
     };
     tokio::time::timeout(std::time::Duration::from_secs(60), waiting).await.expect("a statement waits on a lock");
 }
+
+/// The executions' maintained counts (migration 23) against a fresh `count(*)`: every
+/// (workflow, agent, status) whose sum differs, as `workflow agent status: kept vs counted`.
+pub async fn execution_counts_wrong(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT format('%s %s %s: %s kept, %s counted', workflow_id, agent_id, status, coalesce(k.n, 0), coalesce(x.n, 0)) \
+         FROM (SELECT workflow_id, agent_id, status, sum(n) AS n FROM fleetdeck.execution_counts GROUP BY 1, 2, 3 \
+               HAVING sum(n) <> 0) k \
+         FULL JOIN (SELECT workflow_id, agent_id, status::text AS status, count(*) AS n \
+                    FROM platform.workflow_executions GROUP BY 1, 2, 3) x USING (workflow_id, agent_id, status) \
+         WHERE k.n IS DISTINCT FROM x.n ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

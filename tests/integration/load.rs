@@ -283,4 +283,7 @@ async fn eight_clients_two_dashboards_and_the_simulator_for_a_minute() {
     .unwrap();
     assert_eq!(silent, 0, "every pause and cancel since the start is audited");
     println!("{checked} rows' final states agree with their last audited verb");
+    // The executions' counts the database maintains, after a minute of the simulator, the
+    // clients and the dashboards writing at once: each equals a fresh count.
+    assert_eq!(crate::fixtures::execution_counts_wrong(&db.pool).await, Vec::<String>::new());
 }

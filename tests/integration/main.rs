@@ -6,6 +6,7 @@ mod broker;
 mod chaos;
 mod cli;
 mod cloud_ergon;
+mod counts;
 mod demo;
 mod deploy;
 mod embedded;

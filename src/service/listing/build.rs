@@ -3,7 +3,7 @@
 use sqlx::{Postgres, QueryBuilder};
 
 use super::model::{Entity, Query};
-use super::specs::{clocked, health_condition, Column, FieldSpec, Match, Spec};
+use super::specs::{clocked, health_condition, Column, Counted, FieldSpec, Match, Spec};
 use super::tables::spec;
 use crate::domain::filter::{subsequence_pattern, Filter};
 use crate::service::{Error, Result};
@@ -156,6 +156,42 @@ pub(super) fn count_from(s: &Spec, query: &Query) -> &'static str {
     } else {
         base
     }
+}
+
+/// The maintained counts `query` can be counted from, and the tables to count over: when every
+/// condition reads only what the counts are kept by.
+pub(super) fn counted_from<'a>(s: &'a Spec, query: &Query) -> Option<(&'a Counted, &'static str)> {
+    let counted = s.counted.as_ref()?;
+    let fits = |expr: &str| alias_columns(expr, counted.alias).all(|c| counted.columns.contains(&c));
+    let filter_fits = match &query.filter {
+        Filter::None => true,
+        Filter::Label { .. } => false,
+        _ => fits(s.columns[s.search].cell),
+    };
+    let fields_fit = query.fields.iter().all(|(name, _)| {
+        s.fields.iter().find(|f| f.name == name).is_some_and(|f| !matches!(f.how, Match::Health { .. }) && fits(f.expr))
+    });
+    if !(filter_fits && fields_fit && fits(s.live)) {
+        return None;
+    }
+    Some((counted, if count_from(s, query) == s.from { counted.from } else { counted.table }))
+}
+
+/// The columns of `alias` that `expr` reads (`e.status` → `status`).
+fn alias_columns<'a>(expr: &'a str, alias: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    let prefix = format!("{alias}.");
+    let starts: Vec<usize> = expr
+        .match_indices(&prefix)
+        .filter(|(i, _)| {
+            *i == 0 || !expr[..*i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+        .map(|(i, _)| i + prefix.len())
+        .collect();
+    starts.into_iter().map(move |start| {
+        let rest = &expr[start..];
+        let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+        &rest[..end]
+    })
 }
 
 /// The column a query sorts on, if it exists and can be sorted on.

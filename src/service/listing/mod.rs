@@ -57,4 +57,26 @@ mod tests {
             "the filter searches the workflow name"
         );
     }
+
+    #[test]
+    fn the_executions_are_counted_from_the_maintained_counts_unless_a_condition_reads_a_row() {
+        let s = spec(Entity::Executions);
+        let q = |fields: &[(&str, &str)], filter: Filter| Query {
+            filter,
+            fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..Query::new(Entity::Executions)
+        };
+        let from = |q: &Query| counted_from(&s, q).map(|(_, from)| from);
+        assert_eq!(from(&q(&[], Filter::None)), Some("fleetdeck.execution_counts e"), "the counts alone");
+        assert_eq!(from(&q(&[("status", "failed")], Filter::None)), Some("fleetdeck.execution_counts e"));
+        let joined = s.counted.as_ref().map(|c| c.from);
+        assert_eq!(from(&q(&[], Filter::Fuzzy("ingest".into()))), joined, "the workflows' names");
+        assert_eq!(from(&q(&[], Filter::Invert("ingest".into()))), joined);
+        assert_eq!(from(&q(&[("agent", "x"), ("org", "acme"), ("framework", "n8n")], Filter::None)), joined);
+        // The executions' own start is not kept by the counts: those are counted from the rows.
+        assert_eq!(from(&q(&[("since", "1h")], Filter::None)), None);
+        assert_eq!(from(&q(&[("status", "failed"), ("since", "1h")], Filter::Fuzzy("x".into()))), None);
+        // A list without maintained counts.
+        assert!(counted_from(&spec(Entity::Hosts), &Query::new(Entity::Hosts)).is_none());
+    }
 }

@@ -118,6 +118,14 @@ pub(super) async fn read_page(
         qb.build_query_as::<(Option<String>, String, Vec<String>)>().fetch_all(pool).await.map_err(Error::from)
     };
     let counted = clocked(count_from(&s, query), query);
+    // The total and the status counts from the counts the database maintains, when the
+    // conditions allow (and no ids narrow the rows): a sum over workflows, not over executions.
+    let (count, totals_from, nonzero) = match counted_from(&s, query).filter(|_| by_id.is_none()) {
+        Some((c, from)) => {
+            (format!("coalesce(sum({}), 0)::bigint", c.n), clocked(from, query), format!(" HAVING sum({}) <> 0", c.n))
+        }
+        None => ("count(*)".to_string(), counted.clone(), String::new()),
+    };
     // The total and the status counts run beside the page, each on its own connection. With a
     // status header the total is its sum (or the count of the status shown).
     let totals = async {
@@ -130,7 +138,7 @@ pub(super) async fn read_page(
         }
         match s.facet {
             None => {
-                let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT count(*), now() FROM {counted}"));
+                let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {count}, now() FROM {totals_from}"));
                 push_conditions(&mut qb, &s, query, None)?;
                 push_ids(&mut qb);
                 let (total, seen_at): (i64, chrono::DateTime<chrono::Utc>) =
@@ -139,11 +147,11 @@ pub(super) async fn read_page(
             }
             Some(expr) => {
                 let mut qb =
-                    QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, count(*), now() FROM {counted}"));
+                    QueryBuilder::<Postgres>::new(format!("SELECT ({expr})::text, {count}, now() FROM {totals_from}"));
                 let skip = s.fields.iter().find(|f| f.expr == expr).map(|f| f.name);
                 push_conditions(&mut qb, &s, query, skip)?;
                 push_ids(&mut qb);
-                qb.push(" GROUP BY 1 ORDER BY 1");
+                qb.push(format!(" GROUP BY 1{nonzero} ORDER BY 1"));
                 let found = qb.build_query_as::<(String, i64, chrono::DateTime<chrono::Utc>)>().fetch_all(pool).await?;
                 let seen_at = match found.first() {
                     Some((_, _, t)) => *t,

@@ -135,6 +135,21 @@ pub(super) struct Spec {
     /// The list's tables without its costly joins, and those joins' aliases: a light page has
     /// the rows (and their order) at once, with `…` for the joined cells, before the full one.
     pub(super) light: Option<(&'static str, &'static [&'static str])>,
+    /// Counts the database maintains for the list, to count from instead of the rows.
+    pub(super) counted: Option<Counted>,
+}
+
+/// A table of counts the database maintains (`n` rows per key), standing in for the list's
+/// main table when counting: `from` joins it under the main table's alias, in place of that
+/// table, so the list's conditions read the same; those may use only `columns` of that alias.
+pub(super) struct Counted {
+    /// The counts alone, when no condition needs the joins (`base`'s aliases).
+    pub(super) table: &'static str,
+    pub(super) from: &'static str,
+    pub(super) alias: &'static str,
+    pub(super) columns: &'static [&'static str],
+    /// The count of one of its rows (`e.n`).
+    pub(super) n: &'static str,
 }
 
 // ----- the longer cell expressions of the lists (named here so that the table stays readable) -----
