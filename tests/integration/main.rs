@@ -14,6 +14,7 @@ mod first_hour;
 mod fixtures;
 mod fleet;
 mod fuzz;
+mod hardware;
 mod house;
 mod imports;
 mod json;

@@ -2,14 +2,11 @@
 //! how each profile fits the fleet (which hosts and sites meet its requirements, and why the
 //! others do not).
 
-use std::collections::HashMap;
-
 use serde_json::Value;
-use sqlx::Row;
 
 use super::*;
 use crate::domain::deploy::Component;
-use crate::domain::fit::{self, Host, Requirements};
+use crate::domain::fit::{self, Requirements};
 
 pub(super) async fn app(services: &Services, id: &str) -> Result<Option<Detail>> {
     let Some(a) =
@@ -35,7 +32,7 @@ pub(super) async fn app(services: &Services, id: &str) -> Result<Option<Detail>>
     b.extend(field("Published", stamp(&a, "published")));
 
     let needs: Vec<std::result::Result<Requirements, String>> = profiles.iter().map(Requirements::from_json).collect();
-    let fits = fleet_fit(services, &needs).await?;
+    let fits = super::fit::fleet_fit(services, &needs).await?;
     let mut deploy_profiles = Vec::new();
     for ((p, need), fit) in profiles.iter().zip(&needs).zip(fits) {
         let pid = s(p, "id");
@@ -156,78 +153,4 @@ pub fn components_of(profile: &Value) -> Vec<Component> {
         .iter()
         .map(|c| Component { name: s(c, "name"), properties: c.get("properties").cloned().unwrap_or(Value::Null) })
         .collect()
-}
-
-/// How one profile fits the fleet.
-#[derive(Debug, Default)]
-struct FleetFit {
-    fitting: usize,
-    hosts: usize,
-    all_sites: usize,
-    sites: Vec<SiteFit>,
-    /// Why hosts do not fit, the most common first (the reason's kind, then how many).
-    reasons: Vec<(String, usize)>,
-}
-
-/// Judge every host of the fleet against each profile (the rule in `domain::fit`), and count
-/// by site. A site's agents are the live cluster agents annotated `site=<site id>`.
-async fn fleet_fit(services: &Services, needs: &[std::result::Result<Requirements, String>]) -> Result<Vec<FleetFit>> {
-    use futures::TryStreamExt;
-    let sites: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
-        "SELECT s.id, s.site_id::text, coalesce(s.name, '')::text, \
-             (SELECT count(*) FROM broker.agent_annotations an JOIN broker.agents ag ON ag.id = an.agent_id \
-              WHERE an.key = 'site' AND an.value = s.site_id AND ag.deleted_at IS NULL) \
-         FROM edge.site s",
-    )
-    .fetch_all(&services.pool)
-    .await?;
-    let index: HashMap<Uuid, usize> = sites.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
-    // Per profile: (fitting, all) hosts by site, misfit reasons counted, fitting hosts.
-    type Tally = (Vec<(usize, usize)>, HashMap<String, usize>, usize);
-    let mut per: Vec<Tally> = needs.iter().map(|_| (vec![(0, 0); sites.len()], HashMap::new(), 0)).collect();
-    let mut hosts = 0;
-    let mut rows = sqlx::query("SELECT site_id, coalesce(metadata, '{}') FROM edge.host").fetch(&services.pool);
-    while let Some(row) = rows.try_next().await? {
-        let site: Uuid = row.try_get(0)?;
-        let meta: Value = row.try_get(1)?;
-        let host = Host::from_metadata(&meta);
-        hosts += 1;
-        let Some(&i) = index.get(&site) else { continue };
-        for (need, (counts, reasons, fitting)) in needs.iter().zip(per.iter_mut()) {
-            let Ok(need) = need else { continue };
-            counts[i].1 += 1;
-            let why = fit::misfits(need, &host);
-            if why.is_empty() {
-                counts[i].0 += 1;
-                *fitting += 1;
-            }
-            for r in why {
-                *reasons.entry(r.kind()).or_default() += 1;
-            }
-        }
-    }
-    Ok(per
-        .into_iter()
-        .map(|(counts, reasons, fitting)| {
-            let mut fits: Vec<SiteFit> = counts
-                .iter()
-                .zip(&sites)
-                .filter(|((f, _), _)| *f > 0)
-                .map(|((f, h), s)| SiteFit {
-                    site: s.1.clone(),
-                    name: s.2.clone(),
-                    fitting: *f,
-                    hosts: *h,
-                    agents: s.3.max(0) as usize,
-                })
-                .collect();
-            // Sites with agents first (a deployment needs them), then by fitting hosts.
-            fits.sort_by(|a, b| {
-                (b.agents > 0).cmp(&(a.agents > 0)).then(b.fitting.cmp(&a.fitting)).then(a.site.cmp(&b.site))
-            });
-            let mut reasons: Vec<(String, usize)> = reasons.into_iter().collect();
-            reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            FleetFit { fitting, hosts, all_sites: sites.len(), sites: fits, reasons }
-        })
-        .collect())
 }

@@ -6,8 +6,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 mod app;
+mod fit;
 
 pub use self::app::{components_of, profiles};
+pub use self::fit::{fleet_fit, peripheral_token, FleetFit};
 use super::marketplace::Kind;
 use super::{Error, Result, Services};
 use crate::domain::deploy::Component;
