@@ -90,6 +90,11 @@ async fn the_dashboard_rides_out_a_database_outage() {
             .unwrap()
     };
     let paused_before = paused().await;
+    let running: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.workflow_executions WHERE status = 'running'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(running > 0, "the demo has running executions to pause");
     db.close().await;
 
     let home = tempfile::tempdir().unwrap();
@@ -102,8 +107,10 @@ async fn the_dashboard_rides_out_a_database_outage() {
         let mut pty = Pty::spawn_sized(&[], &home_path, &[("DATABASE_URL", url)], (30, 200));
         pty.wait_for("● connected", Duration::from_secs(60));
         pty.send(b":exec status=running\r");
-        pty.wait_for("running", Duration::from_secs(60));
-        pty.wait_for("status=running", Duration::from_secs(60));
+        // The rows themselves, not only the header's "running" or the filter line: a verb needs
+        // a selected row, and on a loaded machine the page can come after both.
+        let loaded = format!("1 / {running} ");
+        pty.wait_all(&[&loaded, "status=running"], Duration::from_secs(60));
 
         s.stop();
         let down = Instant::now();
