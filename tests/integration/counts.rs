@@ -160,11 +160,18 @@ async fn the_listings_totals_from_the_counts_agree_with_the_rows() {
         fields: fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         ..Query::new(e)
     };
-    let cases: [(Query, &str); 5] = [
+    let cases: [(Query, &str); 7] = [
         (query(Filter::None, &[]), "true"),
+        // Each set of joins the counts take: the workflows alone, the agents and
+        // organisations alone, and all three.
         (query(Filter::Fuzzy("in".into()), &[]), "w.name ILIKE '%i%n%'"),
         (query(Filter::Invert("in".into()), &[]), "w.name NOT ILIKE '%i%n%'"),
         (query(Filter::None, &[("framework", "n8n"), ("status", "failed")]), "w.framework = 'n8n'"),
+        (query(Filter::None, &[("org", "corp")]), "coalesce(o.name, '') ILIKE '%corp%'"),
+        (
+            query(Filter::Fuzzy("in".into()), &[("agent", "agent-1")]),
+            "w.name ILIKE '%i%n%' AND a.name ILIKE '%agent-1%'",
+        ),
         // `since` reads the executions' own start: counted from the rows, not the counts.
         (query(Filter::None, &[("since", "2h")]), "e.started_at >= now() - interval '2 hours'"),
     ];

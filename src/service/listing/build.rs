@@ -145,21 +145,29 @@ pub(super) fn uses_alias(expr: &str, aliases: &[&str]) -> bool {
     })
 }
 
+/// Which of `aliases` the conditions of `query` read.
+fn aliases_read<'a>(s: &Spec, query: &Query, aliases: &[&'a str]) -> Vec<&'a str> {
+    let mut exprs: Vec<&str> =
+        query.fields.iter().filter_map(|(name, _)| s.fields.iter().find(|f| f.name == name).map(|f| f.expr)).collect();
+    if !query.filter.is_none() {
+        exprs.push(s.columns[s.search].cell);
+    }
+    aliases.iter().copied().filter(|a| exprs.iter().any(|e| uses_alias(e, &[a]))).collect()
+}
+
 /// What to count over for `query`: the main table alone when no condition needs a join.
 pub(super) fn count_from(s: &Spec, query: &Query) -> &'static str {
     let Some((base, aliases)) = s.base else { return s.from };
-    let filter_joins = !query.filter.is_none() && uses_alias(s.columns[s.search].cell, aliases);
-    let field_joins =
-        query.fields.iter().any(|(name, _)| s.fields.iter().any(|f| f.name == name && uses_alias(f.expr, aliases)));
-    if filter_joins || field_joins {
-        s.from
-    } else {
+    if aliases_read(s, query, aliases).is_empty() {
         base
+    } else {
+        s.from
     }
 }
 
 /// The maintained counts `query` can be counted from, and the tables to count over: when every
-/// condition reads only what the counts are kept by.
+/// condition reads only what the counts are kept by; joined to only the tables the conditions
+/// read.
 pub(super) fn counted_from<'a>(s: &'a Spec, query: &Query) -> Option<(&'a Counted, &'static str)> {
     let counted = s.counted.as_ref()?;
     let fits = |expr: &str| alias_columns(expr, counted.alias).all(|c| counted.columns.contains(&c));
@@ -174,7 +182,12 @@ pub(super) fn counted_from<'a>(s: &'a Spec, query: &Query) -> Option<(&'a Counte
     if !(filter_fits && fields_fit && fits(s.live)) {
         return None;
     }
-    Some((counted, if count_from(s, query) == s.from { counted.from } else { counted.table }))
+    let read = aliases_read(s, query, s.base.map_or(&[], |(_, aliases)| aliases));
+    if read.is_empty() {
+        return Some((counted, counted.table));
+    }
+    let from = counted.joined.iter().find(|(has, _)| read.iter().all(|a| has.contains(a)))?;
+    Some((counted, from.1))
 }
 
 /// The columns of `alias` that `expr` reads (`e.status` → `status`).

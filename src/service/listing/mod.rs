@@ -69,10 +69,17 @@ mod tests {
         let from = |q: &Query| counted_from(&s, q).map(|(_, from)| from);
         assert_eq!(from(&q(&[], Filter::None)), Some("fleetdeck.execution_counts e"), "the counts alone");
         assert_eq!(from(&q(&[("status", "failed")], Filter::None)), Some("fleetdeck.execution_counts e"));
-        let joined = s.counted.as_ref().map(|c| c.from);
-        assert_eq!(from(&q(&[], Filter::Fuzzy("ingest".into()))), joined, "the workflows' names");
-        assert_eq!(from(&q(&[], Filter::Invert("ingest".into()))), joined);
-        assert_eq!(from(&q(&[("agent", "x"), ("org", "acme"), ("framework", "n8n")], Filter::None)), joined);
+        let joined =
+            |aliases: &[&str]| s.counted.as_ref().and_then(|c| c.joined.iter().find(|j| j.0 == aliases)).map(|j| j.1);
+        let workflows = joined(&["w"]);
+        assert!(workflows.is_some_and(|f| !f.contains("agents")), "{workflows:?}");
+        assert_eq!(from(&q(&[], Filter::Fuzzy("ingest".into()))), workflows, "the workflows' names alone");
+        assert_eq!(from(&q(&[], Filter::Invert("ingest".into()))), workflows);
+        assert_eq!(from(&q(&[("framework", "n8n")], Filter::None)), workflows);
+        assert_eq!(from(&q(&[("org", "acme")], Filter::None)), joined(&["a", "o"]), "the agents and organisations");
+        let all = joined(&["w", "a", "o"]);
+        assert_eq!(from(&q(&[("agent", "x"), ("org", "acme"), ("framework", "n8n")], Filter::None)), all);
+        assert_eq!(from(&q(&[("agent", "x")], Filter::Fuzzy("ingest".into()))), all);
         // The executions' own start is not kept by the counts: those are counted from the rows.
         assert_eq!(from(&q(&[("since", "1h")], Filter::None)), None);
         assert_eq!(from(&q(&[("status", "failed"), ("since", "1h")], Filter::Fuzzy("x".into()))), None);

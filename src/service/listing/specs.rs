@@ -140,12 +140,15 @@ pub(super) struct Spec {
 }
 
 /// A table of counts the database maintains (`n` rows per key), standing in for the list's
-/// main table when counting: `from` joins it under the main table's alias, in place of that
+/// main table when counting: `joined` joins it under the main table's alias, in place of that
 /// table, so the list's conditions read the same; those may use only `columns` of that alias.
 pub(super) struct Counted {
     /// The counts alone, when no condition needs the joins (`base`'s aliases).
     pub(super) table: &'static str,
-    pub(super) from: &'static str,
+    /// The counts joined to the tables of these aliases, fewest first: counting takes the first
+    /// that has every alias the conditions read (a join nobody reads still costs a probe per
+    /// count row).
+    pub(super) joined: &'static [(&'static [&'static str], &'static str)],
     pub(super) alias: &'static str,
     pub(super) columns: &'static [&'static str],
     /// The count of one of its rows (`e.n`).

@@ -566,9 +566,20 @@ pub(super) fn spec(entity: Entity) -> Spec {
             // Per (workflow, agent, status), by the executions' triggers (migration 23).
             counted: Some(Counted {
                 table: "fleetdeck.execution_counts e",
-                from: "fleetdeck.execution_counts e JOIN platform.workflows w ON w.id = e.workflow_id \
-                       JOIN platform.agents a ON a.id = e.agent_id \
-                       LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
+                joined: &[
+                    (&["w"], "fleetdeck.execution_counts e JOIN platform.workflows w ON w.id = e.workflow_id"),
+                    (
+                        &["a", "o"],
+                        "fleetdeck.execution_counts e JOIN platform.agents a ON a.id = e.agent_id \
+                         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
+                    ),
+                    (
+                        &["w", "a", "o"],
+                        "fleetdeck.execution_counts e JOIN platform.workflows w ON w.id = e.workflow_id \
+                         JOIN platform.agents a ON a.id = e.agent_id \
+                         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
+                    ),
+                ],
                 alias: "e",
                 columns: &["status", "workflow_id", "agent_id"],
                 n: "e.n",
