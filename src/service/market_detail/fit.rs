@@ -96,14 +96,21 @@ pub async fn fleet_fit(
     services: &Services,
     needs: &[std::result::Result<Requirements, String>],
 ) -> Result<Vec<FleetFit>> {
-    let sites: Vec<(Uuid, String, String, i64)> = sqlx::query_as(
-        "SELECT s.id, s.site_id::text, coalesce(s.name, '')::text, \
-             (SELECT count(*) FROM broker.agent_annotations an JOIN broker.agents ag ON ag.id = an.agent_id \
-              WHERE an.key = 'site' AND an.value = s.site_id AND ag.deleted_at IS NULL) \
-         FROM edge.site s",
+    // The sites with their agents counted in one pass over the site annotations (a count per
+    // site as a subquery probed the annotations 2,000 times: 53 ms of the detail's 180), and
+    // beside it, on another connection, every site's hosts.
+    let sites = sqlx::query_as::<_, (Uuid, String, String, i64)>(
+        "SELECT s.id, s.site_id::text, coalesce(s.name, '')::text, coalesce(a.n, 0) \
+         FROM edge.site s LEFT JOIN ( \
+             SELECT an.value, count(*) AS n FROM broker.agent_annotations an \
+             JOIN broker.agents ag ON ag.id = an.agent_id \
+             WHERE an.key = 'site' AND ag.deleted_at IS NULL GROUP BY 1 \
+         ) a ON a.value = s.site_id",
     )
-    .fetch_all(&services.pool)
-    .await?;
+    .fetch_all(&services.pool);
+    let hosts = sqlx::query_as::<_, (Uuid, i64)>("SELECT site_id, count(*) FROM fleetdeck.host_hardware GROUP BY 1")
+        .fetch_all(&services.pool);
+    let (sites, hosts) = tokio::try_join!(sites, hosts)?;
     let index: HashMap<Uuid, usize> = sites.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
     let per_site = |rows: Vec<(Uuid, i64)>| {
         let mut counts = vec![0usize; sites.len()];
@@ -114,11 +121,7 @@ pub async fn fleet_fit(
         }
         counts
     };
-    let hosts = per_site(
-        sqlx::query_as("SELECT site_id, count(*) FROM fleetdeck.host_hardware GROUP BY 1")
-            .fetch_all(&services.pool)
-            .await?,
-    );
+    let hosts = per_site(hosts);
     let mut out = Vec::with_capacity(needs.len());
     for need in needs {
         let Ok(need) = need else {
@@ -133,25 +136,34 @@ pub async fn fleet_fit(
             c.push(&mut qb);
         }
         qb.push(" GROUP BY 1");
-        let fitting = per_site(qb.build_query_as().fetch_all(&services.pool).await?);
-        // Why the others do not: how many hosts fail each requirement (a host may fail several).
+        // Planned for this profile's values (an unnamed statement): a plan made once for any
+        // values guessed that 18 hosts fit where 70,107 did, and sorted them on disk.
+        let fitting = qb.build_query_as::<(Uuid, i64)>().persistent(false).fetch_all(&services.pool);
+        // Why the others do not, beside it: how many hosts fail each requirement (a host may
+        // fail several).
+        let mut why = QueryBuilder::<Postgres>::new("SELECT ARRAY[");
+        for (i, (_, c)) in conditions.iter().enumerate() {
+            if i > 0 {
+                why.push(", ");
+            }
+            why.push("count(*) FILTER (WHERE ");
+            c.push(&mut why);
+            why.push(" IS NOT TRUE)");
+        }
+        if !need.architectures.is_empty() {
+            why.push(", count(*) FILTER (WHERE architecture IS NULL)");
+        }
+        why.push("]::bigint[] FROM fleetdeck.host_hardware");
+        let failed = async {
+            if conditions.is_empty() {
+                return Ok(Vec::new());
+            }
+            why.build().persistent(false).fetch_one(&services.pool).await?.try_get::<Vec<i64>, _>(0)
+        };
+        let (fitting, failed) = tokio::try_join!(fitting, failed)?;
+        let fitting = per_site(fitting);
         let mut reasons: HashMap<String, usize> = HashMap::new();
         if !conditions.is_empty() {
-            let mut qb = QueryBuilder::<Postgres>::new("SELECT ARRAY[");
-            for (i, (_, c)) in conditions.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
-                }
-                qb.push("count(*) FILTER (WHERE ");
-                c.push(&mut qb);
-                qb.push(" IS NOT TRUE)");
-            }
-            if !need.architectures.is_empty() {
-                qb.push(", count(*) FILTER (WHERE architecture IS NULL)");
-            }
-            qb.push("]::bigint[] FROM fleetdeck.host_hardware");
-            let row = qb.build().fetch_one(&services.pool).await?;
-            let failed: Vec<i64> = row.try_get(0)?;
             let mut failed = failed.into_iter();
             for (kind, _) in &conditions {
                 let n = failed.next().unwrap_or(0).max(0) as usize;
