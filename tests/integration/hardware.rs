@@ -65,7 +65,13 @@ fn needs() -> Vec<Requirements> {
 
 async fn same_as_the_rule(services: &Services) {
     let needs = needs();
-    let fits = fleet_fit(services, &needs.iter().cloned().map(Ok).collect::<Vec<_>>()).await.unwrap();
+    // Every profile in one call, with one that could not be read among them: it gets nothing
+    // and the others keep their own answers.
+    let mut asked: Vec<Result<Requirements, String>> = needs.iter().cloned().map(Ok).collect();
+    asked.insert(1, Err("not a profile".into()));
+    let mut fits = fleet_fit(services, &asked).await.unwrap();
+    let unread = fits.remove(1);
+    assert_eq!((unread.fitting, unread.hosts, unread.sites.len()), (0, 0, 0), "{unread:?}");
     let sites = site_ids(&services.pool).await;
     for (need, fit) in needs.iter().zip(fits) {
         let (fitting, reasons) = by_the_rule(&services.pool, need).await;
