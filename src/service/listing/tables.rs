@@ -10,6 +10,20 @@ macro_rules! count {
     };
 }
 
+/// The executions' joins, as the list reads them and as its maintained counts are joined to
+/// them (under the same aliases, so the same conditions apply to both).
+macro_rules! executions_workflows {
+    () => {
+        "JOIN platform.workflows w ON w.id = e.workflow_id"
+    };
+}
+macro_rules! executions_agents_orgs {
+    () => {
+        "JOIN platform.agents a ON a.id = e.agent_id \
+         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id"
+    };
+}
+
 /// `healthy`, `stale` and `offline` counts of the rows in scope, for a list's SQL: `$active`
 /// says the row is active, `$heartbeat` is its last heartbeat (the same edges as
 /// `health_condition` and `domain::health::Thresholds::classify`).
@@ -526,9 +540,7 @@ pub(super) fn spec(entity: Entity) -> Spec {
                     },
                 ]
             },
-            from: "platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
-                   JOIN platform.agents a ON a.id = e.agent_id \
-                   LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
+            from: concat!("platform.workflow_executions e ", executions_workflows!(), " ", executions_agents_orgs!()),
             live: "",
             id: "e.id",
             id_type: "uuid",
@@ -567,17 +579,16 @@ pub(super) fn spec(entity: Entity) -> Spec {
             counted: Some(Counted {
                 table: "fleetdeck.execution_counts e",
                 joined: &[
-                    (&["w"], "fleetdeck.execution_counts e JOIN platform.workflows w ON w.id = e.workflow_id"),
-                    (
-                        &["a", "o"],
-                        "fleetdeck.execution_counts e JOIN platform.agents a ON a.id = e.agent_id \
-                         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
-                    ),
+                    (&["w"], concat!("fleetdeck.execution_counts e ", executions_workflows!())),
+                    (&["a", "o"], concat!("fleetdeck.execution_counts e ", executions_agents_orgs!())),
                     (
                         &["w", "a", "o"],
-                        "fleetdeck.execution_counts e JOIN platform.workflows w ON w.id = e.workflow_id \
-                         JOIN platform.agents a ON a.id = e.agent_id \
-                         LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id",
+                        concat!(
+                            "fleetdeck.execution_counts e ",
+                            executions_workflows!(),
+                            " ",
+                            executions_agents_orgs!()
+                        ),
                     ),
                 ],
                 alias: "e",

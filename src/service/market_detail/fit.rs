@@ -1,7 +1,7 @@
 //! How each deployment profile of an edge app fits the fleet, from the hosts' hardware the
-//! database keeps typed and indexed (`fleetdeck.host_hardware`, migration 24): one query per
-//! profile, whatever the number of hosts' JSON documents. The rule is `domain::fit`'s; a test
-//! holds the two to the same answers host by host.
+//! database keeps typed and indexed (`fleetdeck.host_hardware`, migration 24): one pass over it
+//! for all of an app's profiles, whatever the number of hosts' JSON documents. The rule is
+//! `domain::fit`'s; a test holds the two to the same answers host by host.
 
 use std::collections::HashMap;
 
@@ -94,12 +94,12 @@ impl Condition {
 /// Judge every host against each profile, counted by site. A site's agents are the live cluster
 /// agents annotated `site=<site id>`.
 ///
-/// One pass over `host_hardware` for every profile at once: the distinct requirements of all
-/// profiles (two that both need ethernet share it), and for each site its hosts, each profile's
-/// fitting hosts and each requirement's failures. A query per profile
-/// and a second for its reasons read the table four times for a two-profile app (88 ms at
-/// 100,000 hosts; the interface test alone is 30 ms of a pass); a profile that matches most
-/// of the fleet gains nothing from the indexes, which serve other readers' selective queries.
+/// One pass over `host_hardware` for every profile at once: for each site its hosts, each
+/// profile's fitting hosts and each distinct requirement's failures (two profiles that both
+/// need ethernet share one failure count). A query per profile and a second for its reasons
+/// read the table four times for a two-profile app (88 ms at 100,000 hosts; the interface test
+/// alone is 30 ms of a pass); a profile that matches most of the fleet gains nothing from the
+/// indexes, which serve other readers' selective queries.
 pub async fn fleet_fit(
     services: &Services,
     needs: &[std::result::Result<Requirements, String>],
