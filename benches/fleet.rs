@@ -82,6 +82,15 @@ fn fleet_pane(c: &mut Criterion) {
             b.iter(|| page(&q, entity, PageAt::First))
         });
     }
+    // The agents sorted by their rollup: every agent's read to order them.
+    let titles = listing::columns(Entity::Agents);
+    for title in ["STACKS", "PENDING", "LAST EVENT", "FAIL 1H"] {
+        let sort = titles.iter().position(|t| *t == title).expect("column");
+        let sorted = Query { sort, descending: true, ..query(Entity::Agents) };
+        g.bench_function(format!("sort by {title} (descending): agents first page + total"), |b| {
+            b.iter(|| page(&sorted, Entity::Agents, PageAt::First))
+        });
+    }
     let offline = Query { fields: vec![("health".into(), "offline".into())], ..query(Entity::Agents) };
     g.bench_function("filter health=offline: agents first page + total", |b| {
         b.iter(|| page(&offline, Entity::Agents, PageAt::First))

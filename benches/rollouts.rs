@@ -64,6 +64,16 @@ fn rollouts_pane(c: &mut Criterion) {
         b.iter(|| page(&failing, PageAt::First))
     });
 
+    // Sorted by what the rollup says: every stack's rollup read to order them.
+    let titles = listing::columns(Entity::Stacks);
+    for title in ["STATE", "DONE", "PROGRESS"] {
+        let sort = titles.iter().position(|t| *t == title).expect("column");
+        let sorted = Query { sort, descending: true, ..query.clone() };
+        g.bench_function(format!("sort by {title} (descending): first page + total"), |b| {
+            b.iter(|| page(&sorted, PageAt::First))
+        });
+    }
+
     // A poll of the 200 rows held when nothing changed since the page was read.
     let window = Window {
         first: first.rows.first().expect("rows").cursor.clone(),

@@ -291,6 +291,7 @@ async fn a_burst_of_cli_verbs_across_a_database_restart_happens_once_or_fails_lo
     // The counts the database maintains came through the restart exact (the server stopped at
     // once, in the middle of verbs).
     assert_eq!(crate::fixtures::execution_counts_wrong(&db).await, Vec::<String>::new());
+    assert_eq!(crate::fixtures::reach_wrong(&db).await, Vec::<String>::new());
     db.close().await;
 }
 

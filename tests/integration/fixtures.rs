@@ -171,3 +171,46 @@ pub async fn execution_counts_wrong(pool: &PgPool) -> Vec<String> {
     .await
     .unwrap()
 }
+
+/// Where the reach the database keeps (migration 26) differs from reach reckoned afresh from the
+/// base tables: each pair, each stack's and agent's counts and each agent's last event, one line
+/// per difference.
+pub async fn reach_wrong(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "WITH fresh AS (SELECT * FROM fleetdeck.reach_fresh(ARRAY(SELECT id FROM broker.stacks), '{}')) \
+         SELECT format('pair %s %s: kept %s, fresh %s', coalesce(k.stack_id, f.stack_id), coalesce(k.agent_id, f.agent_id), \
+                       CASE WHEN k.stack_id IS NULL THEN 'none' ELSE row(k.*)::text END, \
+                       CASE WHEN f.stack_id IS NULL THEN 'none' ELSE row(f.*)::text END) \
+           FROM fleetdeck.stack_reach k FULL JOIN fresh f ON f.stack_id = k.stack_id AND f.agent_id = k.agent_id \
+          WHERE row(k.*) IS DISTINCT FROM row(f.*) \
+         UNION ALL \
+         SELECT format('stack %s: kept %s, counted %s', coalesce(k.stack_id, x.stack_id), k.n, x.n) \
+           FROM (SELECT stack_id, array[sum(agents), sum(by_target), sum(by_label), sum(by_annotation), sum(success), \
+                        sum(failure), sum(unreported)]::bigint[] AS n \
+                   FROM fleetdeck.stack_reach_counts GROUP BY 1 HAVING sum(agents) <> 0) k \
+           FULL JOIN (SELECT stack_id, array[count(*), count(*) FILTER (WHERE by_target), count(*) FILTER (WHERE by_label), \
+                             count(*) FILTER (WHERE by_annotation), count(*) FILTER (WHERE status = 'SUCCESS'), \
+                             count(*) FILTER (WHERE status = 'FAILURE'), count(*) FILTER (WHERE status IS NULL)] AS n \
+                        FROM fresh GROUP BY 1) x ON x.stack_id = k.stack_id \
+          WHERE k.n IS DISTINCT FROM x.n \
+         UNION ALL \
+         SELECT format('agent %s: kept %s, counted %s', coalesce(k.agent_id, x.agent_id), k.n, x.n) \
+           FROM (SELECT agent_id, array[sum(stacks), sum(by_target), sum(by_label), sum(by_annotation), sum(pending)]::bigint[] AS n \
+                   FROM fleetdeck.agent_reach_counts GROUP BY 1 HAVING sum(stacks) <> 0) k \
+           FULL JOIN (SELECT agent_id, array[count(*), count(*) FILTER (WHERE by_target), count(*) FILTER (WHERE by_label), \
+                             count(*) FILTER (WHERE by_annotation), \
+                             count(*) FILTER (WHERE status IS NULL AND object_id IS NOT NULL)] AS n \
+                        FROM fresh GROUP BY 1) x ON x.agent_id = k.agent_id \
+          WHERE k.n IS DISTINCT FROM x.n \
+         UNION ALL \
+         SELECT format('last event %s: kept %s, fresh %s', coalesce(k.agent_id, x.agent_id), k.last_event, x.last_event) \
+           FROM fleetdeck.agent_last_event k \
+           FULL JOIN (SELECT agent_id, max(created_at) AS last_event FROM broker.agent_events \
+                       WHERE deleted_at IS NULL GROUP BY 1) x ON x.agent_id = k.agent_id \
+          WHERE k.last_event IS DISTINCT FROM x.last_event \
+          ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

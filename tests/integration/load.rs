@@ -178,11 +178,14 @@ async fn eight_clients_two_dashboards_and_the_simulator_for_a_minute() {
     let clients: Vec<_> = (0..8)
         .map(|n| tokio::spawn(client(n, db.pool.clone(), url.clone(), homes[n as usize].path().to_path_buf(), until)))
         .collect();
+    let routes = tokio::spawn(reroute(db.pool.clone(), until));
 
     let mut ran = Vec::new();
     for c in clients {
         ran.extend(c.await.unwrap());
     }
+    let rerouted = routes.await.unwrap();
+    assert!(rerouted > 0, "routes changed during the load");
     let mut shown = Vec::new();
     for d in dashboards {
         let (toasts, log) = d.await.unwrap();
@@ -286,4 +289,32 @@ async fn eight_clients_two_dashboards_and_the_simulator_for_a_minute() {
     // The executions' counts the database maintains, after a minute of the simulator, the
     // clients and the dashboards writing at once: each equals a fresh count.
     assert_eq!(crate::fixtures::execution_counts_wrong(&db.pool).await, Vec::<String>::new());
+    // And the reach it keeps, after routes changed under the simulator's reports and objects.
+    assert_eq!(crate::fixtures::reach_wrong(&db.pool).await, Vec::<String>::new());
+}
+
+/// Routes changing all the while, as an operator relabels agents: a stack's label given to a
+/// random agent or taken from one, and a random target added, until `until`. How many changes.
+async fn reroute(db: sqlx::PgPool, until: Instant) -> usize {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+    let mut changed = 0;
+    while Instant::now() < until {
+        let label: Option<String> =
+            sqlx::query_scalar("SELECT label FROM broker.stack_labels ORDER BY random() LIMIT 1")
+                .fetch_optional(&db)
+                .await
+                .unwrap();
+        let agent = pick(&db, "SELECT id FROM broker.agents WHERE deleted_at IS NULL ORDER BY random() LIMIT 1").await;
+        let stack = pick(&db, "SELECT id FROM broker.stacks WHERE deleted_at IS NULL ORDER BY random() LIMIT 1").await;
+        let (Some(label), Some(agent), Some(stack)) = (label, agent, stack) else { break };
+        let sql = match rng.random_range(0..3) {
+            0 => "INSERT INTO broker.agent_labels (agent_id, label) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            1 => "DELETE FROM broker.agent_labels WHERE agent_id = $1 AND label <> $2",
+            _ => "INSERT INTO broker.agent_targets (agent_id, stack_id) SELECT $1, $3::uuid WHERE $2 <> '' ON CONFLICT DO NOTHING",
+        };
+        sqlx::query(sql).bind(agent).bind(&label).bind(stack).execute(&db).await.unwrap();
+        changed += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    changed
 }

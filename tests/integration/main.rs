@@ -23,6 +23,7 @@ mod load;
 mod migrations;
 mod platform;
 mod pty;
+mod reach;
 mod rollouts;
 mod security;
 mod shell;

@@ -296,8 +296,9 @@ async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
         format!("CREATE ROLE {role} LOGIN"),
         format!("GRANT USAGE ON SCHEMA broker TO {role}"),
         format!("GRANT SELECT ON ALL TABLES IN SCHEMA broker TO {role}"),
-        // The stacks list counts each stack's rollout with fleetdeck.stack_reports.
+        // The stacks list reads each stack's rollup as the database keeps it (migration 26).
         format!("GRANT USAGE ON SCHEMA fleetdeck TO {role}"),
+        format!("GRANT SELECT ON fleetdeck.stack_reach, fleetdeck.stack_reach_counts TO {role}"),
     ] {
         sqlx::query(&sql).execute(&db.pool).await.unwrap();
     }

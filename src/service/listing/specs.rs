@@ -182,19 +182,27 @@ pub(super) const STACK_LABELS: &str = "coalesce((SELECT jsonb_agg(x ORDER BY k, 
 pub(super) const STACK_STATE: &str = "CASE WHEN st.deleted_at IS NOT NULL THEN 'deleted' \
      WHEN coalesce(p.agents, 0) = 0 THEN 'unreached' \
      WHEN coalesce(p.failure, 0) > 0 THEN 'failing' \
-     WHEN coalesce(p.pending, 0) + coalesce(p.offline, 0) > 0 THEN 'in-progress' ELSE 'complete' END";
+     WHEN coalesce(p.unreported, 0) > 0 THEN 'in-progress' ELSE 'complete' END";
 /// `12 ✓  2 ✗  1 pending  1 offline` (domain::rollout::Progress::describe, in SQL).
-pub(super) const STACK_PROGRESS: &str = "concat_ws('  ', \
-     CASE WHEN coalesce(p.agents, 0) = 0 THEN 'no agent reached' END, \
-     CASE WHEN p.success > 0 THEN p.success || ' ✓' END, \
-     CASE WHEN p.failure > 0 THEN p.failure || ' ✗' END, \
-     CASE WHEN p.pending > 0 THEN p.pending || ' pending' END, \
-     CASE WHEN p.offline > 0 THEN p.offline || ' offline' END)";
+/// Which unreported agents are offline is read here at `{now}` (fleetdeck.stack_rollup): a
+/// subquery of the cells, so a sorted page reckons it only for its own rows, after the sort.
+pub(super) const STACK_PROGRESS: &str = "CASE WHEN coalesce(p.agents, 0) = 0 THEN 'no agent reached' \
+     ELSE (SELECT concat_ws('  ', \
+     CASE WHEN x.success > 0 THEN x.success || ' ✓' END, \
+     CASE WHEN x.failure > 0 THEN x.failure || ' ✗' END, \
+     CASE WHEN x.pending > 0 THEN x.pending || ' pending' END, \
+     CASE WHEN x.offline > 0 THEN x.offline || ' offline' END) \
+     FROM fleetdeck.stack_rollup(st.id, interval '{offline} seconds', {now}) x) END";
 /// A gauge of the reached agents that reported SUCCESS for the desired object: `██████░░  75%`
 /// (full only when every one did; empty when the stack reaches none).
 pub(super) const STACK_GAUGE: &str = "CASE WHEN coalesce(p.agents, 0) = 0 THEN '' ELSE \
      repeat('█', (8 * p.success / p.agents)::int) || repeat('░', 8 - (8 * p.success / p.agents)::int) \
      || lpad((100 * p.success / p.agents)::text, 4) || '%' END";
+/// DONE's sort key: the percentage done, zero-padded ('' for a stack that reaches none).
+pub(super) const STACK_DONE_KEY: &str =
+    "CASE WHEN coalesce(p.agents, 0) = 0 THEN '' ELSE lpad((100 * p.success / p.agents)::text, 3, '0') END";
+/// PROGRESS's sort key: how many reached agents have not reported success, zero-padded.
+pub(super) const STACK_PROGRESS_KEY: &str = "lpad((coalesce(p.agents, 0) - coalesce(p.success, 0))::text, 10, '0')";
 /// An agent's labels, then its annotations as key=value.
 pub(super) const AGENT_LABELS: &str = "coalesce((SELECT jsonb_agg(x ORDER BY k, x)::text FROM (\
      SELECT 0 AS k, l.label AS x FROM broker.agent_labels l WHERE l.agent_id = ag.id \

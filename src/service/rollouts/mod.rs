@@ -516,7 +516,7 @@ pub async fn list(
                   WHERE o.stack_id = st.id AND o.deleted_at IS NULL), \
                 p.success, p.failure, p.pending, p.offline \
            FROM broker.stacks st JOIN broker.generators g ON g.id = st.generator_id \
-           CROSS JOIN LATERAL fleetdeck.stack_progress(st.id, make_interval(secs => $1), coalesce($3, now())) p \
+           CROSS JOIN LATERAL fleetdeck.stack_rollup(st.id, make_interval(secs => $1), coalesce($3, now())) p \
           WHERE st.deleted_at IS NULL \
           ORDER BY st.name, st.id \
           LIMIT $2",
