@@ -19,8 +19,14 @@ pub use platform::KNOWN_USERS;
 pub enum Scale {
     /// A few hundred of each: seconds.
     Small,
+    /// The large demo with a tenth of its executions (100,000): the low end of the benchmarks'
+    /// cost curve.
+    Medium,
     /// Seed 003's row counts and a large fleet: 100,000 hosts, 20,000 cluster agents, 1,000,000 executions.
     Large,
+    /// The large demo with ten times its hosts (1,000,000 on 20,000 sites) and executions
+    /// (10,000,000): the high end of the benchmarks' cost curve.
+    Huge,
 }
 
 /// Row counts per scale.
@@ -83,6 +89,8 @@ impl Sizes {
                 apps: 500,
                 solutions: 2_000,
             },
+            Scale::Medium => Sizes { executions: 100_000, ..Sizes::of(Scale::Large) },
+            Scale::Huge => Sizes { sites: 20_000, hosts: 1_000_000, executions: 10_000_000, ..Sizes::of(Scale::Large) },
         }
     }
 }
