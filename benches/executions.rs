@@ -28,7 +28,7 @@ fn executions(c: &mut Criterion) {
     let e = Entity::Executions;
     let q = Query::new(e);
     let first = rt.block_on(listing::page(&pool, e, &q, &PageAt::First, PAGE_ROWS)).expect("page");
-    let mut g = c.benchmark_group(format!("executions at {}", common::thousands(total)));
+    let mut g = c.benchmark_group(format!("executions at {}", fleetdeck::ui::widgets::table::thousands(total)));
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("open: first page + total + status counts", |b| {
         b.iter(|| rt.block_on(listing::page(&pool, e, &q, &PageAt::First, PAGE_ROWS)).expect("page"))

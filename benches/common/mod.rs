@@ -66,17 +66,3 @@ pub async fn large_demo() -> Database {
     eprintln!("VACUUM (ANALYZE) of the bench database: {:.1} s", t.elapsed().as_secs_f64());
     db
 }
-
-/// 1000000 as "1,000,000" (the benchmark groups' names).
-#[allow(dead_code)]
-pub fn thousands(n: i64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
