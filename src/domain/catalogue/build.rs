@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use nucleo_matcher::Matcher;
 
 use super::search::config;
-use super::{char_mask, Catalogue, Entry, Facet, Input, Names, SINGLES};
+use super::{Catalogue, Entry, Facet, Input, Lines, SINGLES};
 
 /// The entries in each of the three orders, and each entry's place in them.
 fn orders(entries: &[Entry]) -> ([Vec<u32>; 3], [Vec<u32>; 3]) {
@@ -40,8 +40,7 @@ fn orders(entries: &[Entry]) -> ([Vec<u32>; 3], [Vec<u32>; 3]) {
 pub struct Builder {
     facets: Vec<(String, HashMap<String, u16>, Vec<String>)>,
     entries: Vec<Entry>,
-    names: Names,
-    masks: Vec<u64>,
+    names: Lines,
     words: HashMap<Box<str>, Vec<u32>>,
     flat: Vec<(u8, u16)>,
     flat_at: Vec<u32>,
@@ -96,7 +95,6 @@ impl Builder {
             self.words.entry(w.into_boxed_str()).or_default().push(index);
         }
         self.names.push(&input.name);
-        self.masks.push(char_mask(&input.name));
         self.entries.push(Entry {
             id: input.id,
             name: input.name,
@@ -136,7 +134,6 @@ impl Builder {
             facets,
             entries,
             names: self.names,
-            masks: self.masks,
             words,
             postings,
             ranks,

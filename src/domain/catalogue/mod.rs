@@ -15,15 +15,15 @@
 
 mod arrange;
 mod build;
+mod lines;
 mod search;
 #[cfg(test)]
 mod tests;
 
-use nucleo_matcher::Utf32Str;
-
 pub use self::arrange::{Results, Selection, Sort};
 use self::build::remap;
 pub use self::build::{words, Builder};
+pub use self::lines::{char_mask, Lines, Ranked, PARALLEL_FROM};
 pub use self::search::{config, Searcher};
 
 /// One entry as a catalogue is built from it.
@@ -60,61 +60,13 @@ pub struct Facet {
     pub values: Vec<String>,
 }
 
-/// Every name, laid out for matching: ASCII names (nearly all) back to back in one buffer, so
-/// that a keystroke's scan reads them in order instead of chasing a pointer per name.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Names {
-    ascii: Vec<u8>,
-    /// Per entry: (start, length) in `ascii`, or (index in `unicode`, `u32::MAX`).
-    at: Vec<(u32, u32)>,
-    unicode: Vec<Box<[char]>>,
-}
-
-impl Names {
-    fn push(&mut self, name: &str) {
-        if name.is_ascii() {
-            self.at.push((self.ascii.len() as u32, name.len() as u32));
-            self.ascii.extend_from_slice(name.as_bytes());
-        } else {
-            self.at.push((self.unicode.len() as u32, u32::MAX));
-            self.unicode.push(name.chars().collect());
-        }
-    }
-
-    fn view(&self, i: usize) -> Utf32Str<'_> {
-        match self.at.get(i) {
-            Some(&(k, u32::MAX)) => Utf32Str::Unicode(self.unicode.get(k as usize).map_or(&[], |c| &c[..])),
-            Some(&(start, len)) => {
-                Utf32Str::Ascii(self.ascii.get(start as usize..(start + len) as usize).unwrap_or_default())
-            }
-            None => Utf32Str::Ascii(&[]),
-        }
-    }
-}
-
-/// Which of 64 character classes a text holds (lower-cased letters, digits, other): a term whose
-/// classes are not all in a name cannot match it fuzzily.
-fn char_mask(text: &str) -> u64 {
-    text.chars().fold(0, |m, c| m | 1 << class(c))
-}
-
-fn class(c: char) -> u32 {
-    let c = c.to_ascii_lowercase();
-    match c {
-        'a'..='z' => c as u32 - 'a' as u32,
-        '0'..='9' => 26 + c as u32 - '0' as u32,
-        '-' | '_' | '.' | '/' => 36 + (c as u32 % 4),
-        c => 40 + (c as u32 % 24),
-    }
-}
-
 /// A catalogue held in memory, with the index its search reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalogue {
     pub facets: Vec<Facet>,
     pub entries: Vec<Entry>,
-    names: Names,
-    masks: Vec<u64>,
+    /// The names, with the character classes each holds.
+    names: Lines,
     /// Description and keyword words, lower case, sorted; their entries.
     words: Vec<Box<str>>,
     postings: Vec<Box<[u32]>>,
@@ -149,9 +101,6 @@ pub struct Hit {
     pub entry: u32,
     pub score: u32,
 }
-
-/// Below this many candidates one thread scores them all.
-const PARALLEL_FROM: usize = 8192;
 
 impl Catalogue {
     pub fn len(&self) -> usize {

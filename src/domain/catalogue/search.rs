@@ -5,6 +5,7 @@ use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization};
 use nucleo_matcher::{Config, Matcher};
 use rayon::prelude::*;
 
+use super::lines::with_matcher;
 use super::{char_mask, Catalogue, Hit, Results, Selection, Sort, PARALLEL_FROM, SINGLES};
 
 /// One term of a query, ready to match.
@@ -40,7 +41,7 @@ impl Catalogue {
         let i = e as usize;
         let mut total = 0u32;
         for t in terms {
-            let named = if self.masks[i] & t.mask == t.mask { t.atom.score(self.names.view(i), matcher) } else { None };
+            let named = if self.names.may_hold(i, t.mask) { t.atom.score(self.names.view(i), matcher) } else { None };
             match named {
                 Some(s) => total += NAME_BONUS + s as u32,
                 None if t.described[i / 64] & (1 << (i % 64)) != 0 => total += 1,
@@ -90,14 +91,13 @@ impl Catalogue {
         let chunk = candidates.len().div_ceil(rayon::current_num_threads().max(1));
         candidates
             .par_chunks(chunk.max(1))
-            .map_init(
-                || Matcher::new(config()),
-                |m, part| {
+            .map(|part| {
+                with_matcher(&config(), |m| {
                     part.iter()
                         .filter_map(|&e| Some(Hit { entry: e, score: self.score(e, &terms, m)? }))
                         .collect::<Vec<_>>()
-                },
-            )
+                })
+            })
             .flatten_iter()
             .collect()
     }
