@@ -21,7 +21,7 @@ use fleetdeck::domain::filter::Filter;
 use fleetdeck::domain::health::Thresholds;
 use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
 use fleetdeck::service::{fleet, Actor, Services};
-use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
+use fleetdeck::ui::workers::{PageReader, PageRequest, DELTA_OVERLAP, PAGE_ROWS};
 
 mod common;
 
@@ -76,6 +76,22 @@ fn fleet_pane(c: &mut Criterion) {
     g.bench_function(format!("filter /h0042: hosts first page + total ({n})"), |b| {
         b.iter(|| page(&fuzzy, Entity::Hosts, PageAt::First))
     });
+    // A pattern matching more than 5,000 hosts, through the poller's page reader (which holds
+    // the hosts' names in memory), sorted by name and by a column other than the name.
+    let mut reader = PageReader::default();
+    rt.block_on(reader.answered(&pool, Entity::Hosts));
+    let titles = listing::columns(Entity::Hosts);
+    for title in ["HOSTNAME", "HEARTBEAT"] {
+        let by = titles.iter().position(|t| *t == title).expect("column");
+        let wide = Query { filter: Filter::Fuzzy("h9".into()), sort: by, descending: true, ..query(Entity::Hosts) };
+        let request =
+            PageRequest { entity: Entity::Hosts, generation: 0, query: wide, at: PageAt::First, light_first: false };
+        let n = rt.block_on(reader.read(&pool, &request)).expect("page").total;
+        g.bench_function(
+            format!("filter /h9 sorted by {title}, names in memory: hosts first page + total ({n})"),
+            |b| b.iter(|| rt.block_on(reader.read(&pool, &request)).expect("page")),
+        );
+    }
     for entity in [Entity::Agents, Entity::Sites, Entity::Orchestrators, Entity::Clusters] {
         let q = query(entity);
         g.bench_function(format!("{}: first page + total", entity.title().to_lowercase()), |b| {
