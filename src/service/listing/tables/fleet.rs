@@ -23,6 +23,7 @@ pub(super) fn hosts() -> Spec {
                     title: "HEARTBEAT",
                     kind: CellKind::Age,
                     cell: "coalesce(extract(epoch FROM h.last_heartbeat)::text, '')",
+                    // The expression of migration 27's index, which this sort walks.
                     sort: "coalesce(h.last_heartbeat, '-infinity'::timestamptz)",
                     sort_type: "timestamptz",
                 },
