@@ -80,11 +80,7 @@ impl Lines {
     /// score when the lines are many.
     pub fn rank(&self, query: &str, config: &Config) -> Vec<Ranked> {
         let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-        let mask = pattern
-            .atoms
-            .iter()
-            .filter(|a| !a.negative)
-            .fold(0u64, |m, a| m | a.needle_text().chars().fold(0, |m, c| m | 1 << class(c)));
+        let mask = pattern.atoms.iter().filter(|a| !a.negative).fold(0, |m, a| m | mask_of(a.needle_text().chars()));
         // Each hit with its sort key: the best score first, then the shorter line.
         let score = |range: std::ops::Range<usize>| {
             with_matcher(config, |matcher| {
@@ -125,13 +121,11 @@ thread_local! {
 pub fn with_matcher<T>(config: &Config, f: impl FnOnce(&mut Matcher) -> T) -> T {
     MATCHER.with(|cell| match cell.try_borrow_mut() {
         Ok(mut slot) => {
-            if slot.as_ref().is_none_or(|(made, _)| made != config) {
-                *slot = Some((config.clone(), Matcher::new(config.clone())));
+            if slot.as_ref().is_some_and(|(made, _)| made != config) {
+                *slot = None;
             }
-            match slot.as_mut() {
-                Some((_, matcher)) => f(matcher),
-                None => f(&mut Matcher::new(config.clone())),
-            }
+            let (_, matcher) = slot.get_or_insert_with(|| (config.clone(), Matcher::new(config.clone())));
+            f(matcher)
         }
         // Only when `f` itself asks for a matcher.
         Err(_) => f(&mut Matcher::new(config.clone())),
@@ -140,7 +134,11 @@ pub fn with_matcher<T>(config: &Config, f: impl FnOnce(&mut Matcher) -> T) -> T 
 
 /// Which of 64 character classes a text holds (lower-cased letters, digits, other).
 pub fn char_mask(text: &str) -> u64 {
-    text.chars().fold(0, |m, c| m | 1 << class(c))
+    mask_of(text.chars())
+}
+
+fn mask_of(chars: impl IntoIterator<Item = char>) -> u64 {
+    chars.into_iter().fold(0, |m, c| m | 1 << class(c))
 }
 
 fn class(c: char) -> u32 {
