@@ -21,7 +21,7 @@ use fleetdeck::domain::filter::Filter;
 use fleetdeck::domain::health::Thresholds;
 use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
 use fleetdeck::service::{fleet, Actor, Services};
-use fleetdeck::ui::workers::{PageReader, PageRequest, DELTA_OVERLAP, PAGE_ROWS};
+use fleetdeck::ui::workers::{PageReader, PageRequest, DELTA_LIMIT, DELTA_OVERLAP, PAGE_ROWS};
 
 mod common;
 
@@ -81,7 +81,10 @@ fn fleet_pane(c: &mut Criterion) {
     let mut reader = PageReader::default();
     rt.block_on(reader.answered(&pool, Entity::Hosts));
     let titles = listing::columns(Entity::Hosts);
-    for title in ["HOSTNAME", "HEARTBEAT"] {
+    // Every column the hosts can be sorted on (FLEETDECK_BENCH_HOST_SORTS=HOSTNAME,IP narrows).
+    let sorts = std::env::var("FLEETDECK_BENCH_HOST_SORTS")
+        .unwrap_or_else(|_| "HOSTNAME,IP,SITE,STATUS,HEALTH,HEARTBEAT,ARCH,CORES,MEMORY,STORAGE".into());
+    for title in sorts.split(',') {
         let by = titles.iter().position(|t| *t == title).expect("column");
         let wide = Query { filter: Filter::Fuzzy("h9".into()), sort: by, descending: true, ..query(Entity::Hosts) };
         let request =
@@ -121,7 +124,7 @@ fn fleet_pane(c: &mut Criterion) {
     // A poll when nothing changed since the page was read.
     g.bench_function("poll when nothing changed: delta of the window", |b| {
         b.iter(|| {
-            rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, 1_000))
+            rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
                 .expect("delta")
         })
     });
@@ -140,7 +143,7 @@ fn fleet_pane(c: &mut Criterion) {
         .expect("update 1%")
         .rows_affected();
     let delta = rt
-        .block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, 1_000))
+        .block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
         .expect("delta");
     eprintln!(
         "{changed} hosts changed; the delta read {} rows of the {}-row window",
@@ -149,7 +152,7 @@ fn fleet_pane(c: &mut Criterion) {
     );
     g.bench_function("poll after 1% changed: delta of the window", |b| {
         b.iter(|| {
-            rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, 1_000))
+            rt.block_on(listing::delta(&pool, Entity::Hosts, &hosts_q, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
                 .expect("delta")
         })
     });
