@@ -1,7 +1,8 @@
 //! The Executions list at 1,000,000 rows: the first page (with the total and the status
 //! counts, what opening the pane reads), the last page (G), the next page (scrolling), a poll
-//! when nothing changed, and one poll after 1% of all executions changed — read by delta (also
-//! under `status=running`) versus re-reading the page, total and counts.
+//! when nothing changed, and one poll after 1% of all executions changed as the poller reads it
+//! (by delta, or whole when more rows changed than a delta reads; also under `status=running`)
+//! and re-reading the page, total and counts.
 //!
 //! Run: cargo bench --bench executions
 //! The first run creates fleetdeck's own server in a separate data directory (as root
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
-use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
+use fleetdeck::ui::workers::{DELTA_LIMIT, DELTA_OVERLAP, PAGE_ROWS};
 
 mod common;
 
@@ -49,7 +50,7 @@ fn executions(c: &mut Criterion) {
         at_top: true,
     };
     g.bench_function("poll when nothing changed: delta of the window", |b| {
-        b.iter(|| rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta"))
+        b.iter(|| rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, DELTA_LIMIT)).expect("delta"))
     });
     let mut running = Query::new(e);
     running.fields = vec![("status".into(), "running".into())];
@@ -75,24 +76,29 @@ fn executions(c: &mut Criterion) {
         tx.commit().await
     })
     .expect("update 1%");
-    let changed = rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta");
-    eprintln!("delta after 1% changed: {} rows of the window", changed.rows.len());
-    g.bench_function("poll after 1% changed: delta of the window", |b| {
-        b.iter(|| rt.block_on(listing::delta(&pool, e, &q, &window, since, DELTA_OVERLAP, 1_000)).expect("delta"))
-    });
-    let changed =
-        rt.block_on(listing::delta(&pool, e, &running, &running_window, since, DELTA_OVERLAP, 1_000)).expect("delta");
-    eprintln!(
-        "status=running, delta after 1% changed: {} rows read of its window",
-        changed.rows.len() + changed.left.len()
-    );
-    g.bench_function("poll after 1% changed under status=running: delta of the window", |b| {
-        b.iter(|| {
-            rt.block_on(listing::delta(&pool, e, &running, &running_window, since, DELTA_OVERLAP, 1_000))
-                .expect("delta")
-        })
-    });
+    // What the poller does: the delta, and when more rows changed than a delta reads, the
+    // page (from the window's first row), total and counts again.
+    let poll = |query: &Query, window: &Window, from: &PageAt| {
+        let delta =
+            rt.block_on(listing::delta(&pool, e, query, window, since, DELTA_OVERLAP, DELTA_LIMIT)).expect("delta");
+        if delta.complete {
+            (delta.rows.len() + delta.left.len(), false)
+        } else {
+            (rt.block_on(listing::page(&pool, e, query, from, PAGE_ROWS)).expect("page").rows.len(), true)
+        }
+    };
     let from = PageAt::From(first.rows[0].cursor.clone());
+    let running_from = PageAt::From(running_first.rows[0].cursor.clone());
+    let (rows, whole) = poll(&q, &window, &from);
+    eprintln!("poll after 1% changed: {rows} rows, read {}", if whole { "whole" } else { "by delta" });
+    g.bench_function("poll after 1% changed: delta of the window, or the page past its bound", |b| {
+        b.iter(|| poll(&q, &window, &from))
+    });
+    let (rows, whole) = poll(&running, &running_window, &running_from);
+    eprintln!("status=running, poll after 1% changed: {rows} rows, read {}", if whole { "whole" } else { "by delta" });
+    g.bench_function("poll after 1% changed under status=running: delta, or the page past its bound", |b| {
+        b.iter(|| poll(&running, &running_window, &running_from))
+    });
     g.bench_function("poll after 1% changed: page + total + status counts again", |b| {
         b.iter(|| rt.block_on(listing::page(&pool, e, &q, &from, PAGE_ROWS)).expect("page"))
     });

@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use fleetdeck::domain::health::Thresholds;
 use fleetdeck::service::listing::{self, Entity, PageAt, Query, Window};
 use fleetdeck::service::{rollouts, Actor, Services};
-use fleetdeck::ui::workers::{DELTA_OVERLAP, PAGE_ROWS};
+use fleetdeck::ui::workers::{DELTA_LIMIT, DELTA_OVERLAP, PAGE_ROWS};
 
 mod common;
 
@@ -83,7 +83,7 @@ fn rollouts_pane(c: &mut Criterion) {
     let since = first.seen_at.expect("seen_at");
     g.bench_function("poll: delta of the 200 rows held (idle)", |b| {
         b.iter(|| {
-            rt.block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, 1_000))
+            rt.block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
                 .expect("delta")
         })
     });
@@ -102,12 +102,12 @@ fn rollouts_pane(c: &mut Criterion) {
         .expect("update 1%")
         .rows_affected();
     let delta = rt
-        .block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, 1_000))
+        .block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
         .expect("delta");
     eprintln!("{changed} stacks changed; the delta read {} of the {} rows held", delta.rows.len(), first.rows.len());
     g.bench_function("poll after 1% changed: delta of the 200 rows held", |b| {
         b.iter(|| {
-            rt.block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, 1_000))
+            rt.block_on(listing::delta(&pool, Entity::Stacks, &query, &window, since, DELTA_OVERLAP, DELTA_LIMIT))
                 .expect("delta")
         })
     });

@@ -37,6 +37,11 @@ pub fn next_backoff(previous: Option<Duration>) -> Duration {
 /// transactions are not missed.
 pub const DELTA_OVERLAP: Duration = Duration::from_secs(2);
 
+/// A delta reads at most this many changed rows (and, where the change time is indexed, counts
+/// at most this many in the table): past it, the page is read whole. About 5 ms of the
+/// database's time at a million executions, a third of a whole read there (BENCHMARKS.md).
+pub const DELTA_LIMIT: i64 = 5_000;
+
 /// What a poller reads.
 #[derive(Debug, Clone, PartialEq)]
 enum Poll {
@@ -487,9 +492,11 @@ async fn poller(
             }
             let result = match &request {
                 Poll::Page(p) => pages.read(&pool, p).await.map(Answer::Page),
-                Poll::Delta(d) => listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, 1_000)
-                    .await
-                    .map(Answer::Delta),
+                Poll::Delta(d) => {
+                    listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, DELTA_LIMIT)
+                        .await
+                        .map(Answer::Delta)
+                }
             };
             let when = Utc::now();
             match result {

@@ -246,8 +246,29 @@ async fn a_delta_reads_only_what_changed_in_the_window() {
     assert_eq!(ids, [inside], "only the change inside the window");
     assert!(d.left.is_empty() && d.complete);
     assert!(d.seen_at.unwrap() >= since);
-    // More changes than the delta may read: it says it is not complete.
-    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 1).await.unwrap();
+    // As many changes in the table as the delta may read, the one outside the window included:
+    // it reads none of them and says it is not complete (the page is read whole instead).
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 2).await.unwrap();
+    assert_eq!((d.rows.len(), d.complete), (0, false));
+    let d = listing::delta(&db.pool, e, &q, &window, since, std::time::Duration::ZERO, 3).await.unwrap();
+    assert_eq!((d.rows.len(), d.complete), (1, true));
+    // The stacks' change time is reckoned per row: the bound is on the rows read.
+    let s = Entity::Stacks;
+    let sq = Query::new(s);
+    let stacks = listing::page(&db.pool, s, &sq, &PageAt::First, 50).await.unwrap();
+    let n = stacks.rows.len();
+    assert!(n >= 2, "the demo has stacks");
+    let sw =
+        listing::Window { first: stacks.rows[0].cursor.clone(), last: stacks.rows[n - 1].cursor.clone(), at_top: true };
+    let since = stacks.seen_at.unwrap();
+    sqlx::query("UPDATE broker.stacks SET updated_at = now() WHERE id = ANY($1::uuid[])")
+        .bind(stacks.rows[..2].iter().map(|r| r.cursor.id.clone()).collect::<Vec<_>>())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let d = listing::delta(&db.pool, s, &sq, &sw, since, std::time::Duration::ZERO, 100).await.unwrap();
+    assert_eq!((d.rows.len(), d.complete), (2, true));
+    let d = listing::delta(&db.pool, s, &sq, &sw, since, std::time::Duration::ZERO, 1).await.unwrap();
     assert_eq!((d.rows.len(), d.complete), (1, false));
 }
 

@@ -12,7 +12,7 @@ use fleetdeck::testing::TestDb;
 use fleetdeck::ui::app::{App, Detail, Mode, Tab};
 use fleetdeck::ui::keymap::Keymap;
 use fleetdeck::ui::theme::Theme;
-use fleetdeck::ui::workers::{Command, Outcome, Reply, Request};
+use fleetdeck::ui::workers::{Command, Outcome, Reply, Request, DELTA_LIMIT};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -95,7 +95,7 @@ async fn pump(app: &mut App, db: &TestDb) -> Vec<Request> {
                         &d.window,
                         d.since,
                         fleetdeck::ui::workers::DELTA_OVERLAP,
-                        1_000,
+                        DELTA_LIMIT,
                     )
                     .await
                     .map_err(|e| e.to_string());
@@ -1067,7 +1067,8 @@ async fn rows_paused_elsewhere_leave_a_filtered_list_by_delta() {
         app.on_reply(Reply::Changed(Entity::Executions));
         let Some(Request::Delta(d)) = app.outbox.pop() else { panic!("a delta read: {:?}", app.outbox) };
         let overlap = fleetdeck::ui::workers::DELTA_OVERLAP;
-        let delta = listing::delta(&db.pool, d.entity, &d.query, &d.window, d.since, overlap, 1_000).await.unwrap();
+        let delta =
+            listing::delta(&db.pool, d.entity, &d.query, &d.window, d.since, overlap, DELTA_LIMIT).await.unwrap();
         app.on_reply(Reply::Delta { entity: d.entity, generation: d.generation, result: Ok(delta), when: now() });
         assert!(app.outbox.is_empty(), "no page read: {:?}", app.outbox);
         let t = &app.list().table;

@@ -4,7 +4,7 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::build::*;
 use super::model::*;
-use super::specs::clocked;
+use super::specs::{clocked, Changed};
 use super::tables::spec;
 use crate::service::names::{self, Narrowed};
 use crate::service::{Error, Result};
@@ -217,8 +217,10 @@ pub fn has_delta(entity: Entity) -> bool {
 
 /// The rows of the window `first ..= last` (cursors, in display order) that changed after
 /// `since - overlap`, each with whether it still passes the query's filters; with `at_top`,
-/// also the rows before `first` (new rows arriving on top). At most `limit` rows. Uses the
-/// index on the change time, so it costs what changed, not what the list holds. The filters
+/// also the rows before `first` (new rows arriving on top). At most `limit` rows, and, where the
+/// change time is an indexed column, at most `limit` rows changed in the whole table (else it
+/// is not `complete`). Uses the index on the change time, so it costs what changed (up to that
+/// bound), not what the list holds. The filters
 /// are not a condition of the read: a row that changed out of them must still be seen, to
 /// leave the list.
 pub async fn delta(
@@ -232,12 +234,29 @@ pub async fn delta(
 ) -> Result<Delta> {
     let s = spec(entity);
     let Some(changed) = s.changed else { return Ok(Delta::default()) };
+    let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
+    // Through the change time's index, how many rows changed (up to `limit`): none, and there
+    // is nothing to read; `limit` or more (a mass update, a restore), and a delta would read
+    // each of them wherever it is in the table, so the page is read whole instead.
+    if let (Changed::Indexed(changed), Some((base, _))) = (changed, s.base) {
+        let (seen_at, n): (chrono::DateTime<chrono::Utc>, i64) = sqlx::query_as(&format!(
+            "SELECT now(), count(*) FROM (SELECT 1 FROM {base} WHERE {changed} > $1 ORDER BY {changed} LIMIT $2) x"
+        ))
+        .bind(since)
+        .bind(limit)
+        .fetch_one(pool)
+        .await?;
+        if n == 0 || n >= limit {
+            let complete = n == 0;
+            return Ok(Delta { rows: Vec::new(), left: Vec::new(), complete, seen_at: Some(seen_at), supported: true });
+        }
+    }
+    let changed = changed.expr();
     let column = sort_column(&s, query)?;
     let (from_op, to_op) = if query.descending { ("<=", ">=") } else { (">=", "<=") };
     let mut qb = QueryBuilder::<Postgres>::new(select_list(&s, column, query, ", now(), coalesce(true"));
     push_terms(&mut qb, &s, query, None)?;
     qb.push(format!(", false) FROM {} WHERE true", clocked(s.from, query)));
-    let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
     qb.push(format!(" AND {changed} > ")).push_bind(since);
     // Inside the window (or anywhere before its end, when it is at the top).
     if !window.at_top {

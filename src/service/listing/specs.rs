@@ -103,6 +103,25 @@ pub(super) fn health_condition(active: &str, heartbeat: &str, maintenance: &str,
     }
 }
 
+/// When a list's row last changed.
+#[derive(Clone, Copy)]
+pub(super) enum Changed {
+    /// A column of the main table (`base`) with an index on it: a delta first counts through
+    /// that index, up to a bound, how many rows changed, and past the bound the page is read
+    /// whole instead (a delta's cost is what changed; a whole read's is the page's).
+    Indexed(&'static str),
+    /// Reckoned row by row (from other tables too): a delta reads every row of the list.
+    Reckoned(&'static str),
+}
+
+impl Changed {
+    pub(super) fn expr(self) -> &'static str {
+        match self {
+            Changed::Indexed(e) | Changed::Reckoned(e) => e,
+        }
+    }
+}
+
 pub(super) struct Labels {
     /// (table, foreign key) holding `label`.
     pub(super) labels: (&'static str, &'static str),
@@ -128,7 +147,7 @@ pub(super) struct Spec {
     /// that same field.
     pub(super) facet: Option<&'static str>,
     /// When a row last changed (for delta reads), if the list has it.
-    pub(super) changed: Option<&'static str>,
+    pub(super) changed: Option<Changed>,
     /// The main table alone and the aliases of the joined ones: counting needs the joins only
     /// when a condition uses a joined table.
     pub(super) base: Option<(&'static str, &'static [&'static str])>,

@@ -89,7 +89,7 @@ pub(super) fn executions() -> Spec {
             ]
         },
         facet: Some("e.status"),
-        changed: Some("e.updated_at"),
+        changed: Some(Changed::Indexed("e.updated_at")),
         base: Some(("platform.workflow_executions e", &["w", "a", "o"])),
         // Per (workflow, agent, status), by the executions' triggers (migration 23).
         counted: Some(Counted {

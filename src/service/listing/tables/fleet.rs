@@ -74,7 +74,7 @@ pub(super) fn hosts() -> Spec {
             ]
         },
         facet: None,
-        changed: Some("h.updated_at"),
+        changed: Some(Changed::Indexed("h.updated_at")),
         base: Some(("edge.host h", &["s", "o"])),
         counted: None,
         light: None,
@@ -152,7 +152,7 @@ pub(super) fn agents() -> Spec {
         },
         facet: None,
         // Events and new objects of the stacks reaching it change the row too (migration 21).
-        changed: Some("fleetdeck.agent_changed_at(ag.id, ag.updated_at)"),
+        changed: Some(Changed::Reckoned("fleetdeck.agent_changed_at(ag.id, ag.updated_at)")),
         base: Some(("broker.agents ag", &["r", "le", "f1"])),
         // Without each agent's rollup (its stacks, routes, pending objects, last event and
         // failures).

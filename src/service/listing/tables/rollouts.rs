@@ -69,7 +69,7 @@ pub(super) fn stacks() -> Spec {
             ]
         },
         facet: None,
-        changed: Some("fleetdeck.stack_changed_at(st.id, st.updated_at)"),
+        changed: Some(Changed::Reckoned("fleetdeck.stack_changed_at(st.id, st.updated_at)")),
         base: Some(("broker.stacks st", &["g", "d", "p"])),
         counted: None,
         light: Some((
