@@ -103,9 +103,14 @@ pub(super) fn agents() -> Spec {
                     sort: "coalesce(ag.last_heartbeat, '-infinity'::timestamptz)",
                     sort_type: "timestamptz",
                 },
-                col("STACKS", "r.stacks::text", "r.stacks", "integer"),
-                col("ROUTES", "r.by_target || 't ' || r.by_label || 'l ' || r.by_annotation || 'a'", "", "text"),
-                col("PENDING", "r.pending::text", "r.pending", "integer"),
+                col("STACKS", "coalesce(r.stacks, 0)::text", "coalesce(r.stacks, 0)", "bigint"),
+                col(
+                    "ROUTES",
+                    "coalesce(r.by_target, 0) || 't ' || coalesce(r.by_label, 0) || 'l ' || coalesce(r.by_annotation, 0) || 'a'",
+                    "",
+                    "text",
+                ),
+                col("PENDING", "coalesce(r.pending, 0)::text", "coalesce(r.pending, 0)", "bigint"),
                 Column {
                     title: "LAST EVENT",
                     kind: CellKind::Age,
@@ -117,12 +122,11 @@ pub(super) fn agents() -> Spec {
                 Column { title: "LABELS", kind: CellKind::List, cell: AGENT_LABELS, sort: "", sort_type: "text" },
             ]
         },
-        // Each agent's counts and last event, kept by the database (migration 26), and its
-        // failures in the hour before `{now}`, all agents' at once from the failures' index.
-        // (Summing every agent's counts in one pass and hashing the joins read all 20,000
-        // rows for every page: 73 ms; the sum per agent is 9 ms for a page by name, and
-        // about 46 ms when a sort by STACKS or PENDING needs every agent's.)
-        from: "broker.agents ag LEFT JOIN LATERAL fleetdeck.agent_counts(ag.id) r ON true \
+        // Each agent's counts (one row, kept in place: migration 28) and last event, kept by
+        // the database, and its failures in the hour before `{now}`, all agents' at once from
+        // the failures' index. A sort on any of them joins every agent's by hash (a sum of
+        // delta rows per agent, before migration 28, took 49-54 ms for those sorts).
+        from: "broker.agents ag LEFT JOIN fleetdeck.agent_reach_counts r ON r.agent_id = ag.id \
                LEFT JOIN fleetdeck.agent_last_event le ON le.agent_id = ag.id \
                LEFT JOIN (SELECT e.agent_id, count(*) AS failures FROM broker.agent_events e \
                            WHERE e.status = 'FAILURE' AND e.deleted_at IS NULL \
