@@ -430,3 +430,56 @@ async fn an_unsortable_column_is_refused_by_name() {
     let err = listing::page(&db.pool, Entity::Agents, &query, &PageAt::First, 10).await.unwrap_err();
     assert_eq!(err.to_string(), "sort: LABELS cannot be sorted on");
 }
+
+/// The hardware columns sort on the typed values (memory in bytes, not as text), page by page
+/// with the keyset, and the join to them keeps every host in the list.
+#[tokio::test]
+async fn hosts_sort_by_memory_in_bytes_and_every_host_stays_listed() {
+    let db = TestDb::new().await;
+    fleetdeck::import::demo::seed(&db.pool, fleetdeck::import::demo::Scale::Small, 4, Utc::now(), |_| {})
+        .await
+        .unwrap();
+    let site: Uuid =
+        sqlx::query_scalar("SELECT id FROM edge.site ORDER BY site_id LIMIT 1").fetch_one(&db.pool).await.unwrap();
+    for (name, memory) in
+        [("memsort-a", "512Mi"), ("memsort-b", "2Gi"), ("memsort-c", "3G"), ("memsort-d", ""), ("memsort-e", "abc")]
+    {
+        sqlx::query(
+            "INSERT INTO edge.host (host_id, site_id, hostname, status, metadata) \
+             VALUES ($1, $2, $1, 'Active', jsonb_build_object('memory', $3::text, 'cores', 2))",
+        )
+        .bind(name)
+        .bind(site)
+        .bind(memory)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    let e = Entity::Hosts;
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM edge.host WHERE deleted_at IS NULL")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let all = listing::page(&db.pool, e, &Query::new(e), &PageAt::First, 10).await.unwrap();
+    assert_eq!(all.total, live, "every live host is listed");
+    let memory = listing::columns(e).iter().position(|c| *c == "MEMORY").unwrap();
+    let q = Query {
+        filter: fleetdeck::domain::filter::Filter::Exact("memsort-".into()),
+        sort: memory,
+        descending: true,
+        ..Query::new(e)
+    };
+    let mut names = Vec::new();
+    let mut page = listing::page(&db.pool, e, &q, &PageAt::First, 2).await.unwrap();
+    assert_eq!(page.total, 5);
+    loop {
+        names.extend(page.rows.iter().map(|r| r.cells[0].clone()));
+        let Some(last) = page.rows.last() else { break };
+        page = listing::page(&db.pool, e, &q, &PageAt::After(last.cursor.clone()), 2).await.unwrap();
+    }
+    // 3G (3e9 bytes) > 2Gi (2.1e9) > 512Mi; then the two that say no size, by id descending.
+    assert_eq!(&names[..3], ["memsort-c", "memsort-b", "memsort-a"], "{names:?}");
+    let mut rest = names[3..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["memsort-d", "memsort-e"], "{names:?}");
+}
