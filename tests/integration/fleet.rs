@@ -483,3 +483,75 @@ async fn hosts_sort_by_memory_in_bytes_and_every_host_stays_listed() {
     rest.sort();
     assert_eq!(rest, ["memsort-d", "memsort-e"], "{names:?}");
 }
+
+/// The hosts' IP and STATUS sort keys (migration 30) follow a bulk load, inserts and updates of
+/// the address or status, and the list sorts on them page by page.
+#[tokio::test]
+async fn hosts_sort_keys_follow_every_write_and_sort_the_list() {
+    let db = TestDb::new().await;
+    fleetdeck::import::demo::seed(&db.pool, fleetdeck::import::demo::Scale::Small, 4, Utc::now(), |_| {})
+        .await
+        .unwrap();
+    let wrong = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM edge.host h FULL JOIN fleetdeck.host_order o ON o.host_id = h.id \
+             WHERE o.host_id IS NULL OR h.id IS NULL \
+                OR o.ip <> coalesce(h.ip_address, '') OR o.status <> lower(coalesce(h.status, ''))",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(wrong(db.pool.clone()).await, 0, "after the demo's bulk load");
+    let site: Uuid =
+        sqlx::query_scalar("SELECT id FROM edge.site ORDER BY site_id LIMIT 1").fetch_one(&db.pool).await.unwrap();
+    for (name, ip, status) in
+        [("ipsort-a", "10.0.0.9", "Active"), ("ipsort-b", "10.0.0.10", "Inactive"), ("ipsort-c", "", "Active")]
+    {
+        sqlx::query(
+            "INSERT INTO edge.host (host_id, site_id, hostname, ip_address, status) VALUES ($1, $2, $1, $3, $4)",
+        )
+        .bind(name)
+        .bind(site)
+        .bind(ip)
+        .bind(status)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE edge.host SET ip_address = '10.0.0.99', status = 'Unreachable' WHERE hostname = 'ipsort-c'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE edge.host SET last_heartbeat = now() WHERE hostname LIKE 'ipsort-%'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(wrong(db.pool.clone()).await, 0, "after inserts, updates and heartbeats");
+    let e = Entity::Hosts;
+    let column = |title: &str| listing::columns(e).iter().position(|c| *c == title).unwrap();
+    let sorted = |title: &str, descending: bool| Query {
+        filter: fleetdeck::domain::filter::Filter::Exact("ipsort-".into()),
+        sort: column(title),
+        descending,
+        ..Query::new(e)
+    };
+    let names = |q: Query| {
+        let pool = db.pool.clone();
+        async move {
+            let mut names = Vec::new();
+            let mut page = listing::page(&pool, e, &q, &PageAt::First, 2).await.unwrap();
+            loop {
+                names.extend(page.rows.iter().map(|r| r.cells[0].clone()));
+                let Some(last) = page.rows.last() else { break };
+                page = listing::page(&pool, e, &q, &PageAt::After(last.cursor.clone()), 2).await.unwrap();
+            }
+            names
+        }
+    };
+    // As text, as the column always sorted: "10.0.0.99" > "10.0.0.9" > "10.0.0.10".
+    assert_eq!(names(sorted("IP", true)).await, ["ipsort-c", "ipsort-a", "ipsort-b"]);
+    assert_eq!(names(sorted("STATUS", false)).await, ["ipsort-a", "ipsort-b", "ipsort-c"]);
+    sqlx::query("DELETE FROM edge.host WHERE hostname = 'ipsort-a'").execute(&db.pool).await.unwrap();
+    assert_eq!(wrong(db.pool.clone()).await, 0, "after a delete");
+}

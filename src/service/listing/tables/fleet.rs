@@ -8,9 +8,11 @@ pub(super) fn hosts() -> Spec {
         columns: const {
             &[
                 text("HOSTNAME", "coalesce(h.hostname, '')"),
-                text("IP", "coalesce(h.ip_address, '')"),
+                // IP and STATUS sort on the keys kept beside the host (migration 30), by
+                // indexes that heartbeats do not write.
+                col("IP", "coalesce(h.ip_address, '')", "ho.ip", "text"),
                 text("SITE", "s.site_id"),
-                text("STATUS", "lower(coalesce(h.status, ''))"),
+                col("STATUS", "lower(coalesce(h.status, ''))", "ho.status", "text"),
                 Column {
                     title: "HEALTH",
                     kind: CellKind::Health,
@@ -50,9 +52,10 @@ pub(super) fn hosts() -> Spec {
                 col("MAINTENANCE", HOST_MAINTENANCE, "", "text"),
             ]
         },
-        // Every host has its row of host_hardware (kept by triggers, and read again after a
-        // bulk load): an inner join, so that a sort on it can walk its index and stop.
+        // Every host has its row of host_hardware and of host_order (kept by triggers, and read
+        // again after a bulk load): inner joins, so that a sort on them can walk an index and stop.
         from: "edge.host h JOIN fleetdeck.host_hardware hw ON hw.host_id = h.id \
+               JOIN fleetdeck.host_order ho ON ho.host_id = h.id \
                JOIN edge.site s ON s.id = h.site_id \
                LEFT JOIN edge.orchestrator o ON o.id = s.orchestrator_id",
         live: "h.deleted_at IS NULL",
@@ -87,7 +90,7 @@ pub(super) fn hosts() -> Spec {
         },
         facet: None,
         changed: Some(Changed::Indexed("h.updated_at")),
-        base: Some(("edge.host h", &["hw", "s", "o"])),
+        base: Some(("edge.host h", &["hw", "ho", "s", "o"])),
         counted: None,
         light: None,
     }
