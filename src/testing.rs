@@ -74,9 +74,11 @@ fn remove_stale_runs() {
         if alive {
             continue;
         }
-        let data_dir = entry.path().join("data");
-        if let Ok(server) = EmbeddedServer::existing(&data_dir, None, "postgres") {
-            let _ = server.stop(true);
+        // The shared server, and the primary and standby of a `Replicated`.
+        for dir in ["standby", "primary", "data"] {
+            if let Ok(server) = EmbeddedServer::existing(&entry.path().join(dir), None, "postgres") {
+                let _ = server.stop(true);
+            }
         }
         let _ = std::fs::remove_dir_all(entry.path());
     }
@@ -249,6 +251,170 @@ pub fn with_database(url: &str, database: &str) -> String {
     };
     let authority = before_query.split('/').next().unwrap_or("");
     format!("{scheme}://{authority}/{database}{query}")
+}
+
+/// A primary and its hot standby, streaming (`pg_basebackup -R`), for the tests that need a
+/// standby: a cluster pair of their own, not the shared test server, so that stopping the standby
+/// or holding it back touches no other test. Unix sockets only. Both are stopped and removed on
+/// drop. Panics when they cannot be started (test support).
+pub struct Replicated {
+    pub primary: EmbeddedServer,
+    pub standby: EmbeddedServer,
+    root: PathBuf,
+}
+
+impl Replicated {
+    pub fn start() -> Replicated {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let root = std::env::temp_dir().join(format!("{TEMP_PREFIX}{}-r{n}", std::process::id()));
+        if let Err(e) = std::fs::create_dir_all(&root) {
+            panic!("{}: {e}", root.display());
+        }
+        let opts = ServerOptions {
+            data_dir: root.join("primary"),
+            bin_dir: None,
+            server_user: std::env::var("FLEETDECK_TEST_SERVER_USER").unwrap_or_else(|_| "postgres".into()),
+            throwaway: true,
+        };
+        let primary = match EmbeddedServer::ensure_running(&opts) {
+            Ok(p) => p,
+            Err(e) => panic!("cannot start the primary: {e}"),
+        };
+        let standby = match primary.start_standby(&root.join("standby")) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = primary.stop(true);
+                panic!("cannot start the standby: {e}")
+            }
+        };
+        Replicated { primary, standby, root }
+    }
+
+    /// Wait (at most `limit`) until the standby has replayed everything the primary had written
+    /// when this was called (its insert position: the throwaway primary commits without waiting
+    /// for its WAL to be written). False if it did not in time.
+    pub async fn caught_up(&self, limit: Duration) -> bool {
+        let Ok(mut primary) = self.primary.connect_options("postgres").connect().await else { return false };
+        let Ok(lsn) =
+            sqlx::query_scalar::<_, String>("SELECT pg_current_wal_insert_lsn()::text").fetch_one(&mut primary).await
+        else {
+            return false;
+        };
+        let Ok(mut standby) = self.standby.connect_options("postgres").connect().await else { return false };
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            let replayed: Option<bool> = sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
+                .bind(&lsn)
+                .fetch_one(&mut standby)
+                .await
+                .ok()
+                .flatten();
+            if replayed == Some(true) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+impl Drop for Replicated {
+    fn drop(&mut self) {
+        let _ = self.standby.stop(true);
+        let _ = self.primary.stop(true);
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// A pgbouncer in transaction pooling mode in front of `server`, on a Unix socket in a
+/// directory of its own (no TCP): Debian's `pgbouncer` package (`.ci/run` installs it when
+/// missing). It lets pass the `extra_float_digits` that sqlx sends at start-up. Every database of the server is reachable through it. Run as the server's OS user
+/// when root (pgbouncer refuses root); stopped and removed on drop. Panics when it cannot start
+/// (test support).
+pub struct Pooler {
+    pub dir: PathBuf,
+    child: std::process::Child,
+}
+
+/// Where pgbouncer listens, in `Pooler::dir`.
+pub const POOLER_PORT: u16 = 6432;
+
+impl Pooler {
+    pub fn start(server: &EmbeddedServer) -> Pooler {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("{TEMP_PREFIX}{}-b{n}", std::process::id()));
+        let program = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| PathBuf::from("pgbouncer"));
+        let write = |name: &str, text: String| {
+            if let Err(e) = std::fs::write(dir.join(name), text) {
+                panic!("{}: {e}", dir.join(name).display());
+            }
+        };
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("{}: {e}", dir.display());
+        }
+        write(
+            "pgbouncer.ini",
+            format!(
+                "[databases]\n* = host={server} port={port}\n\n[pgbouncer]\n\
+                 listen_addr =\nlisten_port = {POOLER_PORT}\nunix_socket_dir = {dir}\n\
+                 auth_type = trust\nauth_file = {dir}/users.txt\npool_mode = transaction\n\
+                 max_client_conn = 500\ndefault_pool_size = 20\nlogfile = {dir}/pgbouncer.log\n\
+                 pidfile = {dir}/pgbouncer.pid\n\
+                 ignore_startup_parameters = extra_float_digits\n",
+                server = server.data_dir.display(),
+                port = crate::db::embedded::SOCKET_PORT,
+                dir = dir.display(),
+            ),
+        );
+        write("users.txt", format!("\"{}\" \"\"\n", crate::db::embedded::SUPERUSER));
+        let mut cmd = std::process::Command::new(&program);
+        cmd.arg(dir.join("pgbouncer.ini")).current_dir("/");
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        if let Some(u) = &server.run_as {
+            use std::os::unix::process::CommandExt;
+            let _ = nix::unistd::chown(&dir, Some(u.uid.into()), Some(u.gid.into()));
+            for f in ["pgbouncer.ini", "users.txt"] {
+                let _ = nix::unistd::chown(&dir.join(f), Some(u.uid.into()), Some(u.gid.into()));
+            }
+            cmd.uid(u.uid).gid(u.gid);
+        }
+        let child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => panic!("cannot start {} (Debian's pgbouncer package): {e}", program.display()),
+        };
+        let pooler = Pooler { dir, child };
+        let socket = pooler.dir.join(format!(".s.PGSQL.{POOLER_PORT}"));
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            if std::time::Instant::now() > until {
+                let log = std::fs::read_to_string(pooler.dir.join("pgbouncer.log")).unwrap_or_default();
+                panic!("pgbouncer did not listen within 10 s:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        pooler
+    }
+
+    /// Connection options for a database through the pooler.
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.dir)
+            .port(POOLER_PORT)
+            .username(crate::db::embedded::SUPERUSER)
+            .database(database)
+    }
+}
+
+impl Drop for Pooler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]

@@ -240,7 +240,8 @@ impl EmbeddedServer {
         Ok(out)
     }
 
-    fn init(&self, throwaway: bool) -> Result<(), ServerError> {
+    /// The data directory, made empty and private and given to the server user.
+    fn make_data_dir(&self) -> Result<(), ServerError> {
         let dir = &self.data_dir;
         fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
@@ -252,6 +253,65 @@ impl EmbeddedServer {
                 source: e.into(),
             })?;
         }
+        Ok(())
+    }
+
+    /// A hot standby of this (running) server in `data_dir`, streaming from it over its Unix
+    /// socket: `pg_basebackup -R` (which writes `primary_conninfo` and `standby.signal`), its
+    /// own socket in its own directory, started. Blocking, like `ensure_running`.
+    pub fn start_standby(&self, data_dir: &Path) -> Result<EmbeddedServer, ServerError> {
+        let standby = EmbeddedServer {
+            data_dir: absolute(data_dir)?,
+            bin_dir: self.bin_dir.clone(),
+            run_as: self.run_as.clone(),
+            started: false,
+            initialised: false,
+        };
+        let dir = &standby.data_dir;
+        let socket_len = dir.as_os_str().len() + format!("/.s.PGSQL.{SOCKET_PORT}").len();
+        if socket_len > MAX_SOCKET_PATH {
+            return Err(ServerError::PathTooLong { path: dir.clone(), len: socket_len });
+        }
+        standby.make_data_dir()?;
+        let mut cmd = self.program("pg_basebackup");
+        cmd.arg("-D").arg(dir).arg("-h").arg(&self.data_dir);
+        cmd.args(["-p", &SOCKET_PORT.to_string(), "-U", SUPERUSER, "-R", "-X", "stream", "-c", "fast", "--no-sync"]);
+        let out = self.run("pg_basebackup", cmd)?;
+        if !out.status.success() {
+            return Err(ServerError::Command {
+                what: format!("pg_basebackup -D {}{}", dir.display(), self.as_user_note()),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        // The primary's socket is in its data directory, so the copy holds its socket's lock
+        // file (the socket itself is skipped), and the primary's log: neither is the standby's.
+        for copied in [format!(".s.PGSQL.{SOCKET_PORT}.lock"), "fleetdeck-server.log".to_string()] {
+            let path = dir.join(copied);
+            if path.exists() {
+                fs::remove_file(&path).map_err(io_err("cannot remove", &path))?;
+            }
+        }
+        // The copied configuration names the primary's socket directory: a later line wins.
+        let quoted = dir.display().to_string().replace('\'', "''");
+        let conf_path = dir.join("postgresql.conf");
+        let mut f = fs::OpenOptions::new().append(true).open(&conf_path).map_err(io_err("cannot open", &conf_path))?;
+        f.write_all(format!("\n# --- the standby's own, written by fleetdeck ---\nunix_socket_directories = '{quoted}'\nhot_standby = on\n").as_bytes())
+            .map_err(io_err("cannot write", &conf_path))?;
+        standby.start()?;
+        Ok(EmbeddedServer { started: true, initialised: true, ..standby })
+    }
+
+    /// Start this server (after `stop`), waiting until it accepts connections.
+    pub fn restart(&self) -> Result<(), ServerError> {
+        if !self.is_running()? {
+            self.start()?;
+        }
+        Ok(())
+    }
+
+    fn init(&self, throwaway: bool) -> Result<(), ServerError> {
+        let dir = &self.data_dir;
+        self.make_data_dir()?;
         tracing::info!(data_dir = %dir.display(), run_as = ?self.run_as.as_ref().map(|u| &u.name), "initialising a PostgreSQL cluster");
         let mut cmd = self.program("initdb");
         cmd.arg("-D").arg(dir).args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C"]);

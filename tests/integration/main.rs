@@ -24,6 +24,7 @@ mod migrations;
 mod platform;
 mod pty;
 mod reach;
+mod replica;
 mod rollouts;
 mod security;
 mod shell;
