@@ -389,7 +389,8 @@ impl Pooler {
         let pooler = Pooler { dir, child };
         let socket = pooler.dir.join(format!(".s.PGSQL.{POOLER_PORT}"));
         let until = std::time::Instant::now() + Duration::from_secs(10);
-        while !socket.exists() {
+        // Until it accepts (its socket file appears at bind, a moment before it listens).
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
             if std::time::Instant::now() > until {
                 let log = std::fs::read_to_string(pooler.dir.join("pgbouncer.log")).unwrap_or_default();
                 panic!("pgbouncer did not listen within 10 s:\n{log}");
