@@ -165,7 +165,7 @@ fn fleet_pane(c: &mut Criterion) {
     // Every host sends one heartbeat (a microsecond later, so the health mix stays the demo's),
     // without the sessions' statement timeout, which 100,000 rows and their triggers can exceed.
     rt.block_on(async {
-        let mut conn = pool.acquire().await?;
+        let mut conn = pool.pg().acquire().await?;
         sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
         sqlx::query(
             "UPDATE edge.host SET last_heartbeat = last_heartbeat + interval '1 microsecond' \

@@ -47,6 +47,7 @@ fn verbs(c: &mut Criterion) {
         acquire_timeout: Duration::from_secs(5),
         max_connections: 2,
         read_only: false,
+        pooled: false,
     };
     let as_user =
         rt.block_on(pool::connect(db.options.clone(), &settings, Some(user), None)).expect("a pool as the member");

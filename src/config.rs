@@ -79,6 +79,14 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: Option<String>,
+    /// `url` goes through a pooler in transaction pooling mode.
+    pub pooled: bool,
+    /// A direct session on the primary for LISTEN and migrations, when `url` is pooled.
+    pub direct_url: Option<String>,
+    /// A hot standby for reads.
+    pub replica_url: Option<String>,
+    /// Past this lag, reads go to the primary.
+    pub replica_max_lag: Duration,
     pub statement_timeout: Duration,
     pub acquire_timeout: Duration,
     pub max_connections: u32,
@@ -113,6 +121,10 @@ struct RawHealth {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     url: String,
+    pooled: bool,
+    direct_url: String,
+    replica_url: String,
+    replica_max_lag: String,
     statement_timeout: String,
     acquire_timeout: String,
     max_connections: i64,
@@ -373,15 +385,28 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
     if db.server_user.trim().is_empty() {
         return Err(invalid(cfg, "database.server_user", &db.server_user, "must name an OS user"));
     }
-    if let Some(url) = optional(db.url.clone()) {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-            return Err(invalid(
-                cfg,
-                "database.url",
-                &redact_url(&url),
-                "expected a URL starting with postgres:// or postgresql://",
-            ));
+    for (key, value) in
+        [("database.url", &db.url), ("database.direct_url", &db.direct_url), ("database.replica_url", &db.replica_url)]
+    {
+        if let Some(url) = optional(value.clone()) {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    cfg,
+                    key,
+                    &redact_url(&url),
+                    "expected a URL starting with postgres:// or postgresql://",
+                ));
+            }
         }
+    }
+    for (key, value) in [("database.direct_url", &db.direct_url), ("database.replica_url", &db.replica_url)] {
+        if optional(value.clone()).is_some() && optional(db.url.clone()).is_none() {
+            return Err(invalid(cfg, key, &redact_url(value), "needs database.url (the primary) set too"));
+        }
+    }
+    let replica_max_lag = duration(cfg, "database.replica_max_lag", &db.replica_max_lag)?;
+    if replica_max_lag.is_zero() {
+        return Err(invalid(cfg, "database.replica_max_lag", &db.replica_max_lag, "must be more than zero"));
     }
     let mut keys = Vec::new();
     for (section, actions) in raw.keys {
@@ -408,7 +433,12 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
         refresh_interval,
         health,
         database: DatabaseSettings {
+            // fleetdeck's own server is reached directly, never through a pooler.
+            pooled: db.pooled && optional(db.url.clone()).is_some(),
             url: optional(db.url),
+            direct_url: optional(db.direct_url),
+            replica_url: optional(db.replica_url),
+            replica_max_lag,
             statement_timeout,
             acquire_timeout,
             max_connections,

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use crate::db::handle::Db;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::service::sim::{self, Rates, TickStats};
@@ -68,7 +68,7 @@ impl State {
 }
 
 /// One tick: every step is its own short transaction.
-pub async fn tick(pool: &PgPool, state: &mut State, opts: &Options) -> Result<TickStats> {
+pub async fn tick(pool: &Db, state: &mut State, opts: &Options) -> Result<TickStats> {
     state.tick += 1;
     let now = state.tick;
     let mut stats = TickStats::default();
@@ -146,7 +146,7 @@ impl Status {
 /// away) is logged and retried on the next one; a closed pool (nothing can bring it back) stops
 /// the simulator and says so.
 pub async fn run(
-    pool: &PgPool,
+    pool: &Db,
     opts: &Options,
     seed: u64,
     status: tokio::sync::watch::Sender<Status>,

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::postgres::{PgConnectOptions, PgPool};
+use crate::db::handle::Db;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use uuid::Uuid;
 
@@ -30,11 +31,36 @@ struct Shared {
     server: Server,
     admin: PgConnectOptions,
     template: String,
+    /// The whole run goes through a pgbouncer in transaction mode (`FLEETDECK_TEST_POOLER=1`).
+    pooler: Option<PoolerAddress>,
+}
+
+/// Where the run's pgbouncer listens.
+#[derive(Clone)]
+struct PoolerAddress {
+    dir: PathBuf,
+}
+
+/// The environment variable that sends the whole test run through a pgbouncer in transaction
+/// pooling mode in front of the throwaway server (issue 26, point 4): every test's pools and
+/// every fleetdeck binary a test starts then connect through it, pooled.
+pub const POOLER_ENV: &str = "FLEETDECK_TEST_POOLER";
+
+/// The run goes through the pooler (see [`POOLER_ENV`]; only with the throwaway server).
+pub fn pooled() -> bool {
+    shared().pooler.is_some()
+}
+
+/// The harness's pool settings: pooled when the run goes through the pooler.
+pub fn pool_settings(read_only: bool) -> pool::PoolSettings {
+    pool::PoolSettings { read_only, pooled: pooled(), ..test_pool_settings() }
 }
 
 static SHARED: OnceLock<Result<Shared, String>> = OnceLock::new();
 static CLEANUP: Mutex<Option<(Server, PgConnectOptions, String)>> = Mutex::new(None);
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
+/// The run's pgbouncer, stopped at exit.
+static POOLER: Mutex<Option<Pooler>> = Mutex::new(None);
 
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -138,10 +164,27 @@ fn setup() -> Result<Shared, String> {
             Ok::<(), String>(())
         })
     })??;
-    Ok(Shared { server, admin, template })
+    let wants_pooler = std::env::var(POOLER_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+    let pooler = match (&server, wants_pooler) {
+        (Server::Embedded { server, .. }, true) => {
+            let started = Pooler::start(server);
+            let address = PoolerAddress { dir: started.dir.clone() };
+            if let Ok(mut slot) = POOLER.lock() {
+                *slot = Some(started);
+            }
+            // The fleetdeck binaries the tests start connect through it too.
+            std::env::set_var("FLEETDECK_DATABASE__POOLED", "true");
+            Some(address)
+        }
+        _ => None,
+    };
+    Ok(Shared { server, admin, template, pooler })
 }
 
 extern "C" fn cleanup_at_exit() {
+    if let Some(pooler) = POOLER.lock().ok().and_then(|mut p| p.take()) {
+        drop(pooler);
+    }
     let Some((server, admin, template)) = CLEANUP.lock().ok().and_then(|mut s| s.take()) else { return };
     match server {
         Server::Embedded { server, root } => {
@@ -167,13 +210,14 @@ fn test_pool_settings() -> pool::PoolSettings {
         acquire_timeout: Duration::from_secs(3),
         max_connections: 4,
         read_only: false,
+        pooled: false,
     }
 }
 
 /// A freshly migrated database of its own for one test; dropped when the value is dropped.
 pub struct TestDb {
     /// The operator pool (the connecting role, a superuser on the throwaway server).
-    pub pool: PgPool,
+    pub pool: Db,
     pub name: String,
     options: PgConnectOptions,
 }
@@ -203,9 +247,12 @@ impl TestDb {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         conn.close().await.ok();
-        let options = shared.admin.clone().database(&name);
+        let options = match &shared.pooler {
+            Some(p) => pooler_options(&p.dir).database(&name),
+            None => shared.admin.clone().database(&name),
+        };
         let pool =
-            pool::connect(options.clone(), &test_pool_settings(), None, None).await.expect("connect to test database");
+            pool::connect(options.clone(), &pool_settings(false), None, None).await.expect("connect to test database");
         TestDb { pool, name, options }
     }
 
@@ -215,12 +262,41 @@ impl TestDb {
     }
 
     /// A pool acting as a platform user: role `authenticated`, auth.uid() = `user_id`.
-    pub async fn pool_as(&self, user_id: Uuid) -> PgPool {
-        pool::connect(self.options(), &test_pool_settings(), Some(user_id), None).await.expect("connect as user")
+    pub async fn pool_as(&self, user_id: Uuid) -> Db {
+        pool::connect(self.options(), &pool_settings(false), Some(user_id), None).await.expect("connect as user")
     }
 
-    /// A URL for child processes (DATABASE_URL for the fleetdeck binary).
+    /// Connection options for this database on the server itself, never through the pooler
+    /// (for what needs a session: LISTEN, advisory locks, migrations).
+    pub fn direct_options(&self) -> PgConnectOptions {
+        shared().admin.clone().database(&self.name)
+    }
+
+    /// A pool of sessions on the server itself (never through the pooler): for LISTEN.
+    pub async fn session_pool(&self) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(self.direct_options())
+            .await
+            .expect("a session on the test server")
+    }
+
+    /// A URL for child processes (DATABASE_URL for the fleetdeck binary): through the pooler
+    /// when the run goes through it.
     pub fn url(&self) -> String {
+        if let Some(p) = &shared().pooler {
+            return format!(
+                "postgres://{}@localhost/{}?host={}&port={POOLER_PORT}",
+                crate::db::embedded::SUPERUSER,
+                self.name,
+                p.dir.display()
+            );
+        }
+        self.direct_url()
+    }
+
+    /// A URL of this database on the server itself (never through the pooler).
+    pub fn direct_url(&self) -> String {
         match &shared().server {
             Server::Embedded { server, .. } => server.url(&self.name),
             Server::External { url } => with_database(url, &self.name),
@@ -253,8 +329,8 @@ pub fn with_database(url: &str, database: &str) -> String {
     format!("{scheme}://{authority}/{database}{query}")
 }
 
-/// A primary and its hot standby, streaming (`pg_basebackup -R`), for the tests that need a
-/// standby: a cluster pair of their own, not the shared test server, so that stopping the standby
+/// A primary and its hot standby, streaming (`pg_basebackup -R`), both with pg_stat_statements
+/// loaded, for the tests that need a standby: a cluster pair of their own, not the shared test server, so that stopping the standby
 /// or holding it back touches no other test. Unix sockets only. Both are stopped and removed on
 /// drop. Panics when they cannot be started (test support).
 pub struct Replicated {
@@ -280,6 +356,18 @@ impl Replicated {
             Ok(p) => p,
             Err(e) => panic!("cannot start the primary: {e}"),
         };
+        // pg_stat_statements on both (the standby copies the configuration): what ran where.
+        let conf = primary.data_dir.join("postgresql.conf");
+        let appended = std::fs::OpenOptions::new().append(true).open(&conf).and_then(|mut f| {
+            use std::io::Write as _;
+            f.write_all(b"\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n")
+        });
+        if let Err(e) = appended {
+            panic!("{}: {e}", conf.display());
+        }
+        if let Err(e) = primary.stop(false).and_then(|_| primary.restart()) {
+            panic!("cannot restart the primary with pg_stat_statements: {e}");
+        }
         let standby = match primary.start_standby(&root.join("standby")) {
             Ok(s) => s,
             Err(e) => {
@@ -402,12 +490,12 @@ impl Pooler {
 
     /// Connection options for a database through the pooler.
     pub fn connect_options(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.dir)
-            .port(POOLER_PORT)
-            .username(crate::db::embedded::SUPERUSER)
-            .database(database)
+        pooler_options(&self.dir).database(database)
     }
+}
+
+fn pooler_options(dir: &std::path::Path) -> PgConnectOptions {
+    PgConnectOptions::new().socket(dir).port(POOLER_PORT).username(crate::db::embedded::SUPERUSER)
 }
 
 impl Drop for Pooler {

@@ -58,7 +58,7 @@ pub async fn large_demo() -> Database {
     // kept by autovacuum; this makes the bench database one. Quick when there is nothing to do.
     let t = std::time::Instant::now();
     // Without the sessions' statement timeout: the first vacuum after many runs takes longer.
-    let mut conn = db.pool.acquire().await.expect("a connection");
+    let mut conn = db.pool.pg().acquire().await.expect("a connection");
     sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await.expect("no timeout");
     sqlx::query("VACUUM (ANALYZE)").execute(&mut *conn).await.expect("vacuum");
     sqlx::query("RESET statement_timeout").execute(&mut *conn).await.expect("timeout again");

@@ -7,6 +7,7 @@ use color_eyre::eyre::Result;
 
 use super::services;
 use crate::config::Settings;
+use crate::db::replica::{lag_text, Standing};
 use crate::db::{migrate, Database, MigratePolicy};
 use crate::service::system;
 
@@ -49,21 +50,44 @@ pub(super) async fn run(settings: &Settings) -> Result<ExitCode> {
     Ok(if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(super::exit::PROBLEMS) })
 }
 
+fn describe(info: &system::ServerInfo) -> String {
+    format!(
+        "PostgreSQL {}, database {}, role {}{}, {}",
+        info.version,
+        info.database,
+        info.role,
+        if info.superuser { " (superuser)" } else { "" },
+        if info.standby { "a standby (in recovery)" } else { "a primary" }
+    )
+}
+
 async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
     match system::server_info(&db.pool).await {
-        Ok(info) => checks.push(Check {
-            ok: true,
-            label: "server",
-            value: format!(
-                "PostgreSQL {}, database {}, role {}{}",
-                info.version,
-                info.database,
-                info.role,
-                if info.superuser { " (superuser)" } else { "" }
-            ),
-        }),
+        Ok(info) => {
+            let mut value = describe(&info);
+            if db.pool.is_pooled() {
+                value.push_str("; through a transaction pooler (database.pooled)");
+            }
+            if info.standby {
+                value.push_str("; database.url must name the primary: every write would be refused");
+            }
+            checks.push(Check { ok: !info.standby, label: "server", value });
+        }
         Err(e) => checks.push(Check { ok: false, label: "server", value: e.to_string() }),
     }
+    checks.push(Check {
+        ok: true,
+        label: "change feed",
+        value: if db.direct.is_some() {
+            "LISTEN on a session of its own on the primary".into()
+        } else {
+            format!(
+                "the change clock every {} ms (pooled without database.direct_url: no session can LISTEN)",
+                crate::ui::feed::CLOCK_INTERVAL.as_millis()
+            )
+        },
+    });
+    standby(db, settings, checks).await;
     match migrate::status(&db.pool).await {
         Ok(st) => {
             let total = st.applied.len() + st.pending.len() + st.modified.len() + st.failed.len();
@@ -107,6 +131,62 @@ async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
             s.pool.close().await;
         }
         Err(e) => checks.push(Check { ok: false, label: "acting as", value: e.to_string() }),
+    }
+}
+
+/// The hot standby, when one is configured: reached, a standby, its lag against the limit, and
+/// what the primary sees of its standbys.
+async fn standby(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
+    let Some(replica) = super::replica(db, settings, None) else { return };
+    let limit = settings.database.replica_max_lag;
+    let check = match system::server_info(&replica.pool).await {
+        Err(e) => Check { ok: false, label: "standby", value: format!("{e}; reads go to the primary") },
+        Ok(info) if !info.standby => Check {
+            ok: false,
+            label: "standby",
+            value: format!("{}; database.replica_url must name a hot standby", describe(&info)),
+        },
+        Ok(info) => {
+            let reads = match replica.check().await {
+                Standing::Following { lag } if lag <= limit => {
+                    Ok(format!("lag {} (limit {}): reads go to the standby", lag_text(lag), lag_text(limit)))
+                }
+                Standing::Following { lag } => Err(format!(
+                    "lag {} is past the limit {}: reads go to the primary until it catches up",
+                    lag_text(lag),
+                    lag_text(limit)
+                )),
+                Standing::Down { error } => Err(error),
+                Standing::Unknown => Err("not checked".into()),
+            };
+            match reads {
+                Ok(r) => Check { ok: true, label: "standby", value: format!("{}; {r}", describe(&info)) },
+                Err(r) => Check { ok: false, label: "standby", value: format!("{}; {r}", describe(&info)) },
+            }
+        }
+    };
+    checks.push(check);
+    replica.pool.close().await;
+    match system::replication(&db.pool).await {
+        Ok(list) if list.is_empty() => checks.push(Check {
+            ok: true,
+            label: "replication",
+            value: "the primary lists no standby (or this role may not see them)".into(),
+        }),
+        Ok(list) => {
+            let value = list
+                .iter()
+                .map(|(name, state, lag)| {
+                    let lag = lag.map_or("no lag reported".to_string(), |l| {
+                        format!("replay lag {}", lag_text(std::time::Duration::from_secs_f64(l.max(0.0))))
+                    });
+                    format!("{} {state}, {lag}", if name.is_empty() { "(unnamed)" } else { name })
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            checks.push(Check { ok: true, label: "replication", value })
+        }
+        Err(e) => checks.push(Check { ok: false, label: "replication", value: e.to_string() }),
     }
 }
 

@@ -108,7 +108,7 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
         }
         _ => Vec::new(),
     };
-    with_services(settings, |services| async move {
+    with_services(settings, cmd.writes().is_none(), |services| async move {
         let ids = match ids::resolve(&services.pool, IdOf::Execution, &ids).await {
             Ok(ids) => ids,
             Err(e) => return Ok(fail(code_of(&e), e)),

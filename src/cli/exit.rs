@@ -43,7 +43,7 @@ pub fn of_report(report: &Report) -> u8 {
     if let Some(e) = report.downcast_ref::<DbError>() {
         return match e {
             DbError::Connect { .. } | DbError::Server(_) => UNAVAILABLE,
-            DbError::BadUrl { .. } => INVALID,
+            DbError::BadUrl { .. } | DbError::NeedsSession(_) => INVALID,
             DbError::Migrate(_) | DbError::Query(_) => INTERNAL,
         };
     }

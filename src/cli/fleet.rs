@@ -190,7 +190,8 @@ pub async fn run(settings: &Settings, cmd: FleetCommand) -> Result<ExitCode> {
         Ok(job) => job,
         Err(e) => return Ok(fail(INVALID, e)),
     };
-    with_services(settings, |services| async move {
+    let reads = matches!(job, Job::List { .. });
+    with_services(settings, reads, |services| async move {
         let code = match job {
             Job::List { entity, query, limit, output } => {
                 match listing::page(&services.pool, entity, &query, &PageAt::First, limit.max(0)).await {

@@ -94,7 +94,7 @@ pub async fn run(settings: &Settings, cmd: MarketCommand) -> Result<ExitCode> {
         SortArg::Name => Sort::Name,
         SortArg::Updated => Sort::Updated,
     };
-    with_services(settings, |services| async move {
+    with_services(settings, true, |services| async move {
         let catalogue = match marketplace::catalogue(&services, kind).await {
             Ok(c) => c,
             Err(e) => return Ok(fail(code_of(&e), e)),

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::{Report, Result};
@@ -19,6 +20,7 @@ mod rollout;
 
 use crate::config::{ConfigError, Overrides, Settings};
 use crate::db::embedded::ServerError;
+use crate::db::replica::Replica;
 use crate::db::{migrate, pool, Database, DbError, MigratePolicy, Target};
 use crate::service::{self, identity, Actor, Services};
 use crate::ui::app::Tab;
@@ -294,7 +296,9 @@ pub(crate) async fn require_current_schema(db: &Database) -> Result<()> {
 
 /// Run a verb for scripts on the database: open it (exit 4 when it cannot be reached), check
 /// the schema, act as the configured identity, and close the pool and the database afterwards.
-pub(crate) async fn with_services<F, Fut>(settings: &Settings, verb: F) -> Result<ExitCode>
+/// A verb that only `reads` gets services reading from the standby when one is configured and
+/// has replayed what was committed before the verb started.
+pub(crate) async fn with_services<F, Fut>(settings: &Settings, reads: bool, verb: F) -> Result<ExitCode>
 where
     F: FnOnce(Services) -> Fut,
     Fut: std::future::Future<Output = Result<ExitCode>>,
@@ -308,8 +312,13 @@ where
         require_current_schema(&db).await?;
         let services = services(&db, settings).await?;
         let pool = services.pool.clone();
+        let replica = services.replica.clone();
+        let services = if reads { services.fresh_reading().await } else { services };
         let code = verb(services).await;
         pool.close().await;
+        if let Some(r) = replica {
+            r.pool.close().await;
+        }
         code
     }
     .await;
@@ -321,6 +330,7 @@ where
 pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::Uuid>) -> pool::Connector {
     pool::Connector {
         options: db.options.clone(),
+        direct: db.direct.clone(),
         settings: pool::PoolSettings::from(&settings.database),
         acting_user,
         own: Some(db.own.clone()),
@@ -344,7 +354,7 @@ async fn own_pool(
     settings: &Settings,
     user_id: Option<uuid::Uuid>,
     read_only: bool,
-) -> Result<sqlx::PgPool> {
+) -> Result<crate::db::handle::Db> {
     Ok(connector(db, settings, user_id)
         .connect(read_only)
         .await
@@ -355,17 +365,27 @@ async fn own_pool(
 /// replaces and closes it) never closes the pool the simulator or the database's own checks use.
 async fn dashboard_services(db: &Database, settings: &Settings) -> Result<Services> {
     let (actor, user_id) = acting(db, settings).await?;
-    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor))
+    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor)
+        .with_replica(replica(db, settings, user_id)))
+}
+
+/// The standby's pool (opened when first used: a standby down at start-up stops nothing), as
+/// the same identity, read-only.
+pub fn replica(db: &Database, settings: &Settings, user_id: Option<uuid::Uuid>) -> Option<Arc<Replica>> {
+    let options = db.replica.clone()?;
+    let pool_settings = pool::PoolSettings { read_only: true, ..pool::PoolSettings::from(&settings.database) };
+    Some(Replica::new(pool::connect_lazy(options, &pool_settings, user_id), settings.database.replica_max_lag))
 }
 
 /// The service layer as the configured identity (the operator, or a platform user under RLS),
 /// read-only when `readonly` is set.
 pub async fn services(db: &Database, settings: &Settings) -> Result<Services> {
     let (actor, user_id) = acting(db, settings).await?;
+    let replica = replica(db, settings, user_id);
     if user_id.is_none() && !settings.readonly {
-        return Ok(Services::new(db.pool.clone(), actor));
+        return Ok(Services::new(db.pool.clone(), actor).with_replica(replica));
     }
-    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor))
+    Ok(Services::new(own_pool(db, settings, user_id, settings.readonly).await?, actor).with_replica(replica))
 }
 
 /// Every theme there is (the user's that fail to load are logged and left out), and the one to

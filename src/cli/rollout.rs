@@ -117,7 +117,7 @@ pub async fn run(settings: &Settings, cmd: RolloutCommand) -> Result<ExitCode> {
         }
         _ => None,
     };
-    with_services(settings, |services| async move {
+    with_services(settings, cmd.writes().is_none(), |services| async move {
         let code = match cmd {
             RolloutCommand::List { limit, output } => {
                 match rollouts::list(&services, &settings.health, limit.max(0), None).await {

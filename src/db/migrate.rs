@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::db::handle::Db;
 use sqlx::migrate::Migrator;
-use sqlx::PgPool;
 
 /// Every migration in `migrations/`, compiled into the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -40,7 +40,7 @@ pub fn latest_version() -> Option<i64> {
 }
 
 /// Compare the database with the embedded migrations, changing nothing.
-pub async fn status(pool: &PgPool) -> Result<SchemaStatus, sqlx::Error> {
+pub async fn status(pool: &Db) -> Result<SchemaStatus, sqlx::Error> {
     let exists: Option<String> =
         sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations')::text").fetch_one(pool).await?;
     let rows: Vec<(i64, Vec<u8>, bool)> = if exists.is_some() {
@@ -67,14 +67,14 @@ pub async fn status(pool: &PgPool) -> Result<SchemaStatus, sqlx::Error> {
 }
 
 /// Apply what is pending; returns what was applied. Running it again applies nothing.
-pub async fn apply(pool: &PgPool) -> Result<Vec<(i64, String)>, sqlx::migrate::MigrateError> {
+pub async fn apply(pool: &Db) -> Result<Vec<(i64, String)>, sqlx::migrate::MigrateError> {
     let before = status(pool).await?;
     if before.pending.is_empty() {
         return Ok(before.pending);
     }
     // A bulk command: migrations on a large database outlast the interactive statement timeout.
     // One connection of its own with the timeout off (a later `-c` option wins).
-    let options = (*pool.connect_options()).clone().options([("statement_timeout", "0")]);
+    let options = (*pool.pg().connect_options()).clone().options([("statement_timeout", "0")]);
     let bulk = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect_with(options)

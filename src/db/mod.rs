@@ -1,13 +1,16 @@
 //! Where the data lives: fleetdeck's own server or the one DATABASE_URL names; the pool; the schema.
 
 pub mod embedded;
+pub mod handle;
 pub mod keeper;
 pub mod migrate;
 pub mod pool;
+pub mod replica;
 
 use std::str::FromStr;
 
-use sqlx::postgres::{PgConnectOptions, PgPool};
+use crate::db::handle::Db;
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::config::{redact_url, Settings};
@@ -55,6 +58,8 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Query(#[from] sqlx::Error),
+    #[error("{0}")]
+    NeedsSession(String),
 }
 
 /// What to do about pending migrations on a server fleetdeck does not own.
@@ -71,8 +76,13 @@ pub enum MigratePolicy {
 
 /// An open database: the operator pool and where it points.
 pub struct Database {
-    pub pool: PgPool,
+    pub pool: Db,
     pub options: PgConnectOptions,
+    /// A session of its own on the primary (the change listener, migrations): `database.direct_url`,
+    /// or `url` itself when it is not pooled. None: pooled without a direct URL.
+    pub direct: Option<PgConnectOptions>,
+    /// The hot standby (`database.replica_url`).
+    pub replica: Option<PgConnectOptions>,
     pub target: Target,
     /// Migrations applied while opening.
     pub applied: Vec<(i64, String)>,
@@ -146,9 +156,39 @@ impl Database {
         let pool = pool::connect(options.clone(), &pool_settings, None, Some(own.clone()))
             .await
             .map_err(|source| DbError::Connect { target: target.describe(), source })?;
+        let parse = |url: &str| {
+            PgConnectOptions::from_str(url).map_err(|source| DbError::BadUrl { url: redact_url(url), source })
+        };
+        let direct = match &settings.database.direct_url {
+            Some(url) => Some(parse(url)?),
+            None if !pool_settings.pooled => Some(options.clone()),
+            None => None,
+        };
+        let replica = settings.database.replica_url.as_deref().map(parse).transpose()?;
         let apply = matches!(target, Target::Embedded(_)) || policy == MigratePolicy::Apply;
-        let applied = if apply { migrate::apply(&pool).await? } else { Vec::new() };
-        Ok(Database { pool, options, target, applied, own, using })
+        let applied = if !apply {
+            Vec::new()
+        } else if !pool_settings.pooled {
+            migrate::apply(&pool).await?
+        } else {
+            // The migrator holds a session-level advisory lock while it works: on the primary
+            // itself, not through the pooler.
+            let Some(direct) = &direct else {
+                return Err(DbError::NeedsSession(
+                    "migrating takes a session-level advisory lock, which a transaction pooler does not keep: \
+                     set database.direct_url (FLEETDECK_DATABASE__DIRECT_URL) to the primary itself"
+                        .into(),
+                ));
+            };
+            let session = PoolSettings { pooled: false, max_connections: 1, ..pool_settings.clone() };
+            let direct_pool = pool::connect(direct.clone(), &session, None, None)
+                .await
+                .map_err(|source| DbError::Connect { target: "database.direct_url".into(), source })?;
+            let applied = migrate::apply(&direct_pool).await;
+            direct_pool.close().await;
+            applied?
+        };
+        Ok(Database { pool, options, direct, replica, target, applied, own, using })
     }
 
     /// Close the pool. On fleetdeck's own server, stop the server when no other client is

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use super::handle::Db;
 use sqlx::{ConnectOptions, Connection};
 use uuid::Uuid;
 
@@ -16,6 +18,8 @@ pub struct PoolSettings {
     pub max_connections: u32,
     /// Every session runs with `default_transaction_read_only = on`.
     pub read_only: bool,
+    /// The server is reached through a pooler in transaction pooling mode: see [`connect`].
+    pub pooled: bool,
 }
 
 impl From<&crate::config::DatabaseSettings> for PoolSettings {
@@ -25,6 +29,7 @@ impl From<&crate::config::DatabaseSettings> for PoolSettings {
             acquire_timeout: d.acquire_timeout.min(crate::config::MAX_ACQUIRE_TIMEOUT),
             max_connections: d.max_connections,
             read_only: false,
+            pooled: d.pooled,
         }
     }
 }
@@ -46,16 +51,24 @@ impl OwnBackends {
     }
 }
 
-/// Options every fleetdeck connection carries.
+/// Options every fleetdeck connection carries. Through a transaction pooler the session
+/// settings go in each transaction instead ([`transaction_prelude`]): a pooler passes no
+/// start-up `options` on, and its server connections serve other clients in between.
 pub fn with_session_defaults(options: PgConnectOptions, settings: &PoolSettings) -> PgConnectOptions {
-    let timeout_ms = settings.statement_timeout.as_millis().max(1).to_string();
-    let options = options
-        .application_name("fleetdeck")
-        // An explicit search_path: a role named like one of fleetdeck's schemas ("fleetdeck") would
-        // otherwise put that schema first through "$user".
-        // JIT compilation costs 15–100 ms on the first run of a large plan and pays off only for
-        // long analytical queries; fleetdeck's reads are short.
-        .options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public"), ("jit", "off")]);
+    let options = options.application_name("fleetdeck");
+    if settings.pooled {
+        // sqlx names its statements per client connection; through the pooler the next
+        // transaction may run on a server connection where that name means nothing, or another
+        // client's statement. Uncached, each statement is prepared in the transaction that runs it.
+        return options.statement_cache_capacity(0);
+    }
+    let timeout_ms = statement_timeout_ms(settings);
+    // An explicit search_path: a role named like one of fleetdeck's schemas ("fleetdeck") would
+    // otherwise put that schema first through "$user".
+    // JIT compilation costs 15–100 ms on the first run of a large plan and pays off only for
+    // long analytical queries; fleetdeck's reads are short.
+    let options =
+        options.options([("statement_timeout", timeout_ms.as_str()), ("search_path", "public"), ("jit", "off")]);
     if settings.read_only {
         options.options([("default_transaction_read_only", "on")])
     } else {
@@ -63,19 +76,79 @@ pub fn with_session_defaults(options: PgConnectOptions, settings: &PoolSettings)
     }
 }
 
+fn statement_timeout_ms(settings: &PoolSettings) -> String {
+    settings.statement_timeout.as_millis().max(1).to_string()
+}
+
+/// What a pooled checkout runs first, as one simple query: a transaction that keeps one server
+/// connection of the pooler until it ends, cleared of prepared statements a client left there
+/// (sqlx's are named per client connection, so they would collide), with the settings a direct
+/// session carries from its start-up and, acting as a platform user, the role and identity.
+pub fn transaction_prelude(settings: &PoolSettings, acting_user: Option<Uuid>) -> String {
+    let mut sql = String::from(if settings.read_only { "BEGIN READ ONLY; " } else { "BEGIN; " });
+    sql.push_str("DEALLOCATE ALL; ");
+    sql.push_str(&format!("SET LOCAL statement_timeout = {}; ", statement_timeout_ms(settings)));
+    sql.push_str("SET LOCAL search_path = public; SET LOCAL jit = off; ");
+    if let Some(user) = acting_user {
+        // A Uuid's text is hex digits and dashes: nothing to quote.
+        sql.push_str(&format!(
+            "SET LOCAL ROLE authenticated; SELECT set_config('request.jwt.claim.sub', '{user}', true); "
+        ));
+    }
+    sql
+}
+
 /// Open a pool. With `acting_user`, every connection switches to the role `authenticated` with
 /// the user's id visible to `auth.uid()`, so the seed's row-level security applies to it.
+///
+/// Pooled (`settings.pooled`), the handle runs every statement and transaction in a transaction
+/// that begins with [`transaction_prelude`] (see [`Db`]): nothing outlives a transaction on the
+/// server, which is what transaction pooling allows.
 pub async fn connect(
     options: PgConnectOptions,
     settings: &PoolSettings,
     acting_user: Option<Uuid>,
     own: Option<OwnBackends>,
-) -> Result<PgPool, sqlx::Error> {
+) -> Result<Db, sqlx::Error> {
     let options = with_session_defaults(options, settings);
+    let pool = pool_options(settings, acting_user, own);
+    // One direct attempt first: the pool retries a refused or unresolvable server until its
+    // acquire timeout and then says only "pool timed out"; this says the cause at once.
+    let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
+    match probe {
+        Ok(Ok(conn)) => {
+            conn.close().await.ok();
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(_) => return Err(sqlx::Error::PoolTimedOut),
+    }
+    Ok(handle(pool.connect_with(options).await?, settings, acting_user))
+}
+
+fn handle(pool: PgPool, settings: &PoolSettings, acting_user: Option<Uuid>) -> Db {
+    if settings.pooled {
+        Db::pooled(pool, transaction_prelude(settings, acting_user))
+    } else {
+        Db::direct(pool)
+    }
+}
+
+/// A pool like [`connect`]'s that connects only when first used: for a standby, which may be
+/// down when fleetdeck starts without that stopping it.
+pub fn connect_lazy(options: PgConnectOptions, settings: &PoolSettings, acting_user: Option<Uuid>) -> Db {
+    let pool = pool_options(settings, acting_user, None).connect_lazy_with(with_session_defaults(options, settings));
+    handle(pool, settings, acting_user)
+}
+
+fn pool_options(settings: &PoolSettings, acting_user: Option<Uuid>, own: Option<OwnBackends>) -> PgPoolOptions {
     let mut pool = PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .min_connections(0)
         .acquire_timeout(settings.acquire_timeout.min(crate::config::MAX_ACQUIRE_TIMEOUT));
+    // Pooled, the session's settings go in each transaction (the handle's prelude).
+    if settings.pooled {
+        return pool;
+    }
     if acting_user.is_some() || own.is_some() {
         pool = pool.after_connect(move |conn, _meta| {
             let own = own.clone();
@@ -95,17 +168,7 @@ pub async fn connect(
             })
         });
     }
-    // One direct attempt first: the pool retries a refused or unresolvable server until its
-    // acquire timeout and then says only "pool timed out"; this says the cause at once.
-    let probe = tokio::time::timeout(settings.acquire_timeout, options.connect()).await;
-    match probe {
-        Ok(Ok(conn)) => {
-            conn.close().await.ok();
-        }
-        Ok(Err(e)) => return Err(e),
-        Err(_) => return Err(sqlx::Error::PoolTimedOut),
-    }
-    pool.connect_with(options).await
+    pool
 }
 
 /// What went wrong connecting, in words a person acts on: the address refused, the host
@@ -135,6 +198,8 @@ pub fn cause(e: &sqlx::Error) -> String {
 #[derive(Debug, Clone)]
 pub struct Connector {
     pub options: PgConnectOptions,
+    /// A session of its own on the primary, for the change listener (None: the change clock).
+    pub direct: Option<PgConnectOptions>,
     pub settings: PoolSettings,
     pub acting_user: Option<Uuid>,
     pub own: Option<OwnBackends>,
@@ -142,7 +207,7 @@ pub struct Connector {
 
 impl Connector {
     /// A new pool, read-only or not.
-    pub async fn connect(&self, read_only: bool) -> Result<PgPool, sqlx::Error> {
+    pub async fn connect(&self, read_only: bool) -> Result<Db, sqlx::Error> {
         let settings = PoolSettings { read_only, ..self.settings.clone() };
         connect(self.options.clone(), &settings, self.acting_user, self.own.clone()).await
     }

@@ -1,7 +1,9 @@
 //! The audit log: every state change fleetdeck makes, and every refused or lost attempt.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::handle::Db;
 
 use super::{Actor, Result};
 
@@ -81,7 +83,7 @@ pub async fn record(conn: &mut PgConnection, actor: &Actor, entry: &Entry<'_>) -
 }
 
 /// The newest entries about one target, newest first.
-pub async fn for_target(pool: &PgPool, target_table: &str, target_id: &str, limit: i64) -> Result<Vec<Record>> {
+pub async fn for_target(pool: &Db, target_table: &str, target_id: &str, limit: i64) -> Result<Vec<Record>> {
     Ok(sqlx::query_as(
         "SELECT id, at, actor, verb, target_table, target_id, from_state, to_state, reason, outcome, error \
          FROM fleetdeck.audit_log WHERE target_table = $1 AND target_id = $2 \

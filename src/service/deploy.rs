@@ -4,7 +4,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::Connection;
 use uuid::Uuid;
 
 use super::rollouts::{self, ObjectInfo, StackRef};
@@ -245,8 +244,7 @@ async fn write(
             reason: "a new stack with no agents and no labels reaches nobody: choose agents or give labels".into(),
         });
     }
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     let (stack, created) = match choice {
         StackChoice::Existing(name) => {
             let name = name.trim();

@@ -118,8 +118,7 @@ async fn child_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<Stri
 }
 
 async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>) -> Result<RowOutcome> {
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     let row: Option<(String, i32, i32)> = sqlx::query_as(
         "SELECT status, coalesce(retry_count, 0), coalesce(max_retries, 3) \
          FROM platform.workflow_executions WHERE id = $1",

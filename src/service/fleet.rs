@@ -4,7 +4,6 @@
 //! audit row.
 
 use chrono::{DateTime, Utc};
-use sqlx::Connection;
 use uuid::Uuid;
 
 use super::audit::{self, Entry, Outcome};
@@ -234,8 +233,7 @@ pub async fn soft_delete(
     let table = what.table();
     let mut out = BulkOutcome::default();
     for id in ids {
-        let mut conn = services.pool.acquire().await?;
-        let mut tx = conn.begin().await?;
+        let mut tx = services.pool.begin().await?;
         let state: Option<(Option<String>, Option<DateTime<Utc>>)> =
             sqlx::query_as(&format!("SELECT {}, deleted_at FROM {table} WHERE id = $1", what.state()))
                 .bind(id)
@@ -329,7 +327,7 @@ async fn read_tags(conn: &mut sqlx::PgConnection, agent: Uuid) -> Result<Tags> {
 
 /// A live agent's name, cluster and tags (what the edit form starts from).
 pub async fn agent_tags(services: &Services, agent: Uuid) -> Result<(String, Tags)> {
-    let mut conn = services.pool.acquire().await?;
+    let mut conn = services.pool.begin().await?;
     let name: Option<String> = sqlx::query_scalar(
         "SELECT name || ' (' || cluster_name || ')' FROM broker.agents WHERE id = $1 AND deleted_at IS NULL",
     )
@@ -353,8 +351,7 @@ pub async fn set_agent_tags(services: &Services, agent: Uuid, expected: &Tags, n
             .and_then(|_| check_annotation_part("value", v))
             .map_err(|reason| Error::Invalid { field: "annotations".into(), reason })?;
     }
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     // Lock the agent: two edits of one agent queue here instead of interleaving.
     let live: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM broker.agents WHERE id = $1 AND deleted_at IS NULL FOR UPDATE")
@@ -424,8 +421,7 @@ async fn set_status(
     verb: &str,
     maintenance: Option<Maintenance<'_>>,
 ) -> Result<RowOutcome> {
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     let from: Option<Option<String>> =
         sqlx::query_scalar(&format!("SELECT status FROM {table} WHERE id = $1 AND {live}"))
             .bind(id)

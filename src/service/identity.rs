@@ -1,6 +1,6 @@
 //! Who fleetdeck acts as.
 
-use sqlx::PgPool;
+use crate::db::handle::Db;
 use uuid::Uuid;
 
 use super::{Error, Result};
@@ -16,7 +16,7 @@ pub struct PlatformUser {
 }
 
 /// Find a platform user by email (case-insensitive). Runs as the operator.
-pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<PlatformUser> {
+pub async fn find_by_email(pool: &Db, email: &str) -> Result<PlatformUser> {
     let user: Option<PlatformUser> = sqlx::query_as(
         "SELECT id, email, first_name, last_name, is_active FROM platform.users WHERE lower(email) = lower($1)",
     )
@@ -33,6 +33,6 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<PlatformUser> {
 }
 
 /// The user the current connection acts as, as the database sees it (auth.uid()).
-pub async fn current_user_id(pool: &PgPool) -> Result<Option<Uuid>> {
+pub async fn current_user_id(pool: &Db) -> Result<Option<Uuid>> {
     Ok(sqlx::query_scalar("SELECT auth.uid()").fetch_one(pool).await?)
 }

@@ -2,7 +2,7 @@
 //! 8 characters), as git and docker accept. The prefix becomes a range of UUIDs, so the lookup is
 //! an index range scan however large the table.
 
-use sqlx::PgPool;
+use crate::db::handle::Db;
 use uuid::Uuid;
 
 use super::{Error, Result};
@@ -73,7 +73,7 @@ pub fn check(inputs: &[String]) -> std::result::Result<Vec<Typed>, String> {
 
 /// The ids the typed ones stand for, in order: a prefix that matches no row is not found, one
 /// that matches several is refused naming them. Rows hidden by row-level security do not count.
-pub async fn resolve(pool: &PgPool, of: IdOf, typed: &[Typed]) -> Result<Vec<Uuid>> {
+pub async fn resolve(pool: &Db, of: IdOf, typed: &[Typed]) -> Result<Vec<Uuid>> {
     let mut ids = Vec::with_capacity(typed.len());
     for t in typed {
         match t {

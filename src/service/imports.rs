@@ -1,6 +1,8 @@
 //! Writing imported data: each import is one transaction, and re-imports update in place.
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
+
+use crate::db::handle::Db;
 
 use super::Result;
 use crate::domain::cloud::region_location;
@@ -27,7 +29,7 @@ impl Counts {
 
 /// Upsert packages by (repository_name, name) and refresh the category and capability totals.
 /// `progress` is called after each package.
-pub async fn upsert_packages(pool: &PgPool, packages: &[Package], progress: impl FnMut()) -> Result<Counts> {
+pub async fn upsert_packages(pool: &Db, packages: &[Package], progress: impl FnMut()) -> Result<Counts> {
     let mut tx = pool.begin().await?;
     // An import is one bulk transaction: never under the interactive statement timeout.
     sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
@@ -129,7 +131,7 @@ pub struct InstanceCounts {
 }
 
 /// Upsert instances by (provider, name), and the providers and regions they name.
-pub async fn upsert_instances(pool: &PgPool, rows: &[Instance], progress: impl FnMut(u64)) -> Result<InstanceCounts> {
+pub async fn upsert_instances(pool: &Db, rows: &[Instance], progress: impl FnMut(u64)) -> Result<InstanceCounts> {
     let mut tx = pool.begin().await?;
     // An import is one bulk transaction: never under the interactive statement timeout.
     sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;
@@ -248,7 +250,7 @@ pub async fn upsert_instances_on(
 
 /// Store one Margo description in its own transaction: the description is upserted by app_id and
 /// its profiles (with their components) replaced. Returns whether the description is new.
-pub async fn upsert_app_description(pool: &PgPool, app: &AppDescription) -> Result<bool> {
+pub async fn upsert_app_description(pool: &Db, app: &AppDescription) -> Result<bool> {
     let mut tx = pool.begin().await?;
     // An import is one bulk transaction: never under the interactive statement timeout.
     sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *tx).await?;

@@ -19,8 +19,12 @@ pub mod sim;
 pub mod stacks;
 pub mod system;
 
-use sqlx::PgPool;
+use std::sync::Arc;
+
+use crate::db::handle::Db;
 use uuid::Uuid;
+
+use crate::db::replica::{ReadsFrom, Replica};
 
 /// Who is acting: recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,16 +51,72 @@ impl Actor {
     }
 }
 
-/// The service layer's handle: a pool and who acts through it.
+/// The service layer's handle: a pool and who acts through it, and the hot standby reads may
+/// go to.
 #[derive(Debug, Clone)]
 pub struct Services {
-    pub pool: PgPool,
+    /// The primary: writes, the audit log, and what must be current.
+    pub pool: Db,
     pub actor: Actor,
+    /// A hot standby for lists, deltas, counts, catalogues, searches and details.
+    pub replica: Option<Arc<Replica>>,
 }
 
 impl Services {
-    pub fn new(pool: PgPool, actor: Actor) -> Services {
-        Services { pool, actor }
+    pub fn new(pool: Db, actor: Actor) -> Services {
+        Services { pool, actor, replica: None }
+    }
+
+    pub fn with_replica(self, replica: Option<Arc<Replica>>) -> Services {
+        Services { replica, ..self }
+    }
+
+    /// The pool reads go to now: the standby while it is within its lag limit and has replayed
+    /// this process's writes, else the primary.
+    pub fn read_pool(&self) -> &Db {
+        match &self.replica {
+            Some(r) if matches!(r.reads_from(), ReadsFrom::Standby { .. }) => &r.pool,
+            _ => &self.pool,
+        }
+    }
+
+    /// The same services reading from [`Services::read_pool`]: for reads only (a write through
+    /// them is refused by the standby as read-only, never lost).
+    pub fn reading(&self) -> Services {
+        Services { pool: self.read_pool().clone(), actor: self.actor.clone(), replica: None }
+    }
+
+    /// Reads for a process that starts now (a verb for scripts): whatever was committed before
+    /// it (an earlier verb of the same script) is shown. The standby serves them once it has
+    /// replayed the primary's position of this moment (read once, from the primary), waited for
+    /// at most a second; else the primary does.
+    pub async fn fresh_reading(&self) -> Services {
+        if let Some(r) = &self.replica {
+            match sqlx::query_scalar::<_, i64>(crate::db::replica::POSITION_SQL).fetch_one(&self.pool).await {
+                Ok(position) => {
+                    r.wait_for(position.max(0) as u64);
+                    r.settle(r.max_lag.min(std::time::Duration::from_secs(1))).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the primary's WAL position; reading the primary");
+                    return self.clone();
+                }
+            }
+        }
+        self.reading()
+    }
+
+    /// Where reads go now (None: no standby configured).
+    pub fn reads_from(&self) -> Option<ReadsFrom> {
+        self.replica.as_ref().map(|r| r.reads_from())
+    }
+
+    /// A write of this process committed: later reads show it (the standby serves them again
+    /// once it has replayed it).
+    pub async fn wrote(&self) {
+        if let Some(r) = &self.replica {
+            r.wrote(&self.pool).await;
+        }
     }
 }
 

@@ -23,9 +23,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::db::handle::Db;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::listing::model::{Cursor, Entity, PageAt};
@@ -167,7 +167,7 @@ impl Names {
     }
 
     /// Read every live row's name. None when the list does not keep them.
-    pub async fn load(pool: &PgPool, entity: Entity) -> Result<Option<Names>> {
+    pub async fn load(pool: &Db, entity: Entity) -> Result<Option<Names>> {
         let Some(s) = source(entity) else { return Ok(None) };
         let mut names = Names::empty(entity);
         let (bytewise, ctype): (bool, String) = sqlx::query_as(
@@ -201,7 +201,7 @@ impl Names {
 
     /// Bring the names up to date, unless they were within the last second: the rows changed
     /// since the last read (or all of them, now and then, for rows removed outright).
-    pub async fn refresh(&mut self, pool: &PgPool) -> Result<()> {
+    pub async fn refresh(&mut self, pool: &Db) -> Result<()> {
         if self.followed.elapsed() < FOLLOW {
             return Ok(());
         }
@@ -209,7 +209,7 @@ impl Names {
     }
 
     /// Read the rows changed since the last read, now.
-    pub async fn follow(&mut self, pool: &PgPool) -> Result<()> {
+    pub async fn follow(&mut self, pool: &Db) -> Result<()> {
         let Some(s) = source(self.entity) else { return Ok(()) };
         self.followed = Instant::now();
         if self.loaded.elapsed() >= RELOAD {

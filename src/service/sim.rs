@@ -3,8 +3,8 @@
 //! running → completed | failed | timeout); users' verbs (pause, resume, cancel, retry) are not
 //! simulated.
 
+use crate::db::handle::Db;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::Result;
@@ -50,7 +50,7 @@ impl std::ops::AddAssign for TickStats {
 /// Heartbeat every active host and agent that is due (older than `interval_s`), except the
 /// silent ones, which go stale and then offline until they are let speak again.
 pub async fn heartbeats(
-    pool: &PgPool,
+    pool: &Db,
     interval_s: f64,
     silent_hosts: &[Uuid],
     silent_agents: &[Uuid],
@@ -79,7 +79,7 @@ pub async fn heartbeats(
 }
 
 /// Random active hosts and agents to fall silent.
-pub async fn pick_silent(pool: &PgPool, hosts: i64, agents: i64) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
+pub async fn pick_silent(pool: &Db, hosts: i64, agents: i64) -> Result<(Vec<Uuid>, Vec<Uuid>)> {
     let h = sqlx::query_scalar("SELECT id FROM edge.host WHERE status = 'Active' ORDER BY random() LIMIT $1")
         .bind(hosts)
         .fetch_all(pool)
@@ -94,7 +94,7 @@ pub async fn pick_silent(pool: &PgPool, hosts: i64, agents: i64) -> Result<(Vec<
 }
 
 /// How many active hosts and agents there are.
-pub async fn active_counts(pool: &PgPool) -> Result<(i64, i64)> {
+pub async fn active_counts(pool: &Db) -> Result<(i64, i64)> {
     Ok(sqlx::query_as(
         "SELECT (SELECT count(*) FROM edge.host WHERE status = 'Active'), \
                 (SELECT count(*) FROM broker.agents WHERE status = 'ACTIVE' AND deleted_at IS NULL)",
@@ -109,7 +109,7 @@ fn is_transition_refusal(e: &sqlx::Error) -> bool {
 
 /// One guarded step of the worker state machine for up to `n` executions, oldest first (as a
 /// queue's workers take them).
-async fn advance(pool: &PgPool, from: &str, set: &str, n: i64, stats: &mut TickStats) -> Result<()> {
+async fn advance(pool: &Db, from: &str, set: &str, n: i64, stats: &mut TickStats) -> Result<()> {
     let sql = format!(
         "UPDATE platform.workflow_executions e SET {set} \
          WHERE e.id IN (SELECT id FROM platform.workflow_executions WHERE status = $1 \
@@ -125,7 +125,7 @@ async fn advance(pool: &PgPool, from: &str, set: &str, n: i64, stats: &mut TickS
 }
 
 /// Move executions forward along the workers' transitions and queue new ones.
-pub async fn executions(pool: &PgPool, rates: &Rates, stats: &mut TickStats) -> Result<()> {
+pub async fn executions(pool: &Db, rates: &Rates, stats: &mut TickStats) -> Result<()> {
     let n = rates.executions;
     let log = |msg: &str| {
         format!(
@@ -191,7 +191,7 @@ pub async fn executions(pool: &PgPool, rates: &Rates, stats: &mut TickStats) -> 
 
 /// Active agents report DEPLOY for the desired objects of the stacks that reach them and that
 /// they have not reported yet: mostly SUCCESS, some FAILURE with the error.
-pub async fn report_events(pool: &PgPool, rates: &Rates, stats: &mut TickStats) -> Result<()> {
+pub async fn report_events(pool: &Db, rates: &Rates, stats: &mut TickStats) -> Result<()> {
     stats.events += sqlx::query(
         "WITH desired AS ( \
              SELECT DISTINCT ON (o.stack_id) o.id, o.stack_id FROM broker.deployment_objects o \
@@ -223,7 +223,7 @@ pub async fn report_events(pool: &PgPool, rates: &Rates, stats: &mut TickStats) 
 }
 
 /// Submit the next version of a random live stack: its desired YAML with the image tag bumped.
-pub async fn submit_deployment(pool: &PgPool, stats: &mut TickStats) -> Result<()> {
+pub async fn submit_deployment(pool: &Db, stats: &mut TickStats) -> Result<()> {
     let current: Option<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT DISTINCT ON (o.stack_id) o.stack_id, s.generator_id, o.yaml_content \
          FROM broker.deployment_objects o JOIN broker.stacks s ON s.id = o.stack_id AND s.deleted_at IS NULL \

@@ -1,6 +1,5 @@
 //! Stacks of the broker: create one (with its labels and annotations) in one transaction.
 
-use sqlx::Connection;
 use uuid::Uuid;
 
 use super::audit::{self, Entry, Outcome};
@@ -24,8 +23,7 @@ pub async fn generators(services: &Services) -> Result<Vec<Generator>> {
 /// Create a stack with its labels and annotations, audited, in one transaction. With `dry_run`
 /// everything is checked by the database and then rolled back. Returns the new stack's id.
 pub async fn create(services: &Services, stack: &NewStack, generator: Uuid, dry_run: bool) -> Result<Uuid> {
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     let id = create_in(&mut tx, &services.actor, stack, generator, !dry_run).await?;
     if dry_run {
         tx.rollback().await?;

@@ -1,6 +1,6 @@
 //! Facts about the server and the schema, for `fleetdeck doctor`.
 
-use sqlx::PgPool;
+use crate::db::handle::Db;
 
 use super::Result;
 
@@ -36,20 +36,35 @@ pub struct ServerInfo {
     pub database: String,
     pub role: String,
     pub superuser: bool,
+    /// A hot standby (in recovery), not a primary.
+    pub standby: bool,
 }
 
-pub async fn server_info(pool: &PgPool) -> Result<ServerInfo> {
-    let (version, database, role, superuser): (String, String, String, String) = sqlx::query_as(
+/// What the primary sees of its standbys (`pg_stat_replication`): each one's name and state and
+/// how far its replay lags, in seconds (None: not reported, e.g. an idle primary or a role
+/// without pg_read_all_stats).
+pub async fn replication(pool: &Db) -> Result<Vec<(String, String, Option<f64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT coalesce(application_name, ''), coalesce(state, 'unknown'), \
+                extract(epoch FROM replay_lag)::float8 \
+         FROM pg_stat_replication ORDER BY application_name",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn server_info(pool: &Db) -> Result<ServerInfo> {
+    let (version, database, role, superuser, standby): (String, String, String, String, bool) = sqlx::query_as(
         "SELECT current_setting('server_version'), current_database(), current_user::text, \
-                current_setting('is_superuser')",
+                current_setting('is_superuser'), pg_is_in_recovery()",
     )
     .fetch_one(pool)
     .await?;
-    Ok(ServerInfo { version, database, role, superuser: superuser == "on" })
+    Ok(ServerInfo { version, database, role, superuser: superuser == "on", standby })
 }
 
 /// For each schema of the model: present (with its marker table or function) or missing.
-pub async fn schema_presence(pool: &PgPool) -> Result<Vec<(&'static str, &'static str, bool)>> {
+pub async fn schema_presence(pool: &Db) -> Result<Vec<(&'static str, &'static str, bool)>> {
     let mut out = Vec::with_capacity(SCHEMAS.len());
     for ((schema, what), (_, marker)) in SCHEMAS.iter().zip(MARKERS) {
         let present: bool = if let Some(func) = marker.strip_suffix("()") {

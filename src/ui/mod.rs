@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod feed;
 pub mod help;
 pub mod keymap;
 pub mod list;

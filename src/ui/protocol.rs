@@ -37,6 +37,45 @@ pub struct DeltaRequest {
     pub since: DateTime<Utc>,
 }
 
+/// Which server a call needs (issue 26): a hot standby serves reads; the primary serves writes
+/// and what must be current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Lists, counts, catalogues, searches, details: the standby may serve it.
+    Read,
+    /// A read that a guarded change is about to compare against: the primary's own state.
+    Current,
+    /// A change: the primary; afterwards this process's reads wait for the standby to replay it.
+    Write,
+}
+
+impl Command {
+    pub fn access(&self) -> Access {
+        match self {
+            Command::Generators
+            | Command::ExecutionDetail(_)
+            | Command::StackDetail { .. }
+            | Command::FleetSummary(..)
+            | Command::TargetChoices { .. }
+            | Command::Catalogue(_)
+            | Command::MarketSearch { .. }
+            | Command::MarketDetail { .. } => Access::Read,
+            Command::AgentTags(_) | Command::StackYaml(_) => Access::Current,
+            // A dry run writes nothing, but checks what it would write against the primary.
+            Command::CreateStack { dry_run: true, .. } => Access::Current,
+            Command::Executions { .. }
+            | Command::Fleet { .. }
+            | Command::CreateStack { .. }
+            | Command::SetAgentTags { .. }
+            | Command::SubmitObject { .. }
+            | Command::Resubmit(_)
+            | Command::SetTargets { .. }
+            | Command::Deploy(_)
+            | Command::Delete { .. } => Access::Write,
+        }
+    }
+}
+
 /// A one-shot service call.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -214,6 +253,8 @@ pub enum Reply {
         on: bool,
         error: Option<String>,
     },
-    /// Another client changed a list (a NOTIFY on `fleetdeck_changes`).
+    /// Another client changed a list (a NOTIFY on `fleetdeck_changes`, or the change clock).
     Changed(Entity),
+    /// Where reads go now, when a hot standby is configured: it changed.
+    Reads(crate::db::replica::ReadsFrom),
 }

@@ -12,8 +12,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 
 // The protocol's types stay reachable where they were first defined.
-pub use super::protocol::{Command, DeltaRequest, Outcome, PageRequest, Reply, Request};
-use crate::db::pool::Connector;
+use super::feed::{change_clock, current, listener, watch_standby};
+pub use super::feed::{changed_entity, next_backoff, BACKOFF_FIRST, BACKOFF_MAX, CHANGES_CHANNEL, NOTIFIED};
+pub use super::protocol::{Access, Command, DeltaRequest, Outcome, PageRequest, Reply, Request};
+use crate::db::pool::{Connector, PoolSettings};
 use crate::domain::execution::Verb;
 use crate::service::listing::{self, Entity, Page};
 use crate::service::names::{Names, Narrowed};
@@ -21,17 +23,6 @@ use crate::service::{executions, fleet, rollouts, stacks, Error, Services};
 
 /// Rows per page request.
 pub const PAGE_ROWS: i64 = 200;
-
-/// First and longest wait before trying a lost database again. At most half a second, so that
-/// the dashboard is back within a second of the database, connecting included (a failed attempt
-/// costs next to nothing; with a 1 s wait `bench whole` once measured 1.09 s).
-pub const BACKOFF_FIRST: Duration = Duration::from_millis(250);
-pub const BACKOFF_MAX: Duration = Duration::from_millis(500);
-
-/// The next wait after `previous`: doubled, at most [`BACKOFF_MAX`].
-pub fn next_backoff(previous: Option<Duration>) -> Duration {
-    previous.map(|d| (d * 2).min(BACKOFF_MAX)).unwrap_or(BACKOFF_FIRST)
-}
 
 /// How far back a delta read looks before its `since`: changes committed late by long
 /// transactions are not missed.
@@ -58,83 +49,6 @@ impl Poll {
     }
 }
 
-/// The channel migration 11's triggers notify.
-pub const CHANGES_CHANNEL: &str = "fleetdeck_changes";
-
-/// The lists whose changes are notified, by the payload migration 11's triggers send.
-pub const NOTIFIED: [(&str, Entity); 4] = [
-    ("executions", Entity::Executions),
-    ("hosts", Entity::Hosts),
-    ("agents", Entity::Agents),
-    ("stacks", Entity::Stacks),
-];
-
-/// The list a notification's payload names.
-pub fn changed_entity(payload: &str) -> Option<Entity> {
-    NOTIFIED.iter().find(|(name, _)| *name == payload).map(|(_, entity)| *entity)
-}
-
-/// Listen for change notifications and pass them on; reconnect with backoff when the database
-/// goes away. Notifications sent while no connection listened are lost, so after listening again
-/// every notified list is told it changed: the app reads their deltas at once instead of at the
-/// next poll. Ends when the app stops listening.
-async fn listener(pool: sqlx::PgPool, replies: mpsc::UnboundedSender<Reply>) {
-    let mut backoff = None;
-    let mut resync = false;
-    loop {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(l) => l,
-            Err(e) => {
-                let wait = next_backoff(backoff);
-                backoff = Some(wait);
-                tracing::debug!(error = %e, ?wait, "change listener cannot connect");
-                tokio::time::sleep(wait).await;
-                if replies.is_closed() {
-                    return;
-                }
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
-            let wait = next_backoff(backoff);
-            backoff = Some(wait);
-            tracing::warn!(error = %e, "cannot LISTEN for changes");
-            tokio::time::sleep(wait).await;
-            continue;
-        }
-        backoff = None;
-        if std::mem::take(&mut resync) {
-            tracing::info!("listening for changes again; reading every notified list");
-            for (_, entity) in NOTIFIED {
-                if replies.send(Reply::Changed(entity)).is_err() {
-                    return;
-                }
-            }
-        }
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(n)) => {
-                    if let Some(entity) = changed_entity(n.payload()) {
-                        if replies.send(Reply::Changed(entity)).is_err() {
-                            return;
-                        }
-                    }
-                }
-                // The connection was lost: listen again on a new one.
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::debug!(error = %e, "change listener lost its connection");
-                    break;
-                }
-            }
-        }
-        resync = true;
-        if replies.is_closed() {
-            return;
-        }
-    }
-}
-
 /// The running workers: send requests, receive replies on the channel given to [`Workers::start`].
 pub struct Workers {
     services: Arc<RwLock<Services>>,
@@ -142,12 +56,15 @@ pub struct Workers {
     replies: mpsc::UnboundedSender<Reply>,
     pollers: HashMap<Entity, watch::Sender<Option<Poll>>>,
     state_file: Option<PathBuf>,
-    listening: tokio::task::JoinHandle<()>,
+    /// The change feed (listener or clock) and the standby's watch.
+    feed: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Workers {
     fn drop(&mut self) {
-        self.listening.abort();
+        for task in &self.feed {
+            task.abort();
+        }
     }
 }
 
@@ -158,15 +75,23 @@ impl Workers {
         state_file: Option<PathBuf>,
         replies: mpsc::UnboundedSender<Reply>,
     ) -> Workers {
-        let listening = tokio::spawn(listener(services.pool.clone(), replies.clone()));
-        Workers {
-            services: Arc::new(RwLock::new(services)),
-            connector,
-            replies,
-            pollers: HashMap::new(),
-            state_file,
-            listening,
+        let replica = services.replica.clone();
+        let shared = Arc::new(RwLock::new(services));
+        let mut feed = Vec::new();
+        // LISTEN where a session of its own on the primary can be had; else the change clock.
+        feed.push(match connector.as_ref().map(|c| (c.direct.clone(), &c.settings)) {
+            None if current(&shared).pool.is_pooled() => tokio::spawn(change_clock(shared.clone(), replies.clone())),
+            None => tokio::spawn(listener(current(&shared).pool, replies.clone())),
+            Some((Some(direct), settings)) => {
+                let session = PoolSettings { pooled: false, max_connections: 1, read_only: false, ..settings.clone() };
+                tokio::spawn(listener(crate::db::pool::connect_lazy(direct, &session, None), replies.clone()))
+            }
+            Some((None, _)) => tokio::spawn(change_clock(shared.clone(), replies.clone())),
+        });
+        if let Some(replica) = replica {
+            feed.push(tokio::spawn(watch_standby(replica, replies.clone())));
         }
+        Workers { services: shared, connector, replies, pollers: HashMap::new(), state_file, feed }
     }
 
     fn services(&self) -> Services {
@@ -236,13 +161,6 @@ impl Workers {
     }
 }
 
-fn current(shared: &RwLock<Services>) -> Services {
-    match shared.read() {
-        Ok(s) => s.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    }
-}
-
 /// A verb's result for the toast: good news when every row moved, else a warning that says
 /// what did not (skipped, refused, lost races with the winning state).
 pub fn executions_outcome(verb: Verb, out: &executions::BulkOutcome) -> Outcome {
@@ -254,8 +172,22 @@ pub fn executions_outcome(verb: Verb, out: &executions::BulkOutcome) -> Outcome 
     }
 }
 
-/// Run one service call and say how it went (what a `Request::Call` does, without the channel).
+/// Run one service call and say how it went (what a `Request::Call` does, without the channel):
+/// a read on the standby when one serves, else on the primary; after a change, this process's
+/// reads stay on the primary until the standby has replayed it.
 pub async fn call(services: &Services, command: Command) -> Outcome {
+    match command.access() {
+        Access::Read => run_call(&services.reading(), command).await,
+        Access::Current => run_call(services, command).await,
+        Access::Write => {
+            let outcome = run_call(services, command).await;
+            services.wrote().await;
+            outcome
+        }
+    }
+}
+
+async fn run_call(services: &Services, command: Command) -> Outcome {
     let failed = |e: Error| {
         tracing::warn!(error = %e, "service call failed");
         let field = match &e {
@@ -422,7 +354,7 @@ pub struct PageReader {
 }
 
 impl PageReader {
-    async fn narrowed(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Option<Narrowed>, Error> {
+    async fn narrowed(&mut self, pool: &crate::db::handle::Db, p: &PageRequest) -> Result<Option<Narrowed>, Error> {
         Ok(match &mut self.names {
             Some(n) if !p.query.filter.is_none() => {
                 n.refresh(pool).await?;
@@ -432,13 +364,13 @@ impl PageReader {
         })
     }
 
-    pub async fn read(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Page, Error> {
+    pub async fn read(&mut self, pool: &crate::db::handle::Db, p: &PageRequest) -> Result<Page, Error> {
         let narrowed = self.narrowed(pool, p).await?;
         listing::page_within(pool, p.entity, &p.query, &p.at, PAGE_ROWS, narrowed.as_ref()).await
     }
 
     /// The light page, when the request wants one first and the list has one.
-    pub async fn read_light(&mut self, pool: &sqlx::PgPool, p: &PageRequest) -> Result<Option<Page>, Error> {
+    pub async fn read_light(&mut self, pool: &crate::db::handle::Db, p: &PageRequest) -> Result<Option<Page>, Error> {
         if !p.light_first || !listing::has_light(p.entity, &p.query) {
             return Ok(None);
         }
@@ -448,7 +380,7 @@ impl PageReader {
 
     /// After a page is answered: read the list's names once, if it keeps them, so that the
     /// first filter keystroke finds them in memory.
-    pub async fn answered(&mut self, pool: &sqlx::PgPool, entity: Entity) {
+    pub async fn answered(&mut self, pool: &crate::db::handle::Db, entity: Entity) {
         if self.names.is_some() || !Names::kept(entity) {
             return;
         }
@@ -478,7 +410,12 @@ async fn poller(
     while requests.changed().await.is_ok() {
         let Some(mut request) = requests.borrow_and_update().clone() else { continue };
         loop {
-            let pool = current(&services).pool;
+            let now = current(&services);
+            let pool = now.read_pool().clone();
+            let standby = now.replica.clone().filter(|_| !std::ptr::eq(now.read_pool(), &now.pool));
+            // A delta on a standby sees what it has replayed, up to its lag limit behind the
+            // time it says: look back that much further.
+            let overlap = DELTA_OVERLAP + now.replica.as_ref().map_or(Duration::ZERO, |r| r.max_lag);
             // A new query's rows at once, without the costly cells; the full page follows
             // unless a newer request already waits (typing on).
             if let Poll::Page(p) = &request {
@@ -492,14 +429,19 @@ async fn poller(
             }
             let result = match &request {
                 Poll::Page(p) => pages.read(&pool, p).await.map(Answer::Page),
-                Poll::Delta(d) => {
-                    listing::delta(&pool, d.entity, &d.query, &d.window, d.since, DELTA_OVERLAP, DELTA_LIMIT)
-                        .await
-                        .map(Answer::Delta)
-                }
+                Poll::Delta(d) => listing::delta(&pool, d.entity, &d.query, &d.window, d.since, overlap, DELTA_LIMIT)
+                    .await
+                    .map(Answer::Delta),
             };
             let when = Utc::now();
             match result {
+                // The standby went away under the read: the primary answers it now.
+                Err(Error::Unavailable(error)) if standby.is_some() => {
+                    if let Some(r) = &standby {
+                        tracing::warn!(%error, "the standby does not answer; reading the primary");
+                        r.mark_down(error);
+                    }
+                }
                 Err(Error::Unavailable(error)) => {
                     let wait = next_backoff(backoff);
                     backoff = Some(wait);

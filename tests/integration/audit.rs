@@ -24,7 +24,7 @@ async fn records_who_did_what_and_is_append_only() {
     let id = audit::record(&mut tx, &actor, &entry).await.unwrap();
     tx.commit().await.unwrap();
     let conflict = Entry { outcome: Outcome::Conflict, error: Some("now cancelled".into()), ..entry.clone() };
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.pool.pg().acquire().await.unwrap();
     audit::record(&mut conn, &actor, &conflict).await.unwrap();
     drop(conn);
 
@@ -48,7 +48,7 @@ async fn a_user_acting_through_rls_is_recorded_with_their_id() {
     let alice = user(&db.pool, "alice@example.com").await;
     let as_alice = db.pool_as(alice).await;
     let actor = Actor::user("alice@example.com", alice);
-    let mut conn = as_alice.acquire().await.unwrap();
+    let mut conn = as_alice.pg().acquire().await.unwrap();
     let entry = Entry {
         verb: "cancel_execution",
         target_table: "platform.workflow_executions",

@@ -54,11 +54,12 @@ fn settings() -> pool::PoolSettings {
         acquire_timeout: Duration::from_secs(3),
         max_connections: 4,
         read_only: false,
+        pooled: fleetdeck::testing::pooled(),
     }
 }
 
 /// A database `name` in the server with the small demo in it; a pool on it.
-pub(crate) async fn seeded(server: &PrivateServer, name: &str) -> sqlx::PgPool {
+pub(crate) async fn seeded(server: &PrivateServer, name: &str) -> fleetdeck::db::handle::Db {
     let admin = server.server.connect_options("postgres");
     let mut conn = admin.connect().await.unwrap();
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
@@ -297,7 +298,7 @@ async fn a_burst_of_cli_verbs_across_a_database_restart_happens_once_or_fails_lo
 
 /// The sessions listening for changes on database `lost`, once they are `want` or `within` has
 /// passed.
-async fn listeners(db: &sqlx::PgPool, want: i64, within: Duration) -> i64 {
+async fn listeners(db: &fleetdeck::db::handle::Db, want: i64, within: Duration) -> i64 {
     let start = Instant::now();
     loop {
         let n: i64 = sqlx::query_scalar(

@@ -10,16 +10,16 @@ use fleetdeck::testing::TestDb;
 
 use crate::fixtures::{self, execution_counts_wrong};
 
-async fn exec(pool: &sqlx::PgPool, sql: &str) -> u64 {
+async fn exec(pool: &fleetdeck::db::handle::Db, sql: &str) -> u64 {
     sqlx::query(sql).execute(pool).await.unwrap().rows_affected()
 }
 
 /// These tests are about the counts, not the status rules: any move is let through.
-async fn any_status_to_any(pool: &sqlx::PgPool) {
+async fn any_status_to_any(pool: &fleetdeck::db::handle::Db) {
     exec(pool, "ALTER TABLE platform.workflow_executions DISABLE TRIGGER workflow_executions_status_transition").await;
 }
 
-async fn count_rows(pool: &sqlx::PgPool) -> i64 {
+async fn count_rows(pool: &fleetdeck::db::handle::Db) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM fleetdeck.execution_counts").fetch_one(pool).await.unwrap()
 }
 

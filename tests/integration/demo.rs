@@ -203,7 +203,7 @@ async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
     };
     let before = indexes(&db).await;
     assert!(before.len() > 10, "{before:?}");
-    let mut conn = db.pool.acquire().await.unwrap();
+    let mut conn = db.pool.pg().acquire().await.unwrap();
     // A good load: the indexes are dropped during it and are all back after.
     let mut tx = conn.begin().await.unwrap();
     let load = BulkLoad::begin(&mut tx, "platform.workflow_executions").await.unwrap();

@@ -1,14 +1,14 @@
 //! Rows the tests build on.
 
+use fleetdeck::db::handle::Db;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-pub async fn user(pool: &PgPool, email: &str) -> Uuid {
+pub async fn user(pool: &Db, email: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO platform.users (email, password_hash, first_name, last_name, subscription_tier) \
          VALUES ($1, 'x', 'First', 'Last', 'pro') RETURNING id",
@@ -19,7 +19,7 @@ pub async fn user(pool: &PgPool, email: &str) -> Uuid {
     .unwrap()
 }
 
-pub async fn organization(pool: &PgPool, slug: &str) -> Uuid {
+pub async fn organization(pool: &Db, slug: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO platform.organizations (name, slug, subscription_tier) VALUES ($1, $1, 'enterprise') RETURNING id",
     )
@@ -29,7 +29,7 @@ pub async fn organization(pool: &PgPool, slug: &str) -> Uuid {
     .unwrap()
 }
 
-pub async fn member(pool: &PgPool, org: Uuid, user: Uuid, role: &str) {
+pub async fn member(pool: &Db, org: Uuid, user: Uuid, role: &str) {
     sqlx::query("INSERT INTO platform.organization_members (organization_id, user_id, role) VALUES ($1, $2, $3)")
         .bind(org)
         .bind(user)
@@ -39,7 +39,7 @@ pub async fn member(pool: &PgPool, org: Uuid, user: Uuid, role: &str) {
         .unwrap();
 }
 
-pub async fn agent(pool: &PgPool, name: &str, owner_type: &str, owner_id: Uuid) -> Uuid {
+pub async fn agent(pool: &Db, name: &str, owner_type: &str, owner_id: Uuid) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO platform.agents (name, owner_type, owner_id, framework, agent_type) \
          VALUES ($1, $2, $3, 'langgraph', 'code') RETURNING id",
@@ -52,7 +52,7 @@ pub async fn agent(pool: &PgPool, name: &str, owner_type: &str, owner_id: Uuid) 
     .unwrap()
 }
 
-pub async fn workflow(pool: &PgPool, agent: Uuid) -> Uuid {
+pub async fn workflow(pool: &Db, agent: Uuid) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO platform.workflows (agent_id, name, workflow_data, workflow_type, framework) \
          VALUES ($1, 'wf', '{}', 'code', 'langgraph') RETURNING id",
@@ -63,7 +63,7 @@ pub async fn workflow(pool: &PgPool, agent: Uuid) -> Uuid {
     .unwrap()
 }
 
-pub async fn execution(pool: &PgPool, workflow: Uuid, agent: Uuid, status: &str) -> Uuid {
+pub async fn execution(pool: &Db, workflow: Uuid, agent: Uuid, status: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO platform.workflow_executions (workflow_id, agent_id, status, correlation_id) \
          VALUES ($1, $2, $3, gen_random_uuid()) RETURNING id",
@@ -76,7 +76,7 @@ pub async fn execution(pool: &PgPool, workflow: Uuid, agent: Uuid, status: &str)
     .unwrap()
 }
 
-pub async fn generator(pool: &PgPool, name: &str) -> Uuid {
+pub async fn generator(pool: &Db, name: &str) -> Uuid {
     sqlx::query_scalar("INSERT INTO broker.generators (name) VALUES ($1) RETURNING id")
         .bind(name)
         .fetch_one(pool)
@@ -84,7 +84,7 @@ pub async fn generator(pool: &PgPool, name: &str) -> Uuid {
         .unwrap()
 }
 
-pub async fn stack(pool: &PgPool, name: &str, generator: Uuid) -> Uuid {
+pub async fn stack(pool: &Db, name: &str, generator: Uuid) -> Uuid {
     sqlx::query_scalar("INSERT INTO broker.stacks (name, generator_id) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(generator)
@@ -93,7 +93,7 @@ pub async fn stack(pool: &PgPool, name: &str, generator: Uuid) -> Uuid {
         .unwrap()
 }
 
-pub async fn deployment_object(pool: &PgPool, stack: Uuid, generator: Uuid, yaml: &str) -> Uuid {
+pub async fn deployment_object(pool: &Db, stack: Uuid, generator: Uuid, yaml: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO broker.deployment_objects (stack_id, yaml_content, yaml_checksum, generator_id) \
          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -107,7 +107,7 @@ pub async fn deployment_object(pool: &PgPool, stack: Uuid, generator: Uuid, yaml
     .unwrap()
 }
 
-pub async fn cluster_agent(pool: &PgPool, name: &str, cluster: &str) -> Uuid {
+pub async fn cluster_agent(pool: &Db, name: &str, cluster: &str) -> Uuid {
     sqlx::query_scalar("INSERT INTO broker.agents (name, cluster_name) VALUES ($1, $2) RETURNING id")
         .bind(name)
         .bind(cluster)
@@ -116,7 +116,7 @@ pub async fn cluster_agent(pool: &PgPool, name: &str, cluster: &str) -> Uuid {
         .unwrap()
 }
 
-pub async fn event(pool: &PgPool, agent: Uuid, object: Uuid, status: &str) -> Uuid {
+pub async fn event(pool: &Db, agent: Uuid, object: Uuid, status: &str) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status) \
          VALUES ($1, $2, 'DEPLOY', $3) RETURNING id",
@@ -138,7 +138,7 @@ pub fn db_message(err: sqlx::Error) -> String {
 }
 
 /// Wait until a statement of this database waits on a row lock (a race set up by a test).
-pub async fn until_waiting_on_a_lock(pool: &PgPool) {
+pub async fn until_waiting_on_a_lock(pool: &Db) {
     let waiting = async {
         loop {
             let n: i64 = sqlx::query_scalar(
@@ -158,7 +158,7 @@ pub async fn until_waiting_on_a_lock(pool: &PgPool) {
 
 /// The executions' maintained counts (migration 23) against a fresh `count(*)`: every
 /// (workflow, agent, status) whose sum differs, as `workflow agent status: kept vs counted`.
-pub async fn execution_counts_wrong(pool: &PgPool) -> Vec<String> {
+pub async fn execution_counts_wrong(pool: &Db) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT format('%s %s %s: %s kept, %s counted', workflow_id, agent_id, status, coalesce(k.n, 0), coalesce(x.n, 0)) \
          FROM (SELECT workflow_id, agent_id, status, sum(n) AS n FROM fleetdeck.execution_counts GROUP BY 1, 2, 3 \
@@ -175,7 +175,7 @@ pub async fn execution_counts_wrong(pool: &PgPool) -> Vec<String> {
 /// Where the reach the database keeps (migration 26) differs from reach reckoned afresh from the
 /// base tables: each pair, each stack's and agent's counts and each agent's last event, one line
 /// per difference.
-pub async fn reach_wrong(pool: &PgPool) -> Vec<String> {
+pub async fn reach_wrong(pool: &Db) -> Vec<String> {
     sqlx::query_scalar(
         "WITH fresh AS (SELECT * FROM fleetdeck.reach_fresh(ARRAY(SELECT id FROM broker.stacks), '{}')) \
          SELECT format('pair %s %s: kept %s, fresh %s', coalesce(k.stack_id, f.stack_id), coalesce(k.agent_id, f.agent_id), \

@@ -5,13 +5,14 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use fleetdeck::db::handle::Db;
 use fleetdeck::domain::health::{Health, Thresholds};
 use fleetdeck::service::executions::RowOutcome;
 use fleetdeck::service::fleet::{self, Deletable, Tags};
 use fleetdeck::service::listing::{self, Entity, PageAt, Query};
 use fleetdeck::service::{Actor, Error, Services};
 use fleetdeck::testing::TestDb;
-use sqlx::{Connection, PgPool};
+use sqlx::Connection;
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -20,11 +21,11 @@ fn services(db: &TestDb) -> Services {
     Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None })
 }
 
-async fn exec(pool: &PgPool, sql: &str, id: Uuid) {
+async fn exec(pool: &Db, sql: &str, id: Uuid) {
     sqlx::query(sql).bind(id).execute(pool).await.unwrap();
 }
 
-async fn label_stack(pool: &PgPool, stack: Uuid, label: &str) {
+async fn label_stack(pool: &Db, stack: Uuid, label: &str) {
     sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, $2)")
         .bind(stack)
         .bind(label)
@@ -33,7 +34,7 @@ async fn label_stack(pool: &PgPool, stack: Uuid, label: &str) {
         .unwrap();
 }
 
-async fn annotate_stack(pool: &PgPool, stack: Uuid, key: &str, value: &str) {
+async fn annotate_stack(pool: &Db, stack: Uuid, key: &str, value: &str) {
     sqlx::query("INSERT INTO broker.stack_annotations (stack_id, key, value) VALUES ($1, $2, $3)")
         .bind(stack)
         .bind(key)
@@ -43,7 +44,7 @@ async fn annotate_stack(pool: &PgPool, stack: Uuid, key: &str, value: &str) {
         .unwrap();
 }
 
-async fn target(pool: &PgPool, agent: Uuid, stack: Uuid) {
+async fn target(pool: &Db, agent: Uuid, stack: Uuid) {
     sqlx::query("INSERT INTO broker.agent_targets (agent_id, stack_id) VALUES ($1, $2)")
         .bind(agent)
         .bind(stack)
@@ -53,7 +54,7 @@ async fn target(pool: &PgPool, agent: Uuid, stack: Uuid) {
 }
 
 /// (stacks, by_target, by_label, by_annotation, pending, failures_1h) of an agent.
-async fn rollup(pool: &PgPool, agent: Uuid) -> (i32, i32, i32, i32, i32, i32) {
+async fn rollup(pool: &Db, agent: Uuid) -> (i32, i32, i32, i32, i32, i32) {
     sqlx::query_as(
         "SELECT stacks, by_target, by_label, by_annotation, pending, failures_1h FROM fleetdeck.agent_rollup($1)",
     )
@@ -64,7 +65,7 @@ async fn rollup(pool: &PgPool, agent: Uuid) -> (i32, i32, i32, i32, i32, i32) {
 }
 
 /// The agents list's row for an agent, as cells by column title.
-async fn agent_row(pool: &PgPool, name: &str) -> Option<Vec<(&'static str, String)>> {
+async fn agent_row(pool: &Db, name: &str) -> Option<Vec<(&'static str, String)>> {
     let query = Query { filter: fleetdeck::domain::filter::Filter::Exact(name.into()), ..Query::new(Entity::Agents) };
     let page = listing::page(pool, Entity::Agents, &query, &PageAt::First, 10).await.unwrap();
     page.rows.into_iter().next().map(|r| listing::columns(Entity::Agents).into_iter().zip(r.cells).collect())
@@ -443,7 +444,7 @@ fn hosts_sorted(prefix: &str, title: &str, descending: bool) -> Query {
 }
 
 /// Every page of `q`'s hosts, two rows a page (each after the last row's cursor): their names.
-async fn host_names_page_by_page(pool: &PgPool, q: &Query) -> Vec<String> {
+async fn host_names_page_by_page(pool: &Db, q: &Query) -> Vec<String> {
     let e = Entity::Hosts;
     let mut names = Vec::new();
     let mut page = listing::page(pool, e, q, &PageAt::First, 2).await.unwrap();
@@ -505,7 +506,7 @@ async fn hosts_sort_keys_follow_every_write_and_sort_the_list() {
     fleetdeck::import::demo::seed(&db.pool, fleetdeck::import::demo::Scale::Small, 4, Utc::now(), |_| {})
         .await
         .unwrap();
-    let wrong = |pool: PgPool| async move {
+    let wrong = |pool: Db| async move {
         sqlx::query_scalar::<_, i64>(
             "SELECT count(*) FROM edge.host h FULL JOIN fleetdeck.host_order o ON o.host_id = h.id \
              WHERE o.host_id IS NULL OR h.id IS NULL \

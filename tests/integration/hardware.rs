@@ -14,7 +14,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// The rule applied host by host in memory, as the detail did before migration 24.
-async fn by_the_rule(pool: &sqlx::PgPool, need: &Requirements) -> (HashMap<Uuid, usize>, Vec<(String, usize)>) {
+async fn by_the_rule(
+    pool: &fleetdeck::db::handle::Db,
+    need: &Requirements,
+) -> (HashMap<Uuid, usize>, Vec<(String, usize)>) {
     let hosts: Vec<(Uuid, Value)> =
         sqlx::query_as("SELECT site_id, coalesce(metadata, '{}') FROM edge.host").fetch_all(pool).await.unwrap();
     let (mut fitting, mut reasons) = (HashMap::new(), HashMap::<String, usize>::new());
@@ -32,7 +35,7 @@ async fn by_the_rule(pool: &sqlx::PgPool, need: &Requirements) -> (HashMap<Uuid,
     (fitting, reasons)
 }
 
-async fn site_ids(pool: &sqlx::PgPool) -> HashMap<String, Uuid> {
+async fn site_ids(pool: &fleetdeck::db::handle::Db) -> HashMap<String, Uuid> {
     let rows: Vec<(String, Uuid)> = sqlx::query_as("SELECT site_id, id FROM edge.site").fetch_all(pool).await.unwrap();
     rows.into_iter().collect()
 }

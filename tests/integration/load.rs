@@ -46,12 +46,12 @@ fn judged(ran: &Ran) -> &'static str {
 }
 
 /// Pick a row for a verb at random from those it applies to now, as a person picks from a list.
-async fn pick(db: &sqlx::PgPool, sql: &str) -> Option<Uuid> {
+async fn pick(db: &fleetdeck::db::handle::Db, sql: &str) -> Option<Uuid> {
     sqlx::query_scalar(sql).fetch_optional(db).await.ok().flatten()
 }
 
 /// One client: verbs at random until `until`.
-async fn client(n: u64, db: sqlx::PgPool, url: String, home: PathBuf, until: Instant) -> Vec<Ran> {
+async fn client(n: u64, db: fleetdeck::db::handle::Db, url: String, home: PathBuf, until: Instant) -> Vec<Ran> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(n);
     let exec = |status: &str| {
         format!(
@@ -295,7 +295,7 @@ async fn eight_clients_two_dashboards_and_the_simulator_for_a_minute() {
 
 /// Routes changing all the while, as an operator relabels agents: a stack's label given to a
 /// random agent or taken from one, and a random target added, until `until`. How many changes.
-async fn reroute(db: sqlx::PgPool, until: Instant) -> usize {
+async fn reroute(db: fleetdeck::db::handle::Db, until: Instant) -> usize {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
     let mut changed = 0;
     while Instant::now() < until {

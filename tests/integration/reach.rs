@@ -4,19 +4,19 @@
 //! concurrent writers of reach and reports.
 
 use chrono::Utc;
+use fleetdeck::db::handle::Db;
 use fleetdeck::import::demo::{self, Scale};
 use fleetdeck::testing::TestDb;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures::*;
 
-async fn exec(pool: &PgPool, sql: &str, id: Uuid) {
+async fn exec(pool: &Db, sql: &str, id: Uuid) {
     sqlx::query(sql).bind(id).execute(pool).await.unwrap();
 }
 
 /// (agent, by_target, by_label, by_annotation, status) of each agent `stack` reaches, by agent.
-async fn reached(pool: &PgPool, stack: Uuid) -> Vec<(Uuid, bool, bool, bool, Option<String>)> {
+async fn reached(pool: &Db, stack: Uuid) -> Vec<(Uuid, bool, bool, bool, Option<String>)> {
     sqlx::query_as(
         "SELECT agent_id, by_target, by_label, by_annotation, status FROM fleetdeck.stack_reach \
          WHERE stack_id = $1 ORDER BY agent_id",
@@ -28,7 +28,7 @@ async fn reached(pool: &PgPool, stack: Uuid) -> Vec<(Uuid, bool, bool, bool, Opt
 }
 
 /// (agents, success, failure, pending, offline) of `stack`, offline judged an hour after now.
-async fn rollup(pool: &PgPool, stack: Uuid) -> (i64, i64, i64, i64, i64) {
+async fn rollup(pool: &Db, stack: Uuid) -> (i64, i64, i64, i64, i64) {
     sqlx::query_as(
         "SELECT agents, success, failure, pending, offline \
          FROM fleetdeck.stack_rollup($1, interval '10 minutes', now())",
@@ -39,7 +39,7 @@ async fn rollup(pool: &PgPool, stack: Uuid) -> (i64, i64, i64, i64, i64) {
     .unwrap()
 }
 
-async fn exact(pool: &PgPool, after: &str) {
+async fn exact(pool: &Db, after: &str) {
     assert_eq!(reach_wrong(pool).await, Vec::<String>::new(), "after {after}");
 }
 

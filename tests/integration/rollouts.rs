@@ -1,12 +1,12 @@
 //! Rollouts on a real database: reach by route, the desired object, progress from the agents'
 //! reports, submitting checked YAML, immutability, and `fleetdeck rollout` for scripts.
 
+use fleetdeck::db::handle::Db;
 use fleetdeck::domain::health::Thresholds;
 use fleetdeck::domain::rollout::{Progress, RolloutState};
 use fleetdeck::service::rollouts;
 use fleetdeck::service::{Actor, Error, Services};
 use fleetdeck::testing::TestDb;
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::fixtures;
@@ -15,18 +15,18 @@ fn services(db: &TestDb) -> Services {
     Services::new(db.pool.clone(), Actor { label: "tester".into(), user_id: None })
 }
 
-async fn exec(pool: &PgPool, sql: &str, id: Uuid) {
+async fn exec(pool: &Db, sql: &str, id: Uuid) {
     sqlx::query(sql).bind(id).execute(pool).await.unwrap();
 }
 
 /// An agent that is ACTIVE and heard from just now.
-async fn live_agent(pool: &PgPool, name: &str) -> Uuid {
+async fn live_agent(pool: &Db, name: &str) -> Uuid {
     let id = fixtures::cluster_agent(pool, name, "prod-eu").await;
     exec(pool, "UPDATE broker.agents SET status = 'ACTIVE', last_heartbeat = now() WHERE id = $1", id).await;
     id
 }
 
-async fn report(pool: &PgPool, agent: Uuid, object: Uuid, status: &str, message: Option<&str>) {
+async fn report(pool: &Db, agent: Uuid, object: Uuid, status: &str, message: Option<&str>) {
     sqlx::query(
         "INSERT INTO broker.agent_events (agent_id, deployment_object_id, event_type, status, message) \
          VALUES ($1, $2, 'DEPLOY', $3, $4)",
@@ -53,7 +53,7 @@ struct Scene {
     desired: Uuid,
 }
 
-async fn scene(pool: &PgPool) -> Scene {
+async fn scene(pool: &Db) -> Scene {
     let generator = fixtures::generator(pool, "gen").await;
     let stack = fixtures::stack(pool, "web", generator).await;
     sqlx::query("INSERT INTO broker.stack_labels (stack_id, label) VALUES ($1, 'env:prod')")
@@ -372,7 +372,7 @@ async fn targets_are_added_and_removed_in_one_audited_transaction() {
     assert!(matches!(rollouts::set_targets(&s, &sc.stack.to_string(), &[], &[a]).await, Err(Error::Conflict { .. })));
 }
 
-async fn targets_of(pool: &PgPool, stack: Uuid) -> i64 {
+async fn targets_of(pool: &Db, stack: Uuid) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM broker.agent_targets WHERE stack_id = $1")
         .bind(stack)
         .fetch_one(pool)
@@ -451,7 +451,7 @@ async fn a_stale_submission_is_refused_and_a_deleted_stack_gets_its_marker() {
     );
 }
 
-async fn seq_of(pool: &PgPool, stack: Uuid) -> i64 {
+async fn seq_of(pool: &Db, stack: Uuid) -> i64 {
     sqlx::query_scalar(
         "SELECT sequence_id FROM broker.deployment_objects WHERE stack_id = $1 AND deleted_at IS NULL ORDER BY sequence_id DESC LIMIT 1",
     )
@@ -467,7 +467,8 @@ async fn reports_objects_and_targets_notify_the_rollouts_pane() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     let sc = scene(pool).await;
-    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.unwrap();
+    let sessions = db.session_pool().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&sessions).await.unwrap();
     listener.listen("fleetdeck_changes").await.unwrap();
     report(pool, sc.labelled, sc.old, "SUCCESS", None).await;
     fixtures::deployment_object(pool, sc.stack, sc.generator, "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n").await;

@@ -278,7 +278,7 @@ async fn a_viewer_reads_and_every_write_verb_is_refused_by_the_database() {
     assert!(out.status.success() && stdout(&out).contains("running"), "{out:?}");
 
     // On the dashboard: `p` on a running execution says why it was refused.
-    let refusals = |pool: sqlx::PgPool, id: String| async move {
+    let refusals = |pool: fleetdeck::db::handle::Db, id: String| async move {
         sqlx::query_scalar::<_, String>(
             "SELECT coalesce(error, '') FROM fleetdeck.audit_log \
               WHERE target_id = $1 AND outcome = 'refused' AND actor = 'viewer@acme.example' ORDER BY id",

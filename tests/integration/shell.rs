@@ -24,6 +24,7 @@ fn settings(read_only: bool) -> PoolSettings {
         acquire_timeout: Duration::from_secs(3),
         max_connections: 4,
         read_only,
+        pooled: fleetdeck::testing::pooled(),
     }
 }
 

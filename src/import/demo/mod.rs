@@ -8,8 +8,8 @@ mod platform;
 
 use std::time::{Duration, Instant};
 
+use crate::db::handle::Db;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 
 use crate::service::{Error, Result};
 pub use platform::KNOWN_USERS;
@@ -113,7 +113,7 @@ pub struct Report {
 }
 
 /// Is the database free of platform data (so the demo may fill it)?
-pub async fn is_empty(pool: &PgPool) -> Result<bool> {
+pub async fn is_empty(pool: &Db) -> Result<bool> {
     Ok(sqlx::query_scalar(
         "SELECT NOT (EXISTS (SELECT 1 FROM edge.host) OR EXISTS (SELECT 1 FROM broker.stacks) \
              OR EXISTS (SELECT 1 FROM platform.users) OR EXISTS (SELECT 1 FROM cloud.bitnami_packages) \
@@ -124,12 +124,12 @@ pub async fn is_empty(pool: &PgPool) -> Result<bool> {
 }
 
 /// Was this database filled by the demo generator? The simulator only runs on such databases.
-pub async fn is_demo(pool: &PgPool) -> Result<bool> {
+pub async fn is_demo(pool: &Db) -> Result<bool> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM fleetdeck.demo_seed)").fetch_one(pool).await?)
 }
 
 /// Refuse to simulate on a database the demo generator did not fill.
-pub async fn require_demo(pool: &PgPool) -> Result<()> {
+pub async fn require_demo(pool: &Db) -> Result<()> {
     if is_demo(pool).await? {
         Ok(())
     } else {
@@ -144,7 +144,7 @@ pub async fn require_demo(pool: &PgPool) -> Result<()> {
 /// Fill an empty database. One transaction: on any error nothing is left behind.
 /// `progress` is told the name of each step as it starts.
 pub async fn seed(
-    pool: &PgPool,
+    pool: &Db,
     scale: Scale,
     seed: u64,
     now: DateTime<Utc>,
@@ -189,7 +189,8 @@ pub async fn seed(
     progress("vacuuming");
     // VACUUM cannot run in a transaction, so SET LOCAL cannot lift the timeout: one connection,
     // its timeout off for this and back afterwards (it outlasted 5 s on the large demo).
-    let mut conn = pool.acquire().await?;
+    // VACUUM runs outside any transaction: on a session (the demo's own server is never pooled).
+    let mut conn = pool.pg().acquire().await?;
     sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
     let vacuumed = sqlx::query("VACUUM (ANALYZE)").execute(&mut *conn).await;
     sqlx::query("RESET statement_timeout").execute(&mut *conn).await?;

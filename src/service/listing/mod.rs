@@ -7,6 +7,7 @@
 //! before the split (`listing::Entity`, `listing::page`, …).
 
 mod build;
+pub mod clock;
 mod info;
 pub mod model;
 mod read;

@@ -1,6 +1,8 @@
 //! The reads: a page (whole or light first), and the delta of the rows a table holds.
 
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::db::handle::Db;
 
 use super::build::*;
 use super::model::*;
@@ -11,7 +13,7 @@ use crate::service::{Error, Result};
 
 /// Read one page (at most `limit` rows, in display order), the total under the filter, and how
 /// many of `query.marked` pass the filter.
-pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
+pub async fn page(pool: &Db, entity: Entity, query: &Query, at: &PageAt, limit: i64) -> Result<Page> {
     page_within(pool, entity, query, at, limit, None).await
 }
 
@@ -19,7 +21,7 @@ pub async fn page(pool: &PgPool, entity: Entity, query: &Query, at: &PageAt, lim
 /// of them are read by id, and when nothing else filters the counts are memory's (the database
 /// counts only the candidates memory cannot judge).
 pub async fn page_within(
-    pool: &PgPool,
+    pool: &Db,
     entity: Entity,
     query: &Query,
     at: &PageAt,
@@ -45,7 +47,7 @@ pub fn has_light(entity: Entity, query: &Query) -> bool {
 /// with `…` in the cells those joins make (a stack's reach and progress). What a keystroke shows
 /// at once while the full page is read. None when the query needs those joins (`has_light`).
 pub async fn page_light(
-    pool: &PgPool,
+    pool: &Db,
     entity: Entity,
     query: &Query,
     at: &PageAt,
@@ -59,7 +61,7 @@ pub async fn page_light(
 }
 
 pub(super) async fn read_page(
-    pool: &PgPool,
+    pool: &Db,
     entity: Entity,
     query: &Query,
     at: &PageAt,
@@ -224,7 +226,7 @@ pub fn has_delta(entity: Entity) -> bool {
 /// are not a condition of the read: a row that changed out of them must still be seen, to
 /// leave the list.
 pub async fn delta(
-    pool: &PgPool,
+    pool: &Db,
     entity: Entity,
     query: &Query,
     window: &Window,

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 use uuid::Uuid;
 
 mod view;
@@ -239,8 +238,7 @@ async fn insert_object(
     manifests: Vec<Manifest>,
     expected: Option<Option<i64>>,
 ) -> Result<Submitted> {
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     lock_live(&mut tx, stack, "a deleted stack takes no new objects").await?;
     let previous = desired_sequence(&mut tx, stack.id).await?;
     if let Some(expected) = expected.filter(|e| *e != previous) {
@@ -453,8 +451,7 @@ pub async fn set_targets(services: &Services, stack: &str, add: &[Uuid], remove:
         });
     }
     let stack = find_stack(services, stack).await?;
-    let mut conn = services.pool.acquire().await?;
-    let mut tx = conn.begin().await?;
+    let mut tx = services.pool.begin().await?;
     lock_live(&mut tx, &stack, "its targets cannot change").await?;
     let added = add_targets(&mut tx, &services.actor, stack.id, add, None, "agent").await?;
     let removed: Vec<Uuid> = sqlx::query_scalar(

@@ -88,6 +88,17 @@ impl App {
                 self.theme.warn,
             )),
         }
+        match &self.reads {
+            Some(reads @ crate::db::replica::ReadsFrom::Standby { .. }) => {
+                state.push(sep());
+                state.push(Span::styled(reads.describe(), self.theme.status_bar));
+            }
+            Some(reads @ crate::db::replica::ReadsFrom::Primary { .. }) => {
+                state.push(sep());
+                state.push(Span::styled(sanitize_cell(&reads.describe(), 60), self.theme.warn));
+            }
+            None => {}
+        }
         state.push(sep());
         // The Marketplace's catalogue is read whole, not by the pane's lists.
         let (refreshed, pending) = match self.tab {

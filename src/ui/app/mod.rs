@@ -119,6 +119,8 @@ pub struct App {
     /// Started read-only (flag, config or environment): `:readonly` may not turn it off.
     pub readonly_locked: bool,
     pub connection: Connection,
+    /// Where reads go, when a hot standby is configured (the standby's watch says).
+    pub reads: Option<crate::db::replica::ReadsFrom>,
     pub toasts: VecDeque<Toast>,
     pub now: DateTime<Utc>,
     /// Times are shown in this offset (the local one; UTC in tests).
@@ -160,6 +162,7 @@ impl App {
             readonly: false,
             readonly_locked: false,
             connection: Connection::Connected,
+            reads: None,
             toasts: VecDeque::new(),
             now: DateTime::<Utc>::UNIX_EPOCH,
             offset: Utc.fix(),

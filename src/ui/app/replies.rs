@@ -60,6 +60,10 @@ impl App {
                 true
             }
             Reply::Changed(entity) => self.changed(entity),
+            Reply::Reads(reads) => {
+                self.reads = Some(reads);
+                false
+            }
         };
         self.after_reply(recheck);
     }

@@ -1,0 +1,181 @@
+//! A hot standby for reads (issue 26): how far behind it is, whether reads may go there, and the
+//! position a user's own writes must have reached on it before it serves them.
+//!
+//! Every check runs on the standby alone (its replay position and the time of the last
+//! transaction it replayed), so watching it costs the primary nothing. After a verb, the
+//! primary's WAL insert position is taken once ([`Replica::wrote`]); reads go to the primary
+//! until the standby has replayed past it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::db::handle::Db;
+
+/// What the last check of the standby found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Standing {
+    /// Not checked yet.
+    Unknown,
+    /// It replays, this far behind the primary's last transaction.
+    Following { lag: Duration },
+    /// It cannot be reached, or it is not a standby.
+    Down { error: String },
+}
+
+/// Where reads go, as the status bar says it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadsFrom {
+    Standby {
+        lag: Duration,
+    },
+    /// On the primary: the standby lags past the limit, is down, or has not replayed a write of
+    /// this process yet.
+    Primary {
+        why: String,
+    },
+}
+
+impl ReadsFrom {
+    /// Short words for the status bar.
+    pub fn describe(&self) -> String {
+        match self {
+            ReadsFrom::Standby { lag } => format!("standby, lag {}", lag_text(*lag)),
+            ReadsFrom::Primary { why } => format!("reads on primary: {why}"),
+        }
+    }
+}
+
+/// A lag as people read it: 0.2s, 12s, 3m.
+pub fn lag_text(lag: Duration) -> String {
+    let s = lag.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else if s < 120.0 {
+        format!("{s:.0}s")
+    } else {
+        format!("{:.0}m", s / 60.0)
+    }
+}
+
+/// The standby's pool and what is known of it. Shared by every clone of the services.
+#[derive(Debug)]
+pub struct Replica {
+    pub pool: Db,
+    pub max_lag: Duration,
+    standing: Mutex<Standing>,
+    /// The WAL position the standby has replayed (bytes from 0/0), at the last check.
+    replayed: AtomicU64,
+    /// The primary's WAL position after this process's last write: reads wait for it.
+    wait_for: AtomicU64,
+}
+
+/// The standby's own view: in recovery, replayed position, lag in seconds.
+const CHECK_SQL: &str = "SELECT pg_is_in_recovery(), \
+     COALESCE((pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, 0), \
+     (CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 \
+      ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END)::float8";
+
+/// The primary's position: everything committed so far is at or before it.
+pub const POSITION_SQL: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
+
+impl Replica {
+    pub fn new(pool: Db, max_lag: Duration) -> Arc<Replica> {
+        Arc::new(Replica {
+            pool,
+            max_lag,
+            standing: Mutex::new(Standing::Unknown),
+            replayed: AtomicU64::new(0),
+            wait_for: AtomicU64::new(0),
+        })
+    }
+
+    pub fn standing(&self) -> Standing {
+        self.standing.lock().map(|s| s.clone()).unwrap_or(Standing::Unknown)
+    }
+
+    fn set(&self, standing: Standing) {
+        if let Ok(mut s) = self.standing.lock() {
+            *s = standing;
+        }
+    }
+
+    /// Ask the standby how far it is. Never fails: a standby that does not answer is `Down`.
+    pub async fn check(&self) -> Standing {
+        let standing = match sqlx::query_as::<_, (bool, i64, f64)>(CHECK_SQL).fetch_one(&self.pool).await {
+            Ok((true, replayed, lag)) => {
+                self.replayed.store(replayed.max(0) as u64, Ordering::SeqCst);
+                Standing::Following { lag: Duration::from_secs_f64(lag.max(0.0)) }
+            }
+            Ok((false, _, _)) => Standing::Down { error: "it is not a standby (promoted?)".into() },
+            Err(e) => Standing::Down { error: crate::db::pool::cause(&e) },
+        };
+        self.set(standing.clone());
+        standing
+    }
+
+    /// A read on the standby found it gone: reads go to the primary until a check finds it back.
+    pub fn mark_down(&self, error: String) {
+        self.set(Standing::Down { error });
+    }
+
+    /// A write of this process committed on `primary`: reads wait for the standby to replay it.
+    pub async fn wrote(&self, primary: &Db) {
+        match sqlx::query_scalar::<_, i64>(POSITION_SQL).fetch_one(primary).await {
+            Ok(lsn) => {
+                self.wait_for.fetch_max(lsn.max(0) as u64, Ordering::SeqCst);
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the primary's WAL position after a write"),
+        }
+    }
+
+    /// Reads wait until the standby has replayed `position` (the primary's, bytes from 0/0).
+    pub fn wait_for(&self, position: u64) {
+        self.wait_for.fetch_max(position, Ordering::SeqCst);
+    }
+
+    /// A write of this process is not replayed on the standby yet (as of the last check).
+    pub fn behind_own_writes(&self) -> bool {
+        self.replayed.load(Ordering::SeqCst) < self.wait_for.load(Ordering::SeqCst)
+    }
+
+    /// Where reads go now.
+    pub fn reads_from(&self) -> ReadsFrom {
+        match self.standing() {
+            Standing::Unknown => ReadsFrom::Primary { why: "standby not checked yet".into() },
+            Standing::Down { error } => ReadsFrom::Primary { why: format!("standby down ({error})") },
+            Standing::Following { lag } if lag > self.max_lag => {
+                ReadsFrom::Primary { why: format!("standby lags {}", lag_text(lag)) }
+            }
+            Standing::Following { .. } if self.behind_own_writes() => {
+                ReadsFrom::Primary { why: "your change is not on the standby yet".into() }
+            }
+            Standing::Following { lag } => ReadsFrom::Standby { lag },
+        }
+    }
+
+    /// Check until the standby has replayed this process's writes, at most `limit`.
+    pub async fn settle(&self, limit: Duration) -> Standing {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            let standing = self.check().await;
+            let done = !matches!(standing, Standing::Following { .. }) || !self.behind_own_writes();
+            if done || tokio::time::Instant::now() >= until {
+                return standing;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lags_read_as_people_say_them() {
+        assert_eq!(lag_text(Duration::from_millis(240)), "0.2s");
+        assert_eq!(lag_text(Duration::from_secs(42)), "42s");
+        assert_eq!(lag_text(Duration::from_secs(600)), "10m");
+    }
+}
