@@ -31,7 +31,7 @@ struct Shared {
     server: Server,
     admin: PgConnectOptions,
     template: String,
-    /// The whole run goes through a pgbouncer in transaction mode (`FLEETDECK_TEST_POOLER=1`).
+    /// The whole run goes through a pgbouncer in transaction mode (`TEST_THROUGH_PGBOUNCER=1`).
     pooler: Option<PoolerAddress>,
 }
 
@@ -44,11 +44,31 @@ struct PoolerAddress {
 /// The environment variable that sends the whole test run through a pgbouncer in transaction
 /// pooling mode in front of the throwaway server (issue 26, point 4): every test's pools and
 /// every fleetdeck binary a test starts then connect through it, pooled.
-pub const POOLER_ENV: &str = "FLEETDECK_TEST_POOLER";
+pub const POOLER_ENV: &str = "TEST_THROUGH_PGBOUNCER";
 
 /// The run goes through the pooler (see [`POOLER_ENV`]; only with the throwaway server).
 pub fn pooled() -> bool {
     shared().pooler.is_some()
+}
+
+/// What a fleetdeck binary a test starts needs in its environment for the run's server: when the
+/// run goes through the pooler, `database.pooled` on (its DATABASE_URL, [`TestDb::url`], names
+/// the pooler).
+pub fn child_env() -> Vec<(&'static str, &'static str)> {
+    if pooled() {
+        vec![("FLEETDECK_DATABASE__POOLED", "true")]
+    } else {
+        Vec::new()
+    }
+}
+
+/// [`child_env`] for a binary whose DATABASE_URL is `url`: only when `url` goes through the
+/// run's pooler (a test's private server is reached directly).
+pub fn child_env_for(url: &str) -> Vec<(&'static str, &'static str)> {
+    match &shared().pooler {
+        Some(p) if url.contains(&p.dir.display().to_string()) => child_env(),
+        _ => Vec::new(),
+    }
 }
 
 /// The harness's pool settings: pooled when the run goes through the pooler.
@@ -172,8 +192,6 @@ fn setup() -> Result<Shared, String> {
             if let Ok(mut slot) = POOLER.lock() {
                 *slot = Some(started);
             }
-            // The fleetdeck binaries the tests start connect through it too.
-            std::env::set_var("FLEETDECK_DATABASE__POOLED", "true");
             Some(address)
         }
         _ => None,
@@ -429,6 +447,12 @@ pub const POOLER_PORT: u16 = 6432;
 
 impl Pooler {
     pub fn start(server: &EmbeddedServer) -> Pooler {
+        Pooler::start_sized(server, 20)
+    }
+
+    /// With at most `pool_size` server connections per database and user: 1 makes every client
+    /// share one.
+    pub fn start_sized(server: &EmbeddedServer, pool_size: u32) -> Pooler {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("{TEMP_PREFIX}{}-b{n}", std::process::id()));
         let program = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
@@ -450,7 +474,7 @@ impl Pooler {
                 "[databases]\n* = host={server} port={port}\n\n[pgbouncer]\n\
                  listen_addr =\nlisten_port = {POOLER_PORT}\nunix_socket_dir = {dir}\n\
                  auth_type = trust\nauth_file = {dir}/users.txt\npool_mode = transaction\n\
-                 max_client_conn = 500\ndefault_pool_size = 20\nlogfile = {dir}/pgbouncer.log\n\
+                 max_client_conn = 500\ndefault_pool_size = {pool_size}\nlogfile = {dir}/pgbouncer.log\n\
                  pidfile = {dir}/pgbouncer.pid\n\
                  ignore_startup_parameters = extra_float_digits\n",
                 server = server.data_dir.display(),

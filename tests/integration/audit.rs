@@ -24,9 +24,9 @@ async fn records_who_did_what_and_is_append_only() {
     let id = audit::record(&mut tx, &actor, &entry).await.unwrap();
     tx.commit().await.unwrap();
     let conflict = Entry { outcome: Outcome::Conflict, error: Some("now cancelled".into()), ..entry.clone() };
-    let mut conn = db.pool.pg().acquire().await.unwrap();
-    audit::record(&mut conn, &actor, &conflict).await.unwrap();
-    drop(conn);
+    let mut tx = db.pool.begin().await.unwrap();
+    audit::record(&mut tx, &actor, &conflict).await.unwrap();
+    tx.commit().await.unwrap();
 
     let rows = audit::for_target(&db.pool, "platform.workflow_executions", "e-1", 10).await.unwrap();
     assert_eq!(rows.len(), 2);
@@ -48,7 +48,7 @@ async fn a_user_acting_through_rls_is_recorded_with_their_id() {
     let alice = user(&db.pool, "alice@example.com").await;
     let as_alice = db.pool_as(alice).await;
     let actor = Actor::user("alice@example.com", alice);
-    let mut conn = as_alice.pg().acquire().await.unwrap();
+    let mut conn = as_alice.begin().await.unwrap();
     let entry = Entry {
         verb: "cancel_execution",
         target_table: "platform.workflow_executions",
@@ -60,7 +60,7 @@ async fn a_user_acting_through_rls_is_recorded_with_their_id() {
         error: Some("viewer".into()),
     };
     audit::record(&mut conn, &actor, &entry).await.unwrap();
-    drop(conn);
+    conn.commit().await.unwrap();
     let (label, uid): (String, Option<uuid::Uuid>) =
         sqlx::query_as("SELECT actor, actor_user_id FROM fleetdeck.audit_log").fetch_one(&db.pool).await.unwrap();
     assert_eq!(label, "alice@example.com");

@@ -54,7 +54,7 @@ fn settings() -> pool::PoolSettings {
         acquire_timeout: Duration::from_secs(3),
         max_connections: 4,
         read_only: false,
-        pooled: fleetdeck::testing::pooled(),
+        pooled: false,
     }
 }
 

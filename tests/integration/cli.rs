@@ -25,6 +25,7 @@ pub(crate) fn fleetdeck(home: &Path) -> Command {
             cmd.env_remove(k);
         }
     }
+    cmd.envs(fleetdeck::testing::child_env());
     cmd
 }
 
@@ -105,7 +106,13 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
     assert_eq!(out.status.code(), Some(8), "doctor finds problems on a database without the schema: {stdout}");
     assert!(stdout.contains("platform   MISSING"), "{stdout}");
 
-    let out = run(fleetdeck(home.path()).arg("migrate").env("DATABASE_URL", db.url())).await;
+    // The migrator's advisory lock needs a session: through a pooler, on database.direct_url.
+    let migrate = || {
+        let mut cmd = fleetdeck(home.path());
+        cmd.arg("migrate").env("DATABASE_URL", db.url()).env("FLEETDECK_DATABASE__DIRECT_URL", db.direct_url());
+        cmd
+    };
+    let out = run(&mut migrate()).await;
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(
@@ -113,7 +120,7 @@ async fn migrate_applies_the_schema_once_and_the_dashboard_refuses_an_unmigrated
         "{stdout}"
     );
 
-    let out = run(fleetdeck(home.path()).arg("migrate").env("DATABASE_URL", db.url())).await;
+    let out = run(&mut migrate()).await;
     let (stdout, _) = text(&out);
     assert!(out.status.success());
     assert!(stdout.contains("nothing to apply"), "{stdout}");
@@ -233,10 +240,12 @@ async fn the_dashboard_shows_four_tabs_and_quits_on_q_restoring_the_terminal() {
 async fn demo_migrates_seeds_simulates_and_stops_with_the_dashboard() {
     let db = TestDb::empty().await;
     let home = tempfile::tempdir().unwrap();
-    let url = db.url();
+    let (url, direct) = (db.url(), db.direct_url());
     let home_path = home.path().to_path_buf();
     let pty = tokio::task::spawn_blocking(move || {
-        let pty = Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
+        // demo migrates: through a pooler, on the direct URL (the migrator's advisory lock).
+        let env = [("DATABASE_URL", url), ("FLEETDECK_DATABASE__DIRECT_URL", direct)];
+        let pty = Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &env);
         pty.wait_for("demo, simulator running", Duration::from_secs(60));
         pty
     })
@@ -284,9 +293,10 @@ async fn the_simulator_refuses_a_database_the_demo_did_not_fill() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "not allowed: {stderr}");
     assert!(stderr.contains("runs only on demo databases"), "{stderr}");
-    let (url, home_path) = (db.url(), home.path().to_path_buf());
+    let (url, direct, home_path) = (db.url(), db.direct_url(), home.path().to_path_buf());
     let (status, screen) = tokio::task::spawn_blocking(move || {
-        let mut pty = Pty::spawn(&["demo"], &home_path, &[("DATABASE_URL", url)]);
+        let env = [("DATABASE_URL", url), ("FLEETDECK_DATABASE__DIRECT_URL", direct)];
+        let mut pty = Pty::spawn(&["demo"], &home_path, &env);
         let status = pty.wait_exit(Duration::from_secs(60));
         (status, pty.screen())
     })

@@ -187,7 +187,6 @@ fn the_large_scale_has_seed_003s_counts_and_a_large_fleet() {
 #[tokio::test]
 async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
     use fleetdeck::service::bulk::BulkLoad;
-    use sqlx::Connection;
     let db = TestDb::new().await;
     let indexes = |db: &TestDb| {
         let pool = db.pool.clone();
@@ -203,9 +202,8 @@ async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
     };
     let before = indexes(&db).await;
     assert!(before.len() > 10, "{before:?}");
-    let mut conn = db.pool.pg().acquire().await.unwrap();
     // A good load: the indexes are dropped during it and are all back after.
-    let mut tx = conn.begin().await.unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
     let load = BulkLoad::begin(&mut tx, "platform.workflow_executions").await.unwrap();
     let during: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_indexes WHERE schemaname = 'platform' AND tablename = 'workflow_executions'",
@@ -218,7 +216,7 @@ async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
     tx.commit().await.unwrap();
     assert_eq!(indexes(&db).await, before);
     // A row whose workflow does not exist: written while the checks are off, refused after.
-    let mut tx = conn.begin().await.unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
     let load = BulkLoad::begin(&mut tx, "platform.workflow_executions").await.unwrap();
     sqlx::query(
         "INSERT INTO platform.workflow_executions (workflow_id, agent_id, correlation_id) \
@@ -235,7 +233,6 @@ async fn a_bulk_load_rebuilds_its_indexes_and_still_checks_every_foreign_key() {
         other => panic!("{other:?}"),
     }
     tx.rollback().await.unwrap();
-    drop(conn);
     assert_eq!(scalar(&db, "SELECT count(*) FROM platform.workflow_executions").await, 0, "nothing committed");
     assert_eq!(indexes(&db).await, before);
 }

@@ -58,7 +58,8 @@ async fn every_verb_that_prints_ends_quietly_when_its_reader_goes_away() {
     .collect();
     for args in verbs {
         let mut cmd = fleetdeck(home.path());
-        cmd.args(&args).env("DATABASE_URL", db.url());
+        // migrate's advisory lock: through a pooler, on the direct URL.
+        cmd.args(&args).env("DATABASE_URL", db.url()).env("FLEETDECK_DATABASE__DIRECT_URL", db.direct_url());
         let (code, stderr) = tokio::task::spawn_blocking(move || with_closed_stdout(cmd)).await.unwrap();
         assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{args:?}: {stderr}");
         assert!(!stderr.contains('\u{1b}'), "{args:?}: no colour codes into a pipe: {stderr:?}");
@@ -205,7 +206,7 @@ fn the_readme_has_the_one_table_of_exit_codes() {
 async fn the_demos_simulator_survives_read_only_mode_and_the_status_bar_says_what_it_does() {
     let db = TestDb::empty().await;
     let home = tempfile::tempdir().unwrap();
-    let url = db.url();
+    let (url, direct) = (db.url(), db.direct_url());
     let home_path = home.path().to_path_buf();
     let pool = db.pool.clone();
     let count = move || {
@@ -220,7 +221,8 @@ async fn the_demos_simulator_survives_read_only_mode_and_the_status_bar_says_wha
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let _guard = handle.enter();
-        let mut pty = crate::pty::Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &[("DATABASE_URL", url)]);
+        let env = [("DATABASE_URL", url), ("FLEETDECK_DATABASE__DIRECT_URL", direct)];
+        let mut pty = crate::pty::Pty::spawn(&["demo", "--tick", "100ms"], &home_path, &env);
         pty.wait_for("demo, simulator running", std::time::Duration::from_secs(60));
         pty.send(b":readonly\r");
         pty.wait_for("read-only mode on", std::time::Duration::from_secs(60));
@@ -362,7 +364,10 @@ async fn bulk_commands_outlast_the_interactive_statement_timeout() {
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let mut cmd = fleetdeck(home.path());
-        cmd.args(args).env("DATABASE_URL", db.url()).env("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "40ms");
+        cmd.args(args)
+            .env("DATABASE_URL", db.url())
+            .env("FLEETDECK_DATABASE__DIRECT_URL", db.direct_url())
+            .env("FLEETDECK_DATABASE__STATEMENT_TIMEOUT", "40ms");
         output(cmd)
     };
     let out = run(&["migrate"]).await;

@@ -302,6 +302,7 @@ impl TestDbHandle {
         let out = Command::new(env!("CARGO_BIN_EXE_fleetdeck"))
             .args(args)
             .env("DATABASE_URL", &self.0)
+            .envs(fleetdeck::testing::child_env())
             .env("XDG_CONFIG_HOME", home.path())
             .env("XDG_STATE_HOME", home.path())
             .current_dir(env!("CARGO_MANIFEST_DIR"))

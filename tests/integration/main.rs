@@ -22,6 +22,7 @@ mod listing;
 mod load;
 mod migrations;
 mod platform;
+mod pooler;
 mod pty;
 mod reach;
 mod replica;

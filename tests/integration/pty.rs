@@ -43,6 +43,10 @@ impl Pty {
                 cmd.env_remove(k);
             }
         }
+        let url = env.iter().find(|(k, _)| *k == "DATABASE_URL").map(|(_, v)| v.as_str()).unwrap_or("");
+        for (k, v) in fleetdeck::testing::child_env_for(url) {
+            cmd.env(k, v);
+        }
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_STATE_HOME", home.join("state"));

@@ -154,7 +154,7 @@ async fn read_only_sessions_refuse_every_write() {
     let (w, a) = executions_fixture(&db).await;
     let id = fixtures::execution(&db.pool, w, a, "running").await;
     let ro = pool::connect(db.options(), &settings(true), None, None).await.unwrap();
-    let on: String = sqlx::query_scalar("SHOW default_transaction_read_only").fetch_one(&ro).await.unwrap();
+    let on: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&ro).await.unwrap();
     assert_eq!(on, "on");
     let s = Services::new(ro, Actor { label: "tester".into(), user_id: None });
     let err = executions::act(&s, Verb::Pause, &[id], None).await.unwrap_err();
@@ -303,8 +303,10 @@ async fn a_lost_database_is_retried_with_backoff_until_it_answers_again() {
     ] {
         sqlx::query(&sql).execute(&db.pool).await.unwrap();
     }
-    let options = db.options().username(&role);
-    let pool = pool::connect(options, &settings(false), None, None).await.unwrap();
+    // On the server itself: the role's sessions end and are refused there (a pooler in front
+    // would keep its own).
+    let options = db.direct_options().username(&role);
+    let pool = pool::connect(options, &PoolSettings { pooled: false, ..settings(false) }, None, None).await.unwrap();
     let s = Services::new(pool, Actor { label: "tester".into(), user_id: None });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut workers = Workers::start(s, None, None, tx);

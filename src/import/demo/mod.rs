@@ -188,12 +188,18 @@ pub async fn seed(
     // (hosts by health, executions by status) are index-only from the first frame.
     progress("vacuuming");
     // VACUUM cannot run in a transaction, so SET LOCAL cannot lift the timeout: one connection,
-    // its timeout off for this and back afterwards (it outlasted 5 s on the large demo).
-    // VACUUM runs outside any transaction: on a session (the demo's own server is never pooled).
+    // its timeout off for this and back afterwards (it outlasted 5 s on the large demo). By the
+    // simple protocol, which prepares nothing. Through a transaction pooler there is no session
+    // to set: VACUUM runs alone, under the server's own timeout.
     let mut conn = pool.pg().acquire().await?;
-    sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
-    let vacuumed = sqlx::query("VACUUM (ANALYZE)").execute(&mut *conn).await;
-    sqlx::query("RESET statement_timeout").execute(&mut *conn).await?;
+    let pooled = pool.is_pooled();
+    if !pooled {
+        sqlx::Executor::execute(&mut *conn, "SET statement_timeout = 0").await?;
+    }
+    let vacuumed = sqlx::Executor::execute(&mut *conn, "VACUUM (ANALYZE)").await;
+    if !pooled {
+        sqlx::Executor::execute(&mut *conn, "RESET statement_timeout").await?;
+    }
     vacuumed?;
     Ok(Report { tally, elapsed: started.elapsed() })
 }
