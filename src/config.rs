@@ -76,6 +76,17 @@ pub struct Settings {
     pub keys: Vec<UserBinding>,
 }
 
+/// How dashboards learn that lists changed (`database.change_feed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeFeed {
+    /// LISTEN when a session of its own on the primary can be had, else the clock.
+    Auto,
+    /// LISTEN on a session of its own on the primary.
+    Listen,
+    /// The change clock, where reads go.
+    Clock,
+}
+
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: Option<String>,
@@ -87,6 +98,8 @@ pub struct DatabaseSettings {
     pub replica_url: Option<String>,
     /// Past this lag, reads go to the primary.
     pub replica_max_lag: Duration,
+    /// How dashboards learn of changes.
+    pub change_feed: ChangeFeed,
     pub statement_timeout: Duration,
     pub acquire_timeout: Duration,
     pub max_connections: u32,
@@ -125,6 +138,7 @@ struct RawDatabase {
     direct_url: String,
     replica_url: String,
     replica_max_lag: String,
+    change_feed: String,
     statement_timeout: String,
     acquire_timeout: String,
     max_connections: i64,
@@ -404,6 +418,20 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
             return Err(invalid(cfg, key, &redact_url(value), "needs database.url (the primary) set too"));
         }
     }
+    let change_feed = match db.change_feed.trim() {
+        "auto" => ChangeFeed::Auto,
+        "listen" => ChangeFeed::Listen,
+        "clock" => ChangeFeed::Clock,
+        other => return Err(invalid(cfg, "database.change_feed", other, "allowed: auto, listen, clock")),
+    };
+    if change_feed == ChangeFeed::Listen && db.pooled && optional(db.direct_url.clone()).is_none() {
+        return Err(invalid(
+            cfg,
+            "database.change_feed",
+            "listen",
+            "through a pooler LISTEN needs database.direct_url (a session on the primary itself)",
+        ));
+    }
     let replica_max_lag = duration(cfg, "database.replica_max_lag", &db.replica_max_lag)?;
     if replica_max_lag.is_zero() {
         return Err(invalid(cfg, "database.replica_max_lag", &db.replica_max_lag, "must be more than zero"));
@@ -439,6 +467,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
             direct_url: optional(db.direct_url),
             replica_url: optional(db.replica_url),
             replica_max_lag,
+            change_feed,
             statement_timeout,
             acquire_timeout,
             max_connections,

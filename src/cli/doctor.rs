@@ -78,13 +78,16 @@ async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
     checks.push(Check {
         ok: true,
         label: "change feed",
-        value: if db.direct.is_some() {
-            "LISTEN on a session of its own on the primary".into()
-        } else {
-            format!(
+        value: match (super::connector(db, settings, None).direct.is_some(), db.direct.is_some()) {
+            (true, _) => "LISTEN on a session of its own on the primary".into(),
+            (false, true) => format!(
+                "the change clock every {} ms (database.change_feed = \"clock\")",
+                crate::ui::feed::CLOCK_INTERVAL.as_millis()
+            ),
+            (false, false) => format!(
                 "the change clock every {} ms (pooled without database.direct_url: no session can LISTEN)",
                 crate::ui::feed::CLOCK_INTERVAL.as_millis()
-            )
+            ),
         },
     });
     standby(db, settings, checks).await;

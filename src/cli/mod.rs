@@ -69,6 +69,11 @@ pub struct Cli {
     #[arg(long, global = true, hide = true)]
     pub debug_panic: bool,
 
+    /// Run the dashboard for SECONDS without a terminal and without drawing: its pollers, change
+    /// feed and standby watch only (the benchmark of a hundred dashboards)
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub headless: Option<u64>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -261,7 +266,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     match cli.command {
-        None => dashboard(&settings, cli.tab, cli.debug_panic).await,
+        None => {
+            let debug = crate::ui::tui::Debug {
+                panic_after_first_frame: cli.debug_panic,
+                headless: cli.headless.map(std::time::Duration::from_secs),
+            };
+            dashboard(&settings, cli.tab, debug).await
+        }
         Some(Command::Migrate) => migrate_cmd(&settings).await,
         Some(Command::Doctor) => doctor::run(&settings).await,
         Some(Command::Import(cmd)) => import::run(&settings, cmd).await,
@@ -330,7 +341,10 @@ where
 pub fn connector(db: &Database, settings: &Settings, acting_user: Option<uuid::Uuid>) -> pool::Connector {
     pool::Connector {
         options: db.options.clone(),
-        direct: db.direct.clone(),
+        direct: match settings.database.change_feed {
+            crate::config::ChangeFeed::Clock => None,
+            crate::config::ChangeFeed::Auto | crate::config::ChangeFeed::Listen => db.direct.clone(),
+        },
         settings: pool::PoolSettings::from(&settings.database),
         acting_user,
         own: Some(db.own.clone()),
@@ -445,15 +459,16 @@ async fn run_dashboard(
     Ok(ui?)
 }
 
-async fn dashboard(settings: &Settings, tab: Tab, debug_panic: bool) -> Result<ExitCode> {
+async fn dashboard(settings: &Settings, tab: Tab, debug: crate::ui::tui::Debug) -> Result<ExitCode> {
     // Configuration problems first, before any server starts.
     themes(settings)?;
     Keymap::build(&settings.keys).map_err(KeymapError)?;
-    crate::ui::tui::require_terminal()?;
+    if debug.headless.is_none() {
+        crate::ui::tui::require_terminal()?;
+    }
     let db = Database::open(settings, MigratePolicy::Require).await?;
     let outcome = async {
         require_current_schema(&db).await?;
-        let debug = crate::ui::tui::Debug { panic_after_first_frame: debug_panic };
         run_dashboard(&db, settings, short_target(&db.target), tab, debug, None).await
     }
     .await;

@@ -198,7 +198,8 @@ pub fn cause(e: &sqlx::Error) -> String {
 #[derive(Debug, Clone)]
 pub struct Connector {
     pub options: PgConnectOptions,
-    /// A session of its own on the primary, for the change listener (None: the change clock).
+    /// A session of its own on the primary for the change listener (None: the change clock,
+    /// `database.change_feed`).
     pub direct: Option<PgConnectOptions>,
     pub settings: PoolSettings,
     pub acting_user: Option<Uuid>,

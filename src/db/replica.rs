@@ -172,6 +172,36 @@ impl Replica {
 mod tests {
     use super::*;
 
+    fn replica(max_lag: Duration) -> Arc<Replica> {
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@localhost/none");
+        Replica::new(crate::db::handle::Db::direct(pool.expect("a lazy pool")), max_lag)
+    }
+
+    #[tokio::test]
+    async fn reads_go_to_the_standby_only_while_it_is_current_enough_and_has_our_writes() {
+        let r = replica(Duration::from_secs(5));
+        assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "standby not checked yet".into() });
+        r.set(Standing::Following { lag: Duration::from_millis(300) });
+        assert_eq!(r.reads_from(), ReadsFrom::Standby { lag: Duration::from_millis(300) });
+        r.set(Standing::Following { lag: Duration::from_secs(6) });
+        assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "standby lags 6.0s".into() });
+        r.set(Standing::Following { lag: Duration::ZERO });
+        // A write of ours at position 100: the standby serves again once it has replayed 100.
+        r.replayed.store(90, Ordering::SeqCst);
+        r.wait_for(100);
+        assert!(r.behind_own_writes());
+        assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "your change is not on the standby yet".into() });
+        r.replayed.store(100, Ordering::SeqCst);
+        assert_eq!(r.reads_from(), ReadsFrom::Standby { lag: Duration::ZERO });
+        // An older position does not move the mark back.
+        r.wait_for(50);
+        assert!(!r.behind_own_writes());
+        r.mark_down("connection refused".into());
+        assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "standby down (connection refused)".into() });
+        assert_eq!(r.reads_from().describe(), "reads on primary: standby down (connection refused)");
+        assert_eq!(ReadsFrom::Standby { lag: Duration::from_millis(40) }.describe(), "standby, lag 0.0s");
+    }
+
     #[test]
     fn lags_read_as_people_say_them() {
         assert_eq!(lag_text(Duration::from_millis(240)), "0.2s");

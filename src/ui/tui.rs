@@ -50,6 +50,9 @@ fn leave() {
 pub struct Debug {
     /// Panic right after the first frame (to prove the terminal is restored on a crash).
     pub panic_after_first_frame: bool,
+    /// Run the dashboard's app and workers for this long without a terminal and without
+    /// drawing (the benchmark of many dashboards on one machine).
+    pub headless: Option<std::time::Duration>,
 }
 
 /// The workers and the channel their replies come back on.
@@ -85,6 +88,9 @@ pub async fn run(app: App, wiring: Option<Wiring>) -> std::io::Result<Ended> {
 }
 
 pub async fn run_with(mut app: App, wiring: Option<Wiring>, debug: Debug) -> std::io::Result<Ended> {
+    if let Some(length) = debug.headless {
+        return headless(app, wiring, length).await;
+    }
     // Mouse and paste are turned off again by the panic hook too.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -156,6 +162,34 @@ async fn event_loop(
         }
     }
     Ok(Ended::Quit)
+}
+
+/// The event loop without a terminal: the app's requests go to the workers and their replies
+/// and the clock's ticks come back, as in the dashboard, for `length` or until SIGTERM.
+async fn headless(mut app: App, wiring: Option<Wiring>, length: std::time::Duration) -> std::io::Result<Ended> {
+    let mut term = signal(SignalKind::terminate())?;
+    let (mut workers, mut replies) = match wiring {
+        Some(w) => (Some(w.workers), w.replies),
+        None => (None, mpsc::unbounded_channel().1),
+    };
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let end = tokio::time::sleep(length);
+    tokio::pin!(end);
+    app.tick(chrono::Utc::now());
+    loop {
+        for request in app.outbox.drain(..) {
+            if let Some(w) = workers.as_mut() {
+                w.send(request);
+            }
+        }
+        tokio::select! {
+            _ = &mut end => return Ok(Ended::Quit),
+            _ = term.recv() => return Ok(Ended::Signal(nix::sys::signal::Signal::SIGTERM as i32)),
+            _ = ticks.tick() => app.tick(chrono::Utc::now()),
+            Some(reply) = replies.recv() => app.on_reply(reply),
+        }
+    }
 }
 
 /// Ctrl-Z: give the terminal back, stop as the shell expects, and take it again on `fg`.

@@ -22,7 +22,7 @@ fn settings(read_only: bool, pooled: bool) -> pool::PoolSettings {
 }
 
 /// Two handles — the operator, and a platform user read-only under row-level security — share
-/// the one server connection pgbouncer has (pool size 1), hundreds of statements at once: each
+/// the one server connection pgbouncer has (pool size 1), a hundred and twenty statements at once: each
 /// statement runs with its own handle's settings and identity, none meets another's prepared
 /// statement, a transaction keeps its server connection, and the read-only one is refused a write.
 #[tokio::test]
@@ -42,7 +42,7 @@ async fn pooled_handles_share_one_server_connection_each_with_its_own_settings()
     let member = pool::connect(pooler.connect_options("fd"), &settings(true, true), Some(user), None).await.unwrap();
     assert!(operator.is_pooled() && member.is_pooled());
     let mut tasks = Vec::new();
-    for i in 0..200i64 {
+    for i in 0..40i64 {
         let (operator, member) = (operator.clone(), member.clone());
         tasks.push(tokio::spawn(async move {
             let (n, timeout, role, path, read_only): (i64, String, String, String, String) = sqlx::query_as(

@@ -527,6 +527,20 @@ async fn the_status_bar_shows_a_lost_database_and_recovery() {
     assert!(format!("{}", big(&app)).contains("● connected"));
 }
 
+/// Issue 26: with a hot standby, the status bar says where reads go, and why when it is the
+/// primary; at 80 columns too.
+#[test]
+fn the_status_bar_says_where_reads_go() {
+    use fleetdeck::db::replica::ReadsFrom;
+    let mut app = app();
+    app.on_reply(Reply::Reads(ReadsFrom::Standby { lag: Duration::from_millis(240) }));
+    insta::assert_snapshot!("reads_on_the_standby", render(&app));
+    app.on_reply(Reply::Reads(ReadsFrom::Primary { why: "standby lags 7.2s".into() }));
+    let shown = format!("{}", render(&app));
+    assert!(shown.contains("reads on primary: standby lags 7.2s"), "{shown}");
+    insta::assert_snapshot!("reads_on_the_primary_80x24", render_at(&app, 80, 24));
+}
+
 #[test]
 fn the_tab_screen() {
     insta::assert_snapshot!(render(&app()));

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# A hundred dashboards (issue 26, points 2 and 5): the large demo on a local primary with a hot
+# standby, a pgbouncer in transaction mode in front of each, the simulator writing, and 1, 10, 50
+# and 100 dashboards sitting on the busiest lists (Executions and Fleet, alternately) for 60 s
+# each: the real binary with its pollers, change feed and standby watch, not drawing
+# (`--headless`), one process per dashboard. Once with the change feed LISTENing on the primary,
+# once with the change clock read on the standby.
+#
+# Per run it reports the CPU time of all of the primary's processes and of the standby's
+# (utime + stime from /proc, in % of one core), and the statements they ran per second
+# (pg_stat_statements), beside the simulator alone.
+#
+#   bash benches/dashboards.sh [WORK_DIR]    (default /var/lib/fleetdeck/bench-dashboards; kept,
+#                                            so a second run skips the seeding)
+#   FLEETDECK_BENCH_COUNTS="1 10" FLEETDECK_BENCH_SECONDS=20 bash benches/dashboards.sh   (shorter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+bin=$PWD/target/release/fleetdeck
+work=${1:-/var/lib/fleetdeck/bench-dashboards}
+counts=${FLEETDECK_BENCH_COUNTS:-1 10 50 100}
+seconds=${FLEETDECK_BENCH_SECONDS:-60}
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgbouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+as_server=()
+[[ $(id -u) -eq 0 ]] && as_server=(runuser -u postgres --)
+mkdir -p "$work"
+[[ $(id -u) -eq 0 ]] && chown postgres: "$work"
+primary=$work/primary standby=$work/standby
+export XDG_STATE_HOME=$work/state XDG_CONFIG_HOME=$work/config
+unset DATABASE_URL
+
+pg() { "${as_server[@]}" "$pgbin/$1" "${@:2}"; }
+sql() { # DIR SQL
+  "${as_server[@]}" "$pgbin/psql" -h "$1" -U fleetdeck -d fleetdeck -XAtqc "$2"
+}
+
+# 1. The primary: fleetdeck's own server with the large demo, seeded once.
+if [[ ! -f $primary/seeded ]]; then
+  rm -rf "$primary" "$standby"
+  FLEETDECK_DATABASE__DATA_DIR=$primary "$bin" seed --demo --scale large
+  touch "$primary/seeded"
+fi
+cleanup() {
+  pkill -f "fleetdeck --headless" 2>/dev/null || true
+  [[ -n ${sim:-} ]] && kill "$sim" 2>/dev/null || true
+  for d in "$work/bouncer-primary" "$work/bouncer-standby"; do
+    [[ -f $d/pgbouncer.pid ]] && kill "$(cat "$d/pgbouncer.pid")" 2>/dev/null || true
+  done
+  pg pg_ctl -D "$standby" -m fast stop >/dev/null 2>&1 || true
+  pg pg_ctl -D "$primary" -m fast stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+pg pg_ctl -D "$primary" -m fast stop >/dev/null 2>&1 || true
+pg pg_ctl -D "$primary" -l "$primary/fleetdeck-server.log" -w \
+  -o "-c max_connections=800 -c shared_preload_libraries=pg_stat_statements -c max_wal_size=4GB" start >/dev/null
+sql "$primary" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+
+# 2. The standby: a base backup streaming from the primary, on a socket of its own.
+if [[ ! -f $standby/standby.signal ]]; then
+  rm -rf "$standby"
+  pg pg_basebackup -D "$standby" -h "$primary" -U fleetdeck -R -X stream -c fast
+  rm -f "$standby/.s.PGSQL.5432.lock" "$standby/fleetdeck-server.log"
+  printf "\nunix_socket_directories = '%s'\nhot_standby = on\n" "$standby" >> "$standby/postgresql.conf"
+fi
+pg pg_ctl -D "$standby" -l "$standby/server.log" -w \
+  -o "-c max_connections=800 -c shared_preload_libraries=pg_stat_statements" start >/dev/null
+
+# 3. A pgbouncer in transaction mode in front of each.
+bouncer() { # NAME SERVER_DIR
+  local dir=$work/bouncer-$1
+  mkdir -p "$dir"
+  cat > "$dir/pgbouncer.ini" <<EOF
+[databases]
+* = host=$2 port=5432
+[pgbouncer]
+listen_addr =
+listen_port = 6432
+unix_socket_dir = $dir
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 2000
+default_pool_size = 20
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits
+EOF
+  echo '"fleetdeck" ""' > "$dir/users.txt"
+  [[ $(id -u) -eq 0 ]] && chown -R postgres: "$dir"
+  "${as_server[@]}" "$pgbouncer" -d "$dir/pgbouncer.ini"
+  for _ in $(seq 100); do [[ -S $dir/.s.PGSQL.6432 ]] && break; sleep 0.1; done
+}
+bouncer primary "$primary"
+bouncer standby "$standby"
+url() { echo "postgres://fleetdeck@localhost/fleetdeck?host=$1"; }
+export DATABASE_URL="$(url "$work/bouncer-primary")&port=6432"
+export FLEETDECK_DATABASE__POOLED=true
+export FLEETDECK_DATABASE__REPLICA_URL="$(url "$work/bouncer-standby")&port=6432"
+export FLEETDECK_DATABASE__DIRECT_URL="$(url "$primary")"
+export FLEETDECK_DATABASE__MAX_CONNECTIONS=4
+
+# 4. The simulator, writing to the primary directly, all along.
+(DATABASE_URL=$(url "$primary") FLEETDECK_DATABASE__POOLED=false FLEETDECK_DATABASE__REPLICA_URL= \
+  "$bin" simulate --log-file "$work/state/sim.log" >/dev/null 2>&1) &
+sim=$!
+sleep 5
+
+# CPU seconds (utime + stime, all threads) of a cluster's processes: the postmaster and its children.
+cpu() { # DATA_DIR
+  local pm
+  pm=$(head -1 "$1/postmaster.pid")
+  awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
+    FNR == 1 {
+      line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
+      # f[2] is the parent pid, f[12] utime, f[13] stime (fields 4, 14, 15 of stat)
+      if (FILENAME ~ "/" pm "/stat$" || f[2] == pm) total += f[12] + f[13]
+    }
+    END { printf "%.3f\n", total / hz }' /proc/[0-9]*/stat 2>/dev/null
+}
+statements() { sql "$1" "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"; }
+
+measure() { # DESIGN N
+  local design=$1 n=$2 pids=()
+  for i in $(seq "$n"); do
+    local tab=executions
+    (( i % 2 == 0 )) && tab=fleet
+    FLEETDECK_DATABASE__CHANGE_FEED=$design "$bin" --headless $((seconds + 20)) --tab "$tab" \
+      --log-file "$work/state/dash-$i.log" >/dev/null 2>&1 &
+    pids+=($!)
+  done
+  sleep 15 # every dashboard started and read its first pages
+  local c0p c0s s0p s0s c1p c1s s1p s1s
+  c0p=$(cpu "$primary"); c0s=$(cpu "$standby"); s0p=$(statements "$primary"); s0s=$(statements "$standby")
+  sleep "$seconds"
+  c1p=$(cpu "$primary"); c1s=$(cpu "$standby"); s1p=$(statements "$primary"); s1s=$(statements "$standby")
+  local alive=0
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  awk -v d="$design" -v n="$n" -v alive="$alive" -v s="$seconds" \
+      -v cp="$(awk -v a="$c0p" -v b="$c1p" 'BEGIN{print b-a}')" -v cs="$(awk -v a="$c0s" -v b="$c1s" 'BEGIN{print b-a}')" \
+      -v sp="$((s1p - s0p))" -v ss="$((s1s - s0s))" \
+    'BEGIN { printf "| %s | %d (%d running at the end) | %.1f %% | %.0f | %.1f %% | %.0f |\n", d, n, alive, 100*cp/s, sp/s, 100*cs/s, ss/s }'
+  sleep 3
+}
+
+echo "| change feed | dashboards | primary CPU (% of a core) | primary statements/s | standby CPU | standby statements/s |"
+echo "|---|---|---|---|---|---|"
+measure "none (the simulator alone)" 0
+for design in listen clock; do
+  for n in $counts; do
+    measure "$design" "$n"
+  done
+done
