@@ -303,3 +303,50 @@ async fn a_dashboard_rides_out_its_standby_stopping_and_starting() {
     page_answered(&mut workers, &mut rx, 4).await;
     assert!(statements(&pair.standby).await.iter().any(|q| q.contains("workflow_executions")), "read there again");
 }
+
+/// `fleetdeck doctor` with a standby configured (issue 26, point 1): both servers with their
+/// roles, the lag against the limit, the primary's replication view and the change feed; a
+/// standby that is down is a problem (exit 8).
+#[tokio::test]
+async fn doctor_reports_both_servers_their_roles_and_the_lag() {
+    let pair = tokio::task::spawn_blocking(Replicated::start).await.unwrap();
+    let (_services, _replica, _run) = on_pair(&pair, Duration::from_secs(30)).await;
+    assert!(pair.caught_up(Duration::from_secs(20)).await);
+    let home = tempfile::tempdir().unwrap();
+    let doctor = |home: &std::path::Path| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_fleetdeck"));
+        cmd.arg("doctor")
+            .env("DATABASE_URL", pair.primary.url("fd"))
+            .env("FLEETDECK_DATABASE__REPLICA_URL", pair.standby.url("fd"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"));
+        cmd
+    };
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = doctor(home.path());
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let line = |label: &str| stdout.lines().find(|l| l.contains(label)).unwrap_or_default().to_string();
+    assert!(line(" server ").contains("a primary"), "{stdout}");
+    let standby = line(" standby ");
+    assert!(standby.contains("a standby (in recovery)") && standby.contains("lag "), "{stdout}");
+    assert!(standby.contains("reads go to the standby"), "{stdout}");
+    assert!(line("replication").contains("streaming"), "{stdout}");
+    assert!(line("change feed").contains("change clock"), "auto with a standby reads the clock: {stdout}");
+
+    let stopped = pair.standby.clone();
+    tokio::task::spawn_blocking(move || stopped.stop(true)).await.unwrap().unwrap();
+    let out = tokio::task::spawn_blocking({
+        let mut cmd = doctor(home.path());
+        move || cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(8), "{stdout}");
+    assert!(stdout.contains("!!  standby") && stdout.contains("reads go to the primary"), "{stdout}");
+}
