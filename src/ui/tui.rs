@@ -118,12 +118,7 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let (mut workers, mut replies) = match wiring {
-        Some(w) => (Some(w.workers), w.replies),
-        None => (None, mpsc::unbounded_channel().1),
-    };
-    let mut ticks = tokio::time::interval(TICK);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let (mut workers, mut replies, mut ticks) = parts(wiring);
     let mut first = true;
     app.tick(chrono::Utc::now());
     while !app.quit {
@@ -164,16 +159,22 @@ async fn event_loop(
     Ok(Ended::Quit)
 }
 
-/// The event loop without a terminal: the app's requests go to the workers and their replies
-/// and the clock's ticks come back, as in the dashboard, for `length` or until SIGTERM.
-async fn headless(mut app: App, wiring: Option<Wiring>, length: std::time::Duration) -> std::io::Result<Ended> {
-    let mut term = signal(SignalKind::terminate())?;
-    let (mut workers, mut replies) = match wiring {
+/// The workers, their replies (a channel that stays empty without them) and the clock.
+fn parts(wiring: Option<Wiring>) -> (Option<Workers>, mpsc::UnboundedReceiver<Reply>, tokio::time::Interval) {
+    let (workers, replies) = match wiring {
         Some(w) => (Some(w.workers), w.replies),
         None => (None, mpsc::unbounded_channel().1),
     };
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    (workers, replies, ticks)
+}
+
+/// The event loop without a terminal: the app's requests go to the workers and their replies
+/// and the clock's ticks come back, as in the dashboard, for `length` or until SIGTERM.
+async fn headless(mut app: App, wiring: Option<Wiring>, length: std::time::Duration) -> std::io::Result<Ended> {
+    let mut term = signal(SignalKind::terminate())?;
+    let (mut workers, mut replies, mut ticks) = parts(wiring);
     let end = tokio::time::sleep(length);
     tokio::pin!(end);
     app.tick(chrono::Utc::now());

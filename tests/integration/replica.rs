@@ -304,6 +304,12 @@ async fn a_dashboard_rides_out_its_standby_stopping_and_starting() {
     assert!(statements(&pair.standby).await.iter().any(|q| q.contains("workflow_executions")), "read there again");
 }
 
+async fn run_doctor(mut cmd: std::process::Command) -> (std::process::Output, String) {
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    (out, stdout)
+}
+
 /// `fleetdeck doctor` with a standby configured (issue 26, point 1): both servers with their
 /// roles, the lag against the limit, the primary's replication view and the change feed; a
 /// standby that is down is a problem (exit 8).
@@ -322,13 +328,7 @@ async fn doctor_reports_both_servers_their_roles_and_the_lag() {
             .env("XDG_STATE_HOME", home.join("state"));
         cmd
     };
-    let out = tokio::task::spawn_blocking({
-        let mut cmd = doctor(home.path());
-        move || cmd.output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let (out, stdout) = run_doctor(doctor(home.path())).await;
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     let line = |label: &str| stdout.lines().find(|l| l.contains(label)).unwrap_or_default().to_string();
     assert!(line(" server ").contains("a primary"), "{stdout}");
@@ -340,13 +340,7 @@ async fn doctor_reports_both_servers_their_roles_and_the_lag() {
 
     let stopped = pair.standby.clone();
     tokio::task::spawn_blocking(move || stopped.stop(true)).await.unwrap().unwrap();
-    let out = tokio::task::spawn_blocking({
-        let mut cmd = doctor(home.path());
-        move || cmd.output().unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let (out, stdout) = run_doctor(doctor(home.path())).await;
     assert_eq!(out.status.code(), Some(8), "{stdout}");
     assert!(stdout.contains("!!  standby") && stdout.contains("reads go to the primary"), "{stdout}");
 }
