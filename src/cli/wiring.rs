@@ -14,7 +14,8 @@ use crate::service::{identity, Actor, Services};
 
 /// Refuse to work on a database whose schema is behind (or ahead of) this binary.
 pub(crate) async fn require_current_schema(db: &Database) -> Result<()> {
-    let status = migrate::status(&db.pool).await?;
+    // A server that goes away here is unavailable (exit 4), like one that could not be reached.
+    let status = migrate::status(&db.pool).await.map_err(crate::service::Error::from)?;
     if !status.is_current() {
         let what = if !status.pending.is_empty() {
             format!("{} of fleetdeck's migrations are not applied", status.pending.len())
