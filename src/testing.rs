@@ -274,7 +274,9 @@ impl TestDb {
         TestDb { pool, name, options }
     }
 
-    /// Connection options for this database (as the operator).
+    /// Connection options for this database (as the operator): through the pooler when the run
+    /// goes through it, so only for pools opened with [`pool_settings`]. A session of a test's
+    /// own (a competing transaction, LISTEN) takes [`TestDb::direct_options`].
     pub fn options(&self) -> PgConnectOptions {
         self.options.clone()
     }

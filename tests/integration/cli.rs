@@ -455,7 +455,7 @@ async fn exec_reports_a_lost_race_with_exit_3() {
     let agent = crate::fixtures::agent(&db.pool, "a", "user", owner).await;
     let workflow = crate::fixtures::workflow(&db.pool, agent).await;
     let id = crate::fixtures::execution(&db.pool, workflow, agent, "running").await;
-    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&db.direct_options()).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     sqlx::query("UPDATE platform.workflow_executions SET status = 'cancelled' WHERE id = $1")
         .bind(id)

@@ -298,7 +298,7 @@ async fn soft_deletes_are_audited_and_races_reported() {
 
     // A race: another client deletes the agent while our delete waits on the row.
     let racer = fixtures::cluster_agent(pool, "edge-3", "prod-eu").await;
-    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&db.direct_options()).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     exec_on(&mut tx, "UPDATE broker.agents SET deleted_at = now() WHERE id = $1", racer).await;
     let s2 = s.clone();

@@ -125,7 +125,7 @@ async fn a_lost_race_is_reported_with_the_winning_state() {
     let db = TestDb::new().await;
     let (w, a) = executions_fixture(&db).await;
     let id = fixtures::execution(&db.pool, w, a, "running").await;
-    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&db.direct_options()).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     sqlx::query("UPDATE platform.workflow_executions SET status = 'cancelled' WHERE id = $1")
         .bind(id)
@@ -645,7 +645,7 @@ async fn fleet_actions_are_guarded_and_audited() {
     assert_eq!(out.rows[0].1, RowOutcome::Skipped { status: "active".into(), reason: "already active".into() });
 
     // A race: someone deactivates while our deactivate waits on the row.
-    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&db.direct_options()).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     sqlx::query("UPDATE broker.agents SET status = 'INACTIVE' WHERE id = $1").bind(a).execute(&mut *tx).await.unwrap();
     let s2 = s.clone();

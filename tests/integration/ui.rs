@@ -1165,7 +1165,7 @@ async fn a_lost_race_is_shown_in_the_ui() {
     press(&mut app, KeyCode::Char('4'));
     pump(&mut app, &db).await;
     let id = select_status(&mut app, &db, "running").await;
-    let mut other = sqlx::PgConnection::connect_with(&db.options()).await.unwrap();
+    let mut other = sqlx::PgConnection::connect_with(&db.direct_options()).await.unwrap();
     let mut tx = other.begin().await.unwrap();
     sqlx::query(
         "UPDATE platform.workflow_executions SET status = 'cancelled', completed_at = now() WHERE id = $1::uuid",
