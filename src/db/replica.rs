@@ -3,7 +3,7 @@
 //!
 //! Every check runs on the standby alone (its replay position and the time of the last
 //! transaction it replayed), so watching it costs the primary nothing. After a verb, the
-//! primary's WAL insert position is taken once ([`Replica::wrote`]); reads go to the primary
+//! primary's WAL insert position is taken once ([`Replica::catch_up_to`]); reads go to the primary
 //! until the standby has replayed past it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,7 +77,7 @@ const CHECK_SQL: &str = "SELECT pg_is_in_recovery(), \
       ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END)::float8";
 
 /// The primary's position: everything committed so far is at or before it.
-pub const POSITION_SQL: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
+const POSITION_SQL: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
 impl Replica {
     pub fn new(pool: Db, max_lag: Duration) -> Arc<Replica> {
@@ -119,18 +119,16 @@ impl Replica {
         self.set(Standing::Down { error });
     }
 
-    /// A write of this process committed on `primary`: reads wait for the standby to replay it.
-    pub async fn wrote(&self, primary: &Db) {
-        match sqlx::query_scalar::<_, i64>(POSITION_SQL).fetch_one(primary).await {
-            Ok(lsn) => {
-                self.wait_for.fetch_max(lsn.max(0) as u64, Ordering::SeqCst);
-            }
-            Err(e) => tracing::warn!(error = %e, "could not read the primary's WAL position after a write"),
-        }
+    /// Reads wait for the standby to replay what `primary` has committed so far (after a write
+    /// of this process, or before a verb for scripts reads): its WAL insert position, read once.
+    pub async fn catch_up_to(&self, primary: &Db) -> Result<(), sqlx::Error> {
+        let position: i64 = sqlx::query_scalar(POSITION_SQL).fetch_one(primary).await?;
+        self.wait_for(position.max(0) as u64);
+        Ok(())
     }
 
     /// Reads wait until the standby has replayed `position` (the primary's, bytes from 0/0).
-    pub fn wait_for(&self, position: u64) {
+    fn wait_for(&self, position: u64) {
         self.wait_for.fetch_max(position, Ordering::SeqCst);
     }
 

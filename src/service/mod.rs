@@ -92,16 +92,11 @@ impl Services {
     /// at most a second; else the primary does.
     pub async fn fresh_reading(&self) -> Services {
         if let Some(r) = &self.replica {
-            match sqlx::query_scalar::<_, i64>(crate::db::replica::POSITION_SQL).fetch_one(&self.pool).await {
-                Ok(position) => {
-                    r.wait_for(position.max(0) as u64);
-                    r.settle(r.max_lag.min(std::time::Duration::from_secs(1))).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the primary's WAL position; reading the primary");
-                    return self.clone();
-                }
+            if let Err(e) = r.catch_up_to(&self.pool).await {
+                tracing::warn!(error = %e, "could not read the primary's WAL position; reading the primary");
+                return self.clone();
             }
+            r.settle(r.max_lag.min(std::time::Duration::from_secs(1))).await;
         }
         self.reading()
     }
@@ -115,7 +110,9 @@ impl Services {
     /// once it has replayed it).
     pub async fn wrote(&self) {
         if let Some(r) = &self.replica {
-            r.wrote(&self.pool).await;
+            if let Err(e) = r.catch_up_to(&self.pool).await {
+                tracing::warn!(error = %e, "could not read the primary's WAL position after a write");
+            }
         }
     }
 }

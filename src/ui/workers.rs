@@ -411,8 +411,9 @@ async fn poller(
         let Some(mut request) = requests.borrow_and_update().clone() else { continue };
         loop {
             let now = current(&services);
-            let pool = now.read_pool().clone();
-            let standby = now.replica.clone().filter(|_| !std::ptr::eq(now.read_pool(), &now.pool));
+            let read = now.read_pool();
+            let standby = now.replica.clone().filter(|_| !std::ptr::eq(read, &now.pool));
+            let pool = read.clone();
             // A delta on a standby sees what it has replayed, up to its lag limit behind the
             // time it says: look back that much further.
             let overlap = DELTA_OVERLAP + now.replica.as_ref().map_or(Duration::ZERO, |r| r.max_lag);
