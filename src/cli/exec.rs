@@ -38,6 +38,9 @@ pub enum ExecCommand {
         /// At most this many rows
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        /// List the archive (executions `fleetdeck archive` moved there) instead
+        #[arg(long)]
+        archive: bool,
         #[arg(long, value_enum, default_value = "table")]
         output: Output,
     },
@@ -114,8 +117,11 @@ pub async fn run(settings: &Settings, cmd: ExecCommand) -> Result<ExitCode> {
             Err(e) => return Ok(fail(code_of(&e), e)),
         };
         let code = match cmd {
-            ExecCommand::List { status, agent, workflow, limit, output } => {
+            ExecCommand::List { status, agent, workflow, limit, archive, output } => {
                 let mut fields = Vec::new();
+                if archive {
+                    fields.push(("archive".to_string(), "yes".to_string()));
+                }
                 for (k, v) in [("status", status), ("agent", agent), ("workflow", workflow)] {
                     if let Some(v) = v {
                         fields.push((k.to_string(), v));

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::{Report, Result};
 
+mod archive;
 mod doctor;
 mod exec;
 pub mod exit;
@@ -102,6 +103,9 @@ pub enum Command {
     /// The marketplace: search packages, apps, solutions, agents and compute offers (exit 1 when nothing matches)
     #[command(subcommand)]
     Market(market::MarketCommand),
+    /// Seed 001's archival, once: final executions older than archive.move_after to the archive,
+    /// archived ones older than archive.delete_after and audit rows older than archive.audit_after deleted
+    Archive(archive::ArchiveArgs),
     /// Fill an empty database with a believable demo platform (deterministic for a given seed)
     Seed {
         /// Generate the demo data set (the only kind there is)
@@ -250,6 +254,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Some(Command::Migrate) => Some("migrate"),
             Some(Command::Import(_)) => Some("import"),
             Some(Command::Seed { .. }) => Some("seed"),
+            Some(Command::Archive(_)) => Some("archive"),
             Some(Command::Simulate(_)) => Some("simulate"),
             Some(Command::Demo(_)) => Some("demo"),
             _ => None,
@@ -283,6 +288,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Fleet(cmd)) => fleet::run(&settings, cmd).await,
         Some(Command::Rollout(cmd)) => rollout::run(&settings, cmd).await,
         Some(Command::Market(cmd)) => market::run(&settings, cmd).await,
+        Some(Command::Archive(args)) => archive::run(&settings, args).await,
         Some(Command::Seed { demo: _, scale, seed }) => import::seed(&settings, scale, seed).await,
         Some(Command::Simulate(args)) => simulate(&settings, &args).await,
         Some(Command::Demo(args)) => demo(&settings, &args, cli.tab).await,
@@ -437,6 +443,13 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
         let pool = own_pool(&db, settings, None, false).await?;
         let opts = args.options();
         let seed = args.seed;
+        // Seed 001's archival on a schedule, beside the simulator (an abort at the end drops an
+        // unfinished batch's transaction: nothing is half-moved).
+        let archiver = tokio::spawn(service::archive::schedule(
+            service::Services::new(pool.clone(), service::Actor::operator()),
+            settings.archive.policy.clone(),
+            settings.archive.every,
+        ));
         let (status_tx, status_rx) = tokio::sync::watch::channel(crate::sim::Status::Starting);
         let simulator = tokio::spawn(async move {
             let state = crate::sim::run(&pool, &opts, seed, status_tx, async {
@@ -448,6 +461,7 @@ async fn demo(settings: &Settings, args: &SimulateArgs, tab: Tab) -> Result<Exit
         });
         let target = short_target(&db.target);
         let ui = run_dashboard(&db, settings, target, tab, crate::ui::tui::Debug::default(), Some(status_rx)).await;
+        archiver.abort();
         let _ = stop_tx.send(());
         let state = simulator.await?;
         tracing::info!(ticks = state.tick, totals = ?state.totals, "simulator stopped");

@@ -13,8 +13,10 @@ use serde::Deserialize;
 /// The documented defaults, embedded in the binary.
 pub const DEFAULTS_TOML: &str = include_str!("../../config.example.toml");
 
+mod archive;
 mod database;
 
+pub use archive::ArchiveSettings;
 pub use database::{default_data_dir, redact_url, ChangeFeed, DatabaseSettings, MAX_ACQUIRE_TIMEOUT};
 
 /// A configuration problem, worded for the person who has to fix it.
@@ -72,6 +74,8 @@ pub struct Settings {
     /// Where healthy ends and stale and offline begin.
     pub health: crate::domain::health::Thresholds,
     pub database: DatabaseSettings,
+    /// Seed 001's archival: when executions move to the archive and what is deleted when.
+    pub archive: archive::ArchiveSettings,
     pub file: FileSource,
     /// The user's key bindings (`[keys.SECTION] action = ["key", …]`), checked by the keymap.
     pub keys: Vec<UserBinding>,
@@ -88,6 +92,7 @@ struct RawSettings {
     refresh_interval: String,
     health: RawHealth,
     database: database::RawDatabase,
+    archive: archive::RawArchive,
     #[serde(default)]
     keys: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Vec<String>>>,
 }
@@ -315,6 +320,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
         return Err(invalid(cfg, key, shown, &e));
     }
     let database = database::validate(raw.database, cfg)?;
+    let archive = archive::validate(raw.archive, cfg)?;
     let mut keys = Vec::new();
     for (section, actions) in raw.keys {
         for (action, list) in actions {
@@ -340,6 +346,7 @@ fn validate(raw: RawSettings, cfg: &Config, file: FileSource) -> Result<Settings
         refresh_interval,
         health,
         database,
+        archive,
         file,
     })
 }

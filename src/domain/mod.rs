@@ -1,5 +1,6 @@
 //! Plain types and rules. No IO: no SQL, no terminal.
 
+pub mod archive;
 pub mod broker;
 pub mod catalogue;
 pub mod cloud;

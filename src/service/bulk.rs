@@ -212,6 +212,10 @@ impl BulkLoad {
     pub async fn finish(self, conn: &mut PgConnection) -> Result<()> {
         if self.replica {
             sqlx::query("SET LOCAL session_replication_role = origin").execute(&mut *conn).await?;
+            // The load ran without triggers: what the database maintains from the table (the
+            // executions' ids and counts, …) is reckoned again, before the foreign keys are
+            // checked (a retry's parent is found among the executions' ids).
+            sqlx::query("SELECT fleetdeck.after_bulk_load($1::regclass)").bind(self.table).execute(&mut *conn).await?;
             let keys: Vec<(String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
                 "SELECT k.conname, k.confrelid::regclass::text, \
                         ARRAY(SELECT quote_ident(attname) FROM unnest(k.conkey) WITH ORDINALITY u(n, o) \
@@ -249,12 +253,9 @@ impl BulkLoad {
             }
         }
         for (_, definition) in &self.indexes {
-            sqlx::query(definition).execute(&mut *conn).await?;
-        }
-        if self.replica {
-            // The load ran without triggers: what the database maintains from the table (the
-            // executions' counts) is reckoned again.
-            sqlx::query("SELECT fleetdeck.after_bulk_load($1::regclass)").bind(self.table).execute(&mut *conn).await?;
+            // A partitioned table's index is defined `ON ONLY` the parent; built again, it
+            // covers every partition.
+            sqlx::query(&definition.replacen(" ON ONLY ", " ON ", 1)).execute(&mut *conn).await?;
         }
         Ok(())
     }

@@ -110,7 +110,9 @@ pub async fn act(services: &Services, verb: Verb, ids: &[Uuid], reason: Option<&
 /// The retry of an execution, if it has one.
 async fn child_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT id::text FROM platform.workflow_executions WHERE parent_execution_id = $1 ORDER BY created_at LIMIT 1",
+        "SELECT id::text FROM (SELECT id, created_at FROM platform.workflow_executions WHERE parent_execution_id = $1 \
+                               UNION ALL SELECT id, created_at FROM platform.workflow_executions_archive \
+                               WHERE parent_execution_id = $1) c ORDER BY created_at LIMIT 1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -127,7 +129,27 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
     .fetch_optional(&mut *tx)
     .await?;
     let Some((status_text, retry_count, max_retries)) = row else {
-        return Ok(RowOutcome::Missing);
+        // Moved to the archive: final, and no verb applies there.
+        let archived: Option<(String, chrono::DateTime<chrono::Utc>)> =
+            sqlx::query_as("SELECT status, archived_at FROM platform.workflow_executions_archive WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((status, at)) = archived else { return Ok(RowOutcome::Missing) };
+        let why = format!("archived on {} (the archive is read-only)", at.format("%Y-%m-%d"));
+        let entry = Entry {
+            verb: verb.as_str(),
+            target_table: "platform.workflow_executions",
+            target_id: Some(id.to_string()),
+            from_state: Some(status.clone()),
+            to_state: None,
+            reason: reason.map(str::to_string),
+            outcome: Outcome::Refused,
+            error: Some(why.clone()),
+        };
+        audit::record(&mut tx, &services.actor, &entry).await?;
+        tx.commit().await?;
+        return Ok(RowOutcome::Skipped { status, reason: why });
     };
     let entry = |outcome, to: Option<String>, error: Option<String>| Entry {
         verb: verb.as_str(),
@@ -177,6 +199,7 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
              FROM platform.workflow_executions \
              WHERE id = $1 AND status = ANY($2) AND coalesce(retry_count, 0) < coalesce(max_retries, 3) \
              AND NOT EXISTS (SELECT 1 FROM platform.workflow_executions c WHERE c.parent_execution_id = $1) \
+             AND NOT EXISTS (SELECT 1 FROM platform.workflow_executions_archive c WHERE c.parent_execution_id = $1) \
                  RETURNING id::text",
             )
             .bind(id)
@@ -266,6 +289,8 @@ pub struct Detail {
     pub execution_logs: Option<serde_json::Value>,
     pub resource_usage: Option<serde_json::Value>,
     pub performance_metrics: Option<serde_json::Value>,
+    /// When it moved to the archive (`fleetdeck archive`); None while it is in the table.
+    pub archived_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The retries of this execution.
     #[sqlx(skip)]
     pub children: Vec<Child>,
@@ -289,28 +314,38 @@ pub async fn detail(services: &Services, id: Uuid) -> Result<Detail> {
                 e.created_at, e.updated_at, coalesce(e.retry_count, 0) AS retry_count, \
                 coalesce(e.max_retries, 3) AS max_retries, e.correlation_id, e.parent_execution_id, \
                 e.error_message, e.error_code, e.execution_data, e.execution_logs, e.resource_usage, \
-                e.performance_metrics \
-         FROM platform.workflow_executions e JOIN platform.workflows w ON w.id = e.workflow_id \
+                e.performance_metrics, e.archived_at \
+         FROM (SELECT x.*, NULL::timestamptz AS archived_at FROM platform.workflow_executions x WHERE x.id = $1 \
+               UNION ALL \
+               SELECT x.* FROM platform.workflow_executions_archive x WHERE x.id = $1) e \
+         JOIN platform.workflows w ON w.id = e.workflow_id \
          JOIN platform.agents a ON a.id = e.agent_id \
          LEFT JOIN platform.organizations o ON a.owner_type = 'organization' AND o.id = a.owner_id \
-         WHERE e.id = $1",
+         LIMIT 1",
     )
     .bind(id)
     .fetch_optional(&services.pool)
     .await?
     .ok_or_else(|| Error::NotFound { what: format!("execution {id}") })?;
+    // The retry chain runs on into the archive (a parent is archived before its retries).
     d.children = sqlx::query_as(
-        "SELECT id, status FROM platform.workflow_executions WHERE parent_execution_id = $1 \
+        "SELECT id, status FROM (SELECT id, status, created_at FROM platform.workflow_executions \
+                                  WHERE parent_execution_id = $1 \
+                                  UNION ALL SELECT id, status, created_at FROM platform.workflow_executions_archive \
+                                  WHERE parent_execution_id = $1) c \
          ORDER BY created_at, id",
     )
     .bind(id)
     .fetch_all(&services.pool)
     .await?;
     if let Some(parent) = d.parent_execution_id {
-        d.parent_status = sqlx::query_scalar("SELECT status FROM platform.workflow_executions WHERE id = $1")
-            .bind(parent)
-            .fetch_optional(&services.pool)
-            .await?;
+        d.parent_status = sqlx::query_scalar(
+            "SELECT status FROM platform.workflow_executions WHERE id = $1 \
+             UNION ALL SELECT status FROM platform.workflow_executions_archive WHERE id = $1 LIMIT 1",
+        )
+        .bind(parent)
+        .fetch_optional(&services.pool)
+        .await?;
     }
     Ok(d)
 }

@@ -79,7 +79,15 @@ pub async fn resolve(pool: &Db, of: IdOf, typed: &[Typed]) -> Result<Vec<Uuid>> 
         match t {
             Typed::Whole(id) => ids.push(*id),
             Typed::Prefix { text, low, high } => {
-                let sql = format!("SELECT id FROM {} WHERE id BETWEEN $1 AND $2 ORDER BY id LIMIT $3", of.table());
+                let range = |table: &str| format!("SELECT id FROM {table} WHERE id BETWEEN $1 AND $2");
+                // An execution may have moved to the archive (`exec show` still finds it).
+                let from = match of {
+                    IdOf::Execution => {
+                        format!("{} UNION ALL {}", range(of.table()), range("platform.workflow_executions_archive"))
+                    }
+                    _ => range(of.table()),
+                };
+                let sql = format!("SELECT id FROM ({from}) x ORDER BY id LIMIT $3");
                 let found: Vec<Uuid> =
                     sqlx::query_scalar(&sql).bind(low).bind(high).bind(CANDIDATES + 1).fetch_all(pool).await?;
                 match found.as_slice() {

@@ -1,6 +1,7 @@
 //! The shared service layer: typed async functions per area. Every SQL statement of fleetdeck's
 //! features lives here; the CLI verbs and the dashboard call the same functions.
 
+pub mod archive;
 pub mod audit;
 pub mod bulk;
 pub mod deploy;

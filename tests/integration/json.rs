@@ -59,6 +59,21 @@ struct ExecDetail {
     performance_metrics: Option<Value>,
     children: Vec<Child>,
     parent_status: Option<String>,
+    archived_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ArchiveRun {
+    moved: i64,
+    deleted: i64,
+    audit_deleted: i64,
+    partitions_made: i64,
+    partitions_dropped: Vec<String>,
+    batches: i64,
+    seconds: f64,
+    audit_id: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,6 +299,14 @@ async fn every_verb_prints_typed_json_that_parses_back() {
     let detail: ExecDetail = json(&db, &["exec", "show", &one.id.to_string()]).await;
     assert_eq!(detail.id, one.id);
     assert_eq!(detail.correlation_id, one.correlation, "whole ids in both");
+    assert_eq!(detail.archived_at, None);
+    // The demo's archived history past 90 days is deleted; the rest reads back from the archive.
+    let run: ArchiveRun = json(&db, &["archive"]).await;
+    assert!(run.deleted > 0 && run.batches > 0, "{run:?}");
+    let archived: Vec<ExecRow> = json(&db, &["exec", "list", "--archive", "--limit", "5"]).await;
+    assert!(!archived.is_empty());
+    let detail: ExecDetail = json(&db, &["exec", "show", &archived[0].id.to_string()]).await;
+    assert!(detail.archived_at.is_some());
 
     let hosts: Vec<Host> = json(&db, &["fleet", "hosts", "--limit", "100"]).await;
     assert!(hosts.iter().any(|h| h.cores.is_some() && !h.interfaces.is_empty()));

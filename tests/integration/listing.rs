@@ -204,7 +204,7 @@ async fn execution_field_filters_and_the_status_counts() {
 
     for (k, v, says) in [
         ("status", "broken", "not a status"),
-        ("colour", "red", "unknown filter (known: status, agent, workflow, framework, org, since)"),
+        ("colour", "red", "unknown filter (known: status, agent, workflow, framework, org, since, archive)"),
         ("since", "soon", "not a duration"),
         ("agent", "", "the value is empty"),
     ] {

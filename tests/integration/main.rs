@@ -1,6 +1,7 @@
 //! Integration tests on a real PostgreSQL. One binary, so one throwaway server serves the whole
 //! run; every test gets its own freshly migrated database (see fleetdeck::testing).
 
+mod archive;
 mod audit;
 mod broker;
 mod chaos;

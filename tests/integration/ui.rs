@@ -800,6 +800,26 @@ async fn the_status_header_and_exec_filters_narrow_the_executions() {
     assert!(format!("{}", big(&app)).contains("status: \"broken\" is not a status"));
 }
 
+/// `:exec archive=yes` lists the archive (the demo keeps older history there) with the same
+/// columns, filters and status counts, and its detail says the execution is archived.
+#[tokio::test]
+async fn the_archive_lists_like_the_executions_and_says_so() {
+    let db = demo_db().await;
+    let mut app = loaded(&db).await;
+    press(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "exec archive=yes status=failed");
+    press(&mut app, KeyCode::Enter);
+    pump(&mut app, &db).await;
+    assert_eq!(app.tab, Tab::Executions);
+    assert!(!app.list().table.rows.is_empty());
+    assert!(app.list().table.rows.iter().all(|r| r.cells[0] == "failed"));
+    insta::assert_snapshot!("exec_archive", big(&app));
+    press(&mut app, KeyCode::Enter);
+    answer_calls(&mut app, &db).await;
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("archived") && screen.contains("(read-only)"), "{screen}");
+}
+
 /// Another client queues an execution: it appears at the top, and the selected row stays
 /// selected on the same line of the screen.
 #[tokio::test]
@@ -866,8 +886,12 @@ async fn the_execution_detail_shows_everything_and_walks_the_retry_chain() {
         let child: uuid::Uuid = "00000000-0000-4000-8000-00000000c41d".parse().unwrap();
         for sql in [
             "ALTER TABLE platform.workflow_executions DISABLE TRIGGER workflow_executions_updated_at",
+            // An execution's id never changes (migration 31) but here, and its registered id with it.
+            "ALTER TABLE platform.workflow_executions DISABLE TRIGGER workflow_executions_ids_fixed",
+            "UPDATE platform.execution_ids SET id = $2 WHERE id = $1::uuid",
             "UPDATE platform.workflow_executions SET id = $2, started_at = '2026-11-23 12:30:00+00', \
              updated_at = '2026-11-23 12:30:00+00' WHERE id = $1::uuid",
+            "ALTER TABLE platform.workflow_executions ENABLE TRIGGER workflow_executions_ids_fixed",
             "UPDATE platform.workflow_executions SET updated_at = '2026-11-23 13:00:05+00' WHERE id = $3",
             "ALTER TABLE platform.workflow_executions ENABLE TRIGGER workflow_executions_updated_at",
         ] {

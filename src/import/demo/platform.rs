@@ -316,6 +316,11 @@ async fn executions(
     let statuses = [Completed, Failed, Running, Queued, Pending, Paused, Cancelled, Timeout];
     let weights = [70, 8, 5, 4, 3, 2, 5, 3];
     // A million rows at the large scale: loaded as PostgreSQL loads fastest (BulkLoad).
+    // A partition for every month the rows fall in (migration 31), and three ahead.
+    sqlx::query("SELECT fleetdeck.ensure_execution_partitions($1::timestamptz - interval '31 days', 3)")
+        .bind(g.now)
+        .execute(&mut *conn)
+        .await?;
     let load = crate::service::bulk::BulkLoad::begin(conn, "platform.workflow_executions").await?;
     let mut copy = Copy::start(
         conn,
@@ -370,51 +375,7 @@ async fn executions(
                 status
             };
             let started_at = if matches!(st, Running | Paused) && last { g.ago(30..3_600) } else { started };
-            let duration = Duration::seconds(g.int(2..1_800));
-            let completed_at = st.is_final().then(|| started_at + duration);
-            let paused_at = (st == Paused).then(|| started_at + Duration::seconds(g.int(1..30)));
-            let id = g.uuid();
-            let mut logs =
-                vec![json!({"ts": started_at.to_rfc3339(), "level": "info", "message": "execution started"})];
-            if st != Queued && st != Pending {
-                logs.push(json!({"ts": (started_at + Duration::seconds(1)).to_rfc3339(), "level": "info", "message": format!("step {} done", g.pick(&["plan", "fetch", "summarise", "classify"]))}));
-            }
-            let (err_code, err_msg) = if matches!(st, Failed | Timeout) {
-                let (c, m) =
-                    if st == Timeout { ("TIMEOUT", "execution exceeded its 30 minute limit") } else { *g.pick(ERRORS) };
-                logs.push(
-                    json!({"ts": completed_at.unwrap_or(started_at).to_rfc3339(), "level": "error", "message": m}),
-                );
-                (Some(c), Some(m))
-            } else {
-                (None, None)
-            };
-            copy.rows
-                .uuid(id)
-                .uuid(workflow)
-                .uuid(agent)
-                .text(st.as_str())
-                .opt(match st {
-                    Paused => Some("paused by operator"),
-                    Cancelled => Some("cancelled by user"),
-                    Queued => Some("waiting for a worker"),
-                    _ => None,
-                })
-                .ts(started_at)
-                .opt_ts(completed_at)
-                .opt_ts(paused_at)
-                .null()
-                .json(&json!({"input": {"ticket": g.int(1000..99999)}}))
-                .json(&serde_json::Value::Array(logs))
-                .opt(err_msg)
-                .opt(err_code)
-                .num(link)
-                .num(3)
-                .json(&json!({"cpu_seconds": g.int(1..900), "memory_mb": g.int(64..4096)}))
-                .json(&json!({"duration_ms": duration.num_milliseconds(), "llm_calls": g.int(0..40), "tokens": g.int(0..200_000)}))
-                .uuid(g.uuid())
-                .opt_uuid(parent)
-                .ts(started_at);
+            let (id, completed_at) = execution_row(&mut copy.rows, g, workflow, agent, st, started_at, link, parent);
             copy.rows.end();
             written += 1;
             parent = Some(id);
@@ -424,5 +385,135 @@ async fn executions(
     }
     tally.add("platform.workflow_executions", copy.finish().await?);
     load.finish(conn).await?;
+    archived_history(conn, g.now, sizes, agents, workflows, tally).await
+}
+
+/// Older history, already in the archive (as `fleetdeck archive` leaves it): executions that
+/// ended 31 to 120 days ago, a twentieth as many as in the table, some failures with their
+/// retry. The demo's archive schedule deletes those past 90 days. From a generator of its own,
+/// so that the rest of the demo is the same with or without it.
+async fn archived_history(
+    conn: &mut PgConnection,
+    now: chrono::DateTime<chrono::Utc>,
+    sizes: &Sizes,
+    agents: &[Agent],
+    workflows: &[(Uuid, usize)],
+    tally: &mut Tally,
+) -> Result<()> {
+    use ExecutionStatus::*;
+    let mut h = Gen::new(0x0a5c_41fe, now);
+    let mut copy = Copy::start(
+        conn,
+        "platform.workflow_executions_archive",
+        &[
+            "id",
+            "workflow_id",
+            "agent_id",
+            "status",
+            "status_message",
+            "started_at",
+            "completed_at",
+            "paused_at",
+            "resumed_at",
+            "execution_data",
+            "execution_logs",
+            "error_message",
+            "error_code",
+            "retry_count",
+            "max_retries",
+            "resource_usage",
+            "performance_metrics",
+            "correlation_id",
+            "parent_execution_id",
+            "created_at",
+            "archived_at",
+        ],
+    )
+    .await?;
+    let mut written = 0;
+    while written < sizes.executions / 20 {
+        let (workflow, a) = workflows[h.index(workflows.len())];
+        let st = [Completed, Failed, Cancelled, Timeout][h.weighted(&[80, 10, 5, 5])];
+        let started_at = h.ago(31 * 86_400..120 * 86_400);
+        let (id, ended) = execution_row(&mut copy.rows, &mut h, workflow, agents[a].id, st, started_at, 0, None);
+        copy.rows.ts(ended.unwrap_or(started_at) + Duration::days(30));
+        copy.rows.end();
+        written += 1;
+        // Some failures were retried a few minutes later, and the retry completed.
+        if st == Failed && h.chance(0.3) {
+            let at = ended.unwrap_or(started_at) + Duration::seconds(h.int(60..900));
+            let (_, done) = execution_row(&mut copy.rows, &mut h, workflow, agents[a].id, Completed, at, 1, Some(id));
+            copy.rows.ts(done.unwrap_or(at) + Duration::days(30));
+            copy.rows.end();
+            written += 1;
+        }
+        copy.maybe_flush().await?;
+    }
+    tally.add("platform.workflow_executions_archive", copy.finish().await?);
+    // Their ids, which the archive's rows (and a retry's parent) are known by (migration 31).
+    sqlx::query(
+        "INSERT INTO platform.execution_ids (id, correlation_id) \
+         SELECT id, correlation_id FROM platform.workflow_executions_archive ON CONFLICT (id) DO NOTHING",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
+}
+
+/// One execution's row, as the demo writes it: its id and when it ended.
+#[allow(clippy::too_many_arguments)]
+fn execution_row(
+    rows: &mut crate::service::bulk::Rows,
+    g: &mut Gen,
+    workflow: Uuid,
+    agent: Uuid,
+    st: ExecutionStatus,
+    started_at: chrono::DateTime<chrono::Utc>,
+    link: usize,
+    parent: Option<Uuid>,
+) -> (Uuid, Option<chrono::DateTime<chrono::Utc>>) {
+    use ExecutionStatus::*;
+    let duration = Duration::seconds(g.int(2..1_800));
+    let completed_at = st.is_final().then(|| started_at + duration);
+    let paused_at = (st == Paused).then(|| started_at + Duration::seconds(g.int(1..30)));
+    let id = g.uuid();
+    let mut logs = vec![json!({"ts": started_at.to_rfc3339(), "level": "info", "message": "execution started"})];
+    if st != Queued && st != Pending {
+        logs.push(json!({"ts": (started_at + Duration::seconds(1)).to_rfc3339(), "level": "info", "message": format!("step {} done", g.pick(&["plan", "fetch", "summarise", "classify"]))}));
+    }
+    let (err_code, err_msg) = if matches!(st, Failed | Timeout) {
+        let (c, m) =
+            if st == Timeout { ("TIMEOUT", "execution exceeded its 30 minute limit") } else { *g.pick(ERRORS) };
+        logs.push(json!({"ts": completed_at.unwrap_or(started_at).to_rfc3339(), "level": "error", "message": m}));
+        (Some(c), Some(m))
+    } else {
+        (None, None)
+    };
+    rows
+        .uuid(id)
+        .uuid(workflow)
+        .uuid(agent)
+        .text(st.as_str())
+        .opt(match st {
+            Paused => Some("paused by operator"),
+            Cancelled => Some("cancelled by user"),
+            Queued => Some("waiting for a worker"),
+            _ => None,
+        })
+        .ts(started_at)
+        .opt_ts(completed_at)
+        .opt_ts(paused_at)
+        .null()
+        .json(&json!({"input": {"ticket": g.int(1000..99999)}}))
+        .json(&serde_json::Value::Array(logs))
+        .opt(err_msg)
+        .opt(err_code)
+        .num(link)
+        .num(3)
+        .json(&json!({"cpu_seconds": g.int(1..900), "memory_mb": g.int(64..4096)}))
+        .json(&json!({"duration_ms": duration.num_milliseconds(), "llm_calls": g.int(0..40), "tokens": g.int(0..200_000)}))
+        .uuid(g.uuid())
+        .opt_uuid(parent)
+        .ts(started_at);
+    (id, completed_at)
 }

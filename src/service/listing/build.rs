@@ -47,6 +47,7 @@ pub(super) fn push_terms(
             Match::Health { active, heartbeat, maintenance } => {
                 qb.push(" AND ").push(t(&health_condition(active, heartbeat, maintenance, &value)));
             }
+            Match::Source => {}
         }
     }
     if !s.live.is_empty() {

@@ -7,7 +7,7 @@ use crate::db::handle::Db;
 use super::build::*;
 use super::model::*;
 use super::specs::{clocked, Changed};
-use super::tables::spec;
+use super::tables::{spec, spec_for};
 use crate::service::names::{self, Narrowed};
 use crate::service::{Error, Result};
 
@@ -34,7 +34,7 @@ pub async fn page_within(
 /// Can `query`'s page be read light first (`page_light`)? When the list has costly joins and
 /// neither its sort nor its filters need them.
 pub fn has_light(entity: Entity, query: &Query) -> bool {
-    let s = spec(entity);
+    let s = spec_for(entity, query);
     let Some((_, dropped)) = s.light else { return false };
     let Some(column) = s.columns.get(query.sort) else { return false };
     let filter_needs = !query.filter.is_none() && uses_alias(s.columns[s.search].cell, dropped);
@@ -69,7 +69,7 @@ pub(super) async fn read_page(
     narrowed: Option<&Narrowed>,
     light: bool,
 ) -> Result<Page> {
-    let s = spec(entity);
+    let s = spec_for(entity, query);
     // Few candidates are read by id: when memory can tell which of them the page holds (sorted
     // by the name, nothing else filtering), only those.
     let by_id = narrowed.filter(|n| n.ids.len() <= names::BY_ID).map(|n| {
@@ -234,7 +234,7 @@ pub async fn delta(
     overlap: std::time::Duration,
     limit: i64,
 ) -> Result<Delta> {
-    let s = spec(entity);
+    let s = spec_for(entity, query);
     let Some(changed) = s.changed else { return Ok(Delta::default()) };
     let since = since - chrono::Duration::from_std(overlap).unwrap_or_default();
     // Through the change time's index, how many rows changed (up to `limit`): none, and there

@@ -41,6 +41,8 @@ pub(super) enum Match {
     /// healthy, stale, offline or maintenance, from an "is active" condition, a heartbeat column
     /// and an "in maintenance" condition ("false" where there is none).
     Health { active: &'static str, heartbeat: &'static str, maintenance: &'static str },
+    /// Not a condition on the rows: which table the list reads (`archive=yes`, `tables::spec_for`).
+    Source,
 }
 
 /// A field filter a list accepts (`:exec status=failed`): name, SQL expression, comparison.

@@ -86,6 +86,7 @@ pub(super) fn executions() -> Spec {
                 field("framework", "w.framework", Match::Exact),
                 field("org", "coalesce(o.name, '')", Match::Contains),
                 field("since", "e.started_at", Match::Since),
+                FieldSpec { name: "archive", expr: "", how: Match::Source, values: &["yes", "no"] },
             ]
         },
         facet: Some("e.status"),
@@ -107,5 +108,23 @@ pub(super) fn executions() -> Spec {
             n: "e.n",
         }),
         light: None,
+    }
+}
+
+/// The executions' archive (`:exec archive=yes`): the same list over
+/// `platform.workflow_executions_archive` (migration 31), whose rows change only when
+/// `fleetdeck archive` adds or deletes them. Counted from the rows.
+pub(super) fn archived() -> Spec {
+    Spec {
+        from: concat!(
+            "platform.workflow_executions_archive e ",
+            executions_workflows!(),
+            " ",
+            executions_agents_orgs!()
+        ),
+        changed: Some(Changed::Indexed("e.archived_at")),
+        base: Some(("platform.workflow_executions_archive e", &["w", "a", "o"])),
+        counted: None,
+        ..executions()
     }
 }

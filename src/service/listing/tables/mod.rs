@@ -57,3 +57,13 @@ pub(super) fn spec(entity: Entity) -> Spec {
         Entity::Executions => executions::executions(),
     }
 }
+
+/// The spec `query` reads: the list's own, or for the executions with `archive=yes` their
+/// archive (the same columns, filters and order).
+pub(super) fn spec_for(entity: Entity, query: &super::model::Query) -> Spec {
+    let archived = |(k, v): &(String, String)| k == "archive" && v.eq_ignore_ascii_case("yes");
+    match entity {
+        Entity::Executions if query.fields.iter().any(archived) => executions::archived(),
+        _ => spec(entity),
+    }
+}

@@ -123,6 +123,9 @@ impl ExecDetail {
             t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_else(|| "—".into())
         };
         out.push(field("status", d.status.clone(), theme.status(&d.status)));
+        if d.archived_at.is_some() {
+            out.push(field("archived", format!("{} (read-only)", ts(d.archived_at)), theme.warn));
+        }
         if let Some(m) = &d.status_message {
             out.push(field("message", sanitize_cell(m, 500), theme.text));
         }
