@@ -65,6 +65,8 @@ pg pg_ctl -D "$primary" -m fast stop >/dev/null 2>&1 || true
 pg pg_ctl -D "$primary" -l "$primary/fleetdeck-server.log" -w \
   -o "-c max_connections=800 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_utility=off -c max_wal_size=4GB" start >/dev/null
 sql "$primary" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+# The schema this fleetdeck needs (a newer migration since the seeding); the standby replays it.
+DATABASE_URL="postgres://fleetdeck@localhost/fleetdeck?host=$primary" "$bin" migrate --log-file "$work/state/migrate.log" >/dev/null
 
 # 2. The standby: a base backup streaming from the primary, on a socket of its own.
 if [[ ! -f $standby/standby.signal ]]; then

@@ -76,6 +76,10 @@ const CHECK_SQL: &str = "SELECT pg_is_in_recovery(), \
      (CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 \
       ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END)::float8";
 
+/// How long a standby that failed a read has to answer on a connection of its own before it is
+/// taken for down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The primary's position: everything committed so far is at or before it.
 const POSITION_SQL: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
@@ -101,17 +105,63 @@ impl Replica {
     }
 
     /// Ask the standby how far it is. Never fails: a standby that does not answer is `Down`.
+    /// One whose pool is busy (every connection taken by slow reads) but that answers on a
+    /// connection of its own is busy, not down: its standing stays as it was.
     pub async fn check(&self) -> Standing {
         let standing = match sqlx::query_as::<_, (bool, i64, f64)>(CHECK_SQL).fetch_one(&self.pool).await {
-            Ok((true, replayed, lag)) => {
-                self.replayed.store(replayed.max(0) as u64, Ordering::SeqCst);
-                Standing::Following { lag: Duration::from_secs_f64(lag.max(0.0)) }
-            }
-            Ok((false, _, _)) => Standing::Down { error: "it is not a standby (promoted?)".into() },
-            Err(e) => Standing::Down { error: crate::db::pool::cause(&e) },
+            Ok(found) => self.standing_of(found),
+            Err(e) => match self.probe().await {
+                Ok(found) => self.standing_of(found),
+                Err(_) => Standing::Down { error: crate::db::pool::cause(&e) },
+            },
         };
         self.set(standing.clone());
         standing
+    }
+
+    fn standing_of(&self, (in_recovery, replayed, lag): (bool, i64, f64)) -> Standing {
+        if !in_recovery {
+            return Standing::Down { error: "it is not a standby (promoted?)".into() };
+        }
+        self.replayed.store(replayed.max(0) as u64, Ordering::SeqCst);
+        Standing::Following { lag: Duration::from_secs_f64(lag.max(0.0)) }
+    }
+
+    /// The check on a connection of its own, outside the pool, within `PROBE_TIMEOUT`.
+    async fn probe(&self) -> Result<(bool, i64, f64), String> {
+        use sqlx::Connection;
+        let options = self.pool.pg().connect_options();
+        let probe = async {
+            let mut conn = sqlx::PgConnection::connect_with(&options).await?;
+            // Unnamed: nothing is left prepared on a pooler's server connection.
+            let found = sqlx::query_as::<_, (bool, i64, f64)>(CHECK_SQL).persistent(false).fetch_one(&mut conn).await;
+            let _ = conn.close().await;
+            found
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+            Ok(Ok(found)) => Ok(found),
+            Ok(Err(e)) => Err(crate::db::pool::cause(&e)),
+            Err(_) => Err(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
+        }
+    }
+
+    /// A read on the standby failed for want of it (`error`): is it down, or only busy? Down
+    /// (reads go to the primary, `true`) when it does not answer a connection of its own; busy
+    /// (`false`: the read waits and goes to the standby again) when it does, so that an
+    /// overloaded standby does not send its readers, all at once, to load the primary.
+    pub async fn failed_read(&self, error: String) -> bool {
+        match self.probe().await {
+            Ok(found) => {
+                let standing = self.standing_of(found);
+                let down = matches!(standing, Standing::Down { .. });
+                self.set(standing);
+                down
+            }
+            Err(_) => {
+                self.mark_down(error);
+                true
+            }
+        }
     }
 
     /// A read on the standby found it gone: reads go to the primary until a check finds it back.

@@ -36,7 +36,7 @@ impl Default for Policy {
             statuses: FINAL.iter().map(|s| s.to_string()).collect(),
             batch: 5_000,
             pause: Duration::from_millis(20),
-            partitions_ahead: 3,
+            partitions_ahead: 1,
         }
     }
 }

@@ -436,11 +436,29 @@ async fn poller(
             };
             let when = Utc::now();
             match result {
-                // The standby went away under the read: the primary answers it now.
+                // The standby failed the read. Gone: the primary answers it now. Only busy (it
+                // answers a connection of its own): the read waits and goes to it again, rather
+                // than every dashboard of an overloaded standby loading the primary at once.
                 Err(Error::Unavailable(error)) if standby.is_some() => {
                     if let Some(r) = &standby {
-                        tracing::warn!(%error, "the standby does not answer; reading the primary");
-                        r.mark_down(error);
+                        if r.failed_read(error.clone()).await {
+                            tracing::warn!(%error, "the standby does not answer; reading the primary");
+                        } else {
+                            let wait = next_backoff(backoff);
+                            backoff = Some(wait);
+                            tracing::warn!(%error, retry_in = ?wait, "the standby is busy; reading it again");
+                            tokio::select! {
+                                _ = tokio::time::sleep(wait) => {}
+                                changed = requests.changed() => {
+                                    if changed.is_err() {
+                                        return;
+                                    }
+                                    if let Some(newer) = requests.borrow_and_update().clone() {
+                                        request = newer;
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 Err(Error::Unavailable(error)) => {
@@ -462,8 +480,9 @@ async fn poller(
                     }
                 }
                 result => {
+                    // Answered: the next wait (a lost database, a busy standby) starts short.
+                    backoff = None;
                     if lost_since.take().is_some() {
-                        backoff = None;
                         tracing::info!("database reachable again");
                         let _ = replies.send(Reply::Connected);
                     }

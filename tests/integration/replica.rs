@@ -344,3 +344,39 @@ async fn doctor_reports_both_servers_their_roles_and_the_lag() {
     assert_eq!(out.status.code(), Some(8), "{stdout}");
     assert!(stdout.contains("!!  standby") && stdout.contains("reads go to the primary"), "{stdout}");
 }
+
+/// A standby whose pool is taken up by slow reads is busy, not down (issue 26, point 5): its
+/// readers stay on it instead of all going to the primary; one that does not answer is down.
+#[tokio::test]
+async fn a_busy_standby_keeps_its_readers_and_a_down_one_sends_them_to_the_primary() {
+    let pair = tokio::task::spawn_blocking(Replicated::start).await.unwrap();
+    let (_services, _replica, _run) = on_pair(&pair, Duration::from_secs(30)).await;
+    // A standby pool of one connection that waits at most 200 ms for it.
+    let settings = pool::PoolSettings {
+        statement_timeout: Duration::from_secs(30),
+        acquire_timeout: Duration::from_millis(200),
+        max_connections: 1,
+        read_only: true,
+        pooled: false,
+    };
+    let replica =
+        Replica::new(pool::connect_lazy(pair.standby.connect_options("fd"), &settings, None), Duration::from_secs(30));
+    replica.check().await;
+    assert!(matches!(replica.reads_from(), ReadsFrom::Standby { .. }), "{:?}", replica.reads_from());
+    // A slow read holds the only connection; the next read cannot have one.
+    let held = replica.pool.clone();
+    let slow = tokio::spawn(async move { sqlx::query("SELECT pg_sleep(2)").execute(&held).await.map(|_| ()) });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let err = fleetdeck::service::Error::from(sqlx::query("SELECT 1").execute(&replica.pool).await.unwrap_err());
+    let fleetdeck::service::Error::Unavailable(error) = err else { panic!("{err:?}") };
+    assert!(!replica.failed_read(error).await, "it answers a connection of its own: busy, not down");
+    assert!(matches!(replica.reads_from(), ReadsFrom::Standby { .. }), "reads stay on the standby");
+    assert!(matches!(replica.check().await, fleetdeck::db::replica::Standing::Following { .. }), "a check agrees");
+    slow.await.unwrap().unwrap();
+    // Stopped, it is down at once and reads go to the primary.
+    let stopped = pair.standby.clone();
+    tokio::task::spawn_blocking(move || stopped.stop(true)).await.unwrap().unwrap();
+    assert!(replica.failed_read("connection refused".into()).await);
+    let down = replica.reads_from();
+    assert!(down.describe().contains("standby down"), "{}", down.describe());
+}
