@@ -81,7 +81,7 @@ async fn database(db: &Database, settings: &Settings, checks: &mut Vec<Check>) {
         value: match (super::connector(db, settings, None).direct.is_some(), db.direct.is_some()) {
             (true, _) => "LISTEN on a session of its own on the primary".into(),
             (false, true) => format!(
-                "the change clock every {} ms, where reads go (database.change_feed, or auto with a standby)",
+                "the change clock every {} ms, where reads go (database.change_feed = \"clock\")",
                 crate::ui::feed::CLOCK_INTERVAL.as_millis()
             ),
             (false, false) => format!(

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::db::handle::Db;
 
@@ -68,6 +68,8 @@ pub struct Replica {
     replayed: AtomicU64,
     /// The primary's WAL position after this process's last write: reads wait for it.
     wait_for: AtomicU64,
+    /// When the standby last answered (a check, a probe or a read).
+    last_answer: Mutex<Option<Instant>>,
 }
 
 /// The standby's own view: in recovery, replayed position, lag in seconds.
@@ -80,6 +82,32 @@ const CHECK_SQL: &str = "SELECT pg_is_in_recovery(), \
 /// taken for down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a standby that answers nothing in time is taken for busy, counted from its last
+/// answer; after that it is down.
+const BUSY_LIMIT: Duration = Duration::from_secs(10);
+
+/// Why a probe of the standby failed.
+enum Probe {
+    /// Nothing listens there, or it refuses us: down.
+    Refused(String),
+    /// No answer in time: busy, for a while.
+    Slow(String),
+}
+
+impl Probe {
+    fn of(e: &sqlx::Error) -> Probe {
+        use std::io::ErrorKind;
+        let why = crate::db::pool::cause(e);
+        match e {
+            sqlx::Error::Io(io) if matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => Probe::Slow(why),
+            sqlx::Error::PoolTimedOut => Probe::Slow(why),
+            // "too many clients already": there, and full.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("53300") => Probe::Slow(why),
+            _ => Probe::Refused(why),
+        }
+    }
+}
+
 /// The primary's position: everything committed so far is at or before it.
 const POSITION_SQL: &str = "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint";
 
@@ -91,6 +119,7 @@ impl Replica {
             standing: Mutex::new(Standing::Unknown),
             replayed: AtomicU64::new(0),
             wait_for: AtomicU64::new(0),
+            last_answer: Mutex::new(None),
         })
     }
 
@@ -104,31 +133,76 @@ impl Replica {
         }
     }
 
-    /// Ask the standby how far it is. Never fails: a standby that does not answer is `Down`.
-    /// One whose pool is busy (every connection taken by slow reads) but that answers on a
-    /// connection of its own is busy, not down: its standing stays as it was.
+    /// Ask the standby how far it is. Never fails: a standby that does not answer is `Down`;
+    /// one that is only busy (see [`Replica::failed_read`]) keeps its standing.
     pub async fn check(&self) -> Standing {
         let standing = match sqlx::query_as::<_, (bool, i64, f64)>(CHECK_SQL).fetch_one(&self.pool).await {
             Ok(found) => self.standing_of(found),
-            Err(e) => match self.probe().await {
-                Ok(found) => self.standing_of(found),
-                Err(_) => Standing::Down { error: crate::db::pool::cause(&e) },
+            Err(e) => match self.judge(crate::db::pool::cause(&e)).await {
+                Some(standing) => standing,
+                None => return self.standing(),
             },
         };
         self.set(standing.clone());
         standing
     }
 
+    /// A read on the standby failed for want of it (`error`): is it down (`true`: reads go to
+    /// the primary), or only busy (`false`: the read waits and goes to the standby again)? So
+    /// that an overloaded standby does not send its readers, all at once, to load the primary.
+    pub async fn failed_read(&self, error: String) -> bool {
+        match self.judge(error).await {
+            None => false,
+            Some(standing) => {
+                let down = matches!(standing, Standing::Down { .. });
+                self.set(standing);
+                down
+            }
+        }
+    }
+
+    /// A read on the standby was answered.
+    pub fn answered(&self) {
+        if let Ok(mut at) = self.last_answer.lock() {
+            *at = Some(Instant::now());
+        }
+    }
+
+    fn answered_within(&self, limit: Duration) -> bool {
+        self.last_answer.lock().ok().and_then(|at| *at).is_some_and(|at| at.elapsed() <= limit)
+    }
+
+    /// After a failure (`error`): None while the standby is busy, else what it is.
+    /// - Busy while this process's own reads hold every connection of its pool (they are being
+    ///   answered, slowly), or while it answers no connection of its own in time but did answer
+    ///   within `BUSY_LIMIT` (through a pooler, a connection of its own queues behind the others).
+    /// - Down when nothing listens there (refused, no such socket, it refuses the login or is
+    ///   shutting down), when it is no longer a standby, or when it has not answered for
+    ///   `BUSY_LIMIT`.
+    async fn judge(&self, error: String) -> Option<Standing> {
+        let pool = self.pool.pg();
+        if pool.size() >= pool.options().get_max_connections() && pool.num_idle() == 0 {
+            return None;
+        }
+        match self.probe().await {
+            Ok(found) => Some(self.standing_of(found)),
+            Err(Probe::Refused(why)) => Some(Standing::Down { error: why }),
+            Err(Probe::Slow(_)) if self.answered_within(BUSY_LIMIT) => None,
+            Err(Probe::Slow(why)) => Some(Standing::Down { error: format!("{error}; {why}") }),
+        }
+    }
+
     fn standing_of(&self, (in_recovery, replayed, lag): (bool, i64, f64)) -> Standing {
         if !in_recovery {
             return Standing::Down { error: "it is not a standby (promoted?)".into() };
         }
+        self.answered();
         self.replayed.store(replayed.max(0) as u64, Ordering::SeqCst);
         Standing::Following { lag: Duration::from_secs_f64(lag.max(0.0)) }
     }
 
     /// The check on a connection of its own, outside the pool, within `PROBE_TIMEOUT`.
-    async fn probe(&self) -> Result<(bool, i64, f64), String> {
+    async fn probe(&self) -> Result<(bool, i64, f64), Probe> {
         use sqlx::Connection;
         let options = self.pool.pg().connect_options();
         let probe = async {
@@ -140,27 +214,8 @@ impl Replica {
         };
         match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
             Ok(Ok(found)) => Ok(found),
-            Ok(Err(e)) => Err(crate::db::pool::cause(&e)),
-            Err(_) => Err(format!("no answer within {}s", PROBE_TIMEOUT.as_secs())),
-        }
-    }
-
-    /// A read on the standby failed for want of it (`error`): is it down, or only busy? Down
-    /// (reads go to the primary, `true`) when it does not answer a connection of its own; busy
-    /// (`false`: the read waits and goes to the standby again) when it does, so that an
-    /// overloaded standby does not send its readers, all at once, to load the primary.
-    pub async fn failed_read(&self, error: String) -> bool {
-        match self.probe().await {
-            Ok(found) => {
-                let standing = self.standing_of(found);
-                let down = matches!(standing, Standing::Down { .. });
-                self.set(standing);
-                down
-            }
-            Err(_) => {
-                self.mark_down(error);
-                true
-            }
+            Ok(Err(e)) => Err(Probe::of(&e)),
+            Err(_) => Err(Probe::Slow(format!("no answer within {}s", PROBE_TIMEOUT.as_secs()))),
         }
     }
 
@@ -248,6 +303,20 @@ mod tests {
         assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "standby down (connection refused)".into() });
         assert_eq!(r.reads_from().describe(), "reads on primary: standby down (connection refused)");
         assert_eq!(ReadsFrom::Standby { lag: Duration::from_millis(40) }.describe(), "standby, lag 0.0s");
+    }
+
+    #[tokio::test]
+    async fn a_standby_that_refuses_is_down_and_one_that_is_slow_is_busy_for_a_while() {
+        use std::io::{Error as Io, ErrorKind};
+        let kind = |e: sqlx::Error| matches!(Probe::of(&e), Probe::Slow(_));
+        assert!(!kind(sqlx::Error::Io(Io::from(ErrorKind::ConnectionRefused))), "refused: down");
+        assert!(!kind(sqlx::Error::Io(Io::from(ErrorKind::NotFound))), "no socket: down");
+        assert!(kind(sqlx::Error::Io(Io::from(ErrorKind::TimedOut))), "timed out: busy");
+        assert!(kind(sqlx::Error::PoolTimedOut), "no connection in time: busy");
+        let r = replica(Duration::from_secs(5));
+        assert!(!r.answered_within(BUSY_LIMIT), "never answered");
+        r.answered();
+        assert!(r.answered_within(BUSY_LIMIT));
     }
 
     #[test]

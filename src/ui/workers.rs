@@ -482,6 +482,9 @@ async fn poller(
                 result => {
                     // Answered: the next wait (a lost database, a busy standby) starts short.
                     backoff = None;
+                    if let (Some(r), Ok(_)) = (&standby, &result) {
+                        r.answered();
+                    }
                     if lost_since.take().is_some() {
                         tracing::info!("database reachable again");
                         let _ = replies.send(Reply::Connected);
