@@ -304,6 +304,30 @@ const ERRORS: &[(&str, &str)] = &[
     ("UPSTREAM_5XX", "upstream service returned 503 Service Unavailable"),
 ];
 
+/// The columns `execution_row` writes, in its order.
+const EXECUTION_COLUMNS: &[&str] = &[
+    "id",
+    "workflow_id",
+    "agent_id",
+    "status",
+    "status_message",
+    "started_at",
+    "completed_at",
+    "paused_at",
+    "resumed_at",
+    "execution_data",
+    "execution_logs",
+    "error_message",
+    "error_code",
+    "retry_count",
+    "max_retries",
+    "resource_usage",
+    "performance_metrics",
+    "correlation_id",
+    "parent_execution_id",
+    "created_at",
+];
+
 async fn executions(
     g: &mut Gen,
     conn: &mut PgConnection,
@@ -322,33 +346,7 @@ async fn executions(
         .execute(&mut *conn)
         .await?;
     let load = crate::service::bulk::BulkLoad::begin(conn, "platform.workflow_executions").await?;
-    let mut copy = Copy::start(
-        conn,
-        "platform.workflow_executions",
-        &[
-            "id",
-            "workflow_id",
-            "agent_id",
-            "status",
-            "status_message",
-            "started_at",
-            "completed_at",
-            "paused_at",
-            "resumed_at",
-            "execution_data",
-            "execution_logs",
-            "error_message",
-            "error_code",
-            "retry_count",
-            "max_retries",
-            "resource_usage",
-            "performance_metrics",
-            "correlation_id",
-            "parent_execution_id",
-            "created_at",
-        ],
-    )
-    .await?;
+    let mut copy = Copy::start(conn, "platform.workflow_executions", EXECUTION_COLUMNS).await?;
     let mut written = 0usize;
     while written < sizes.executions {
         let (workflow, a) = workflows[g.index(workflows.len())];
@@ -402,34 +400,8 @@ async fn archived_history(
 ) -> Result<()> {
     use ExecutionStatus::*;
     let mut h = Gen::new(0x0a5c_41fe, now);
-    let mut copy = Copy::start(
-        conn,
-        "platform.workflow_executions_archive",
-        &[
-            "id",
-            "workflow_id",
-            "agent_id",
-            "status",
-            "status_message",
-            "started_at",
-            "completed_at",
-            "paused_at",
-            "resumed_at",
-            "execution_data",
-            "execution_logs",
-            "error_message",
-            "error_code",
-            "retry_count",
-            "max_retries",
-            "resource_usage",
-            "performance_metrics",
-            "correlation_id",
-            "parent_execution_id",
-            "created_at",
-            "archived_at",
-        ],
-    )
-    .await?;
+    let columns = [EXECUTION_COLUMNS, &["archived_at"]].concat();
+    let mut copy = Copy::start(conn, "platform.workflow_executions_archive", &columns).await?;
     let mut written = 0;
     while written < sizes.executions / 20 {
         let (workflow, a) = workflows[h.index(workflows.len())];
