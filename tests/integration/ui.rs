@@ -818,6 +818,11 @@ async fn the_archive_lists_like_the_executions_and_says_so() {
     answer_calls(&mut app, &db).await;
     let screen = format!("{}", big(&app));
     assert!(screen.contains("archived") && screen.contains("(read-only)"), "{screen}");
+    // A verb there is refused at once, without a confirmation.
+    press(&mut app, KeyCode::Char('R'));
+    assert!(app.outbox.is_empty());
+    let screen = format!("{}", big(&app));
+    assert!(screen.contains("archived executions are read-only: retry does not apply"), "{screen}");
 }
 
 /// Another client queues an execution: it appears at the top, and the selected row stays

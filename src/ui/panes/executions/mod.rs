@@ -130,6 +130,11 @@ impl Executions {
         if ids.is_empty() {
             return fx.toast("no execution selected", true);
         }
+        // The archive (`:exec archive=yes`) is read-only: say so before asking anything (the
+        // service refuses and audits it all the same).
+        if list.query.fields.iter().any(|(k, v)| k == "archive" && v.eq_ignore_ascii_case("yes")) {
+            return fx.toast(format!("archived executions are read-only: {} does not apply", verb.as_str()), true);
+        }
         // One row: say at once why the verb does not apply.
         if list.marks.is_empty() {
             if let Some(row) = list.table.selected_row() {
