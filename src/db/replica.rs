@@ -219,11 +219,6 @@ impl Replica {
         }
     }
 
-    /// A read on the standby found it gone: reads go to the primary until a check finds it back.
-    pub fn mark_down(&self, error: String) {
-        self.set(Standing::Down { error });
-    }
-
     /// Reads wait for the standby to replay what `primary` has committed so far (after a write
     /// of this process, or before a verb for scripts reads): its WAL insert position, read once.
     pub async fn catch_up_to(&self, primary: &Db) -> Result<(), sqlx::Error> {
@@ -299,7 +294,7 @@ mod tests {
         // An older position does not move the mark back.
         r.wait_for(50);
         assert!(!r.behind_own_writes());
-        r.mark_down("connection refused".into());
+        r.set(Standing::Down { error: "connection refused".into() });
         assert_eq!(r.reads_from(), ReadsFrom::Primary { why: "standby down (connection refused)".into() });
         assert_eq!(r.reads_from().describe(), "reads on primary: standby down (connection refused)");
         assert_eq!(ReadsFrom::Standby { lag: Duration::from_millis(40) }.describe(), "standby, lag 0.0s");

@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
-/// The final states, the only ones archived.
-pub const FINAL: [&str; 4] = ["completed", "failed", "cancelled", "timeout"];
+use super::execution::ExecutionStatus;
+
+/// The final states (`ExecutionStatus::is_final`), the only ones archived.
+fn final_states() -> Vec<&'static str> {
+    ExecutionStatus::ALL.iter().filter(|s| s.is_final()).map(|s| s.as_str()).collect()
+}
 
 /// What a run does (the `[archive]` section).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +37,7 @@ impl Default for Policy {
             move_after: Duration::from_secs(30 * 86_400),
             delete_after: Duration::from_secs(90 * 86_400),
             audit_after: Duration::from_secs(365 * 86_400),
-            statuses: FINAL.iter().map(|s| s.to_string()).collect(),
+            statuses: final_states().into_iter().map(str::to_string).collect(),
             batch: 5_000,
             pause: Duration::from_millis(20),
             partitions_ahead: 1,
@@ -56,11 +60,12 @@ impl Policy {
         if self.audit_after < Duration::from_secs(30 * 86_400) {
             return Err(("audit_after", "must be 30 days at least".into()));
         }
+        let finals = final_states();
         if self.statuses.is_empty() {
-            return Err(("statuses", format!("name at least one of {}", FINAL.join(", "))));
+            return Err(("statuses", format!("name at least one of {}", finals.join(", "))));
         }
-        if let Some(s) = self.statuses.iter().find(|s| !FINAL.contains(&s.as_str())) {
-            return Err(("statuses", format!("{s:?} is not a final state (one of {})", FINAL.join(", "))));
+        if let Some(s) = self.statuses.iter().find(|s| !finals.contains(&s.as_str())) {
+            return Err(("statuses", format!("{s:?} is not a final state (one of {})", finals.join(", "))));
         }
         if !(1..=100_000).contains(&self.batch) {
             return Err(("batch", "expected 1 to 100000 rows".into()));

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use crate::domain::archive::{Policy, FINAL};
+pub use crate::domain::archive::Policy;
 
 use super::audit::{self, Entry, Outcome};
 use super::{Error, Result, Services};
@@ -123,35 +123,47 @@ async fn steps(
         .await?;
     report.partitions_made = i64::from(made);
     let size = policy.batch as i32;
-    let secs = |d: Duration| d.as_secs_f64();
-    // Moves first, then the archive's deletions, then the audit log's.
-    let stages: [(&str, f64, bool); 3] = [
-        (
-            "SELECT fleetdeck.archive_executions(now() - make_interval(secs => $1), $2, $3)",
-            secs(policy.move_after),
-            true,
-        ),
-        (
-            "SELECT fleetdeck.purge_archived_executions(now() - make_interval(secs => $1), $2)",
-            secs(policy.delete_after),
-            false,
-        ),
-        ("SELECT fleetdeck.purge_audit(now() - make_interval(secs => $1), $2)", secs(policy.audit_after), false),
+    // Moves first, then the archive's deletions, then the audit log's; each adds to its own
+    // figure of the report. A short batch ends a stage, but for the archive's deletions: a
+    // retry chain's parent becomes due once its retry is gone, so they go on until none is.
+    struct Stage {
+        sql: &'static str,
+        age: Duration,
+        with_statuses: bool,
+        until_none: bool,
+        figure: fn(&mut Report) -> &mut i64,
+    }
+    let stages = [
+        Stage {
+            sql: "SELECT fleetdeck.archive_executions(now() - make_interval(secs => $1), $2, $3)",
+            age: policy.move_after,
+            with_statuses: true,
+            until_none: false,
+            figure: |r| &mut r.moved,
+        },
+        Stage {
+            sql: "SELECT fleetdeck.purge_archived_executions(now() - make_interval(secs => $1), $2)",
+            age: policy.delete_after,
+            with_statuses: false,
+            until_none: true,
+            figure: |r| &mut r.deleted,
+        },
+        Stage {
+            sql: "SELECT fleetdeck.purge_audit(now() - make_interval(secs => $1), $2)",
+            age: policy.audit_after,
+            with_statuses: false,
+            until_none: false,
+            figure: |r| &mut r.audit_deleted,
+        },
     ];
-    for (stage, (sql, seconds, with_statuses)) in stages.into_iter().enumerate() {
+    for stage in stages {
         loop {
-            let statuses = with_statuses.then_some(policy.statuses.as_slice());
-            let n = one_batch(services, sql, seconds, statuses, size).await?;
+            let statuses = stage.with_statuses.then_some(policy.statuses.as_slice());
+            let n = one_batch(services, stage.sql, stage.age.as_secs_f64(), statuses, size).await?;
             report.batches += 1;
-            match stage {
-                0 => report.moved += n,
-                1 => report.deleted += n,
-                _ => report.audit_deleted += n,
-            }
+            *(stage.figure)(report) += n;
             progress(report);
-            // A short batch ends a stage, but for the archive's deletions: a retry chain's
-            // parent becomes due once its retry is gone, so they go on until none is.
-            if n == 0 || (n < policy.batch && stage != 1) {
+            if n == 0 || (n < policy.batch && !stage.until_none) {
                 break;
             }
             tokio::time::sleep(policy.pause).await;
@@ -162,21 +174,11 @@ async fn steps(
     sqlx::query("SET LOCAL lock_timeout = '200ms'").execute(&mut *tx).await?;
     report.partitions_dropped =
         sqlx::query_scalar("SELECT fleetdeck.drop_empty_execution_partitions(now() - make_interval(secs => $1))")
-            .bind(secs(policy.move_after))
+            .bind(policy.move_after.as_secs_f64())
             .fetch_one(&mut *tx)
             .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// How many executions are in the table and in the archive (one snapshot).
-pub async fn sizes(services: &Services) -> Result<(i64, i64)> {
-    Ok(sqlx::query_as(
-        "SELECT (SELECT count(*) FROM platform.workflow_executions), \
-                (SELECT count(*) FROM platform.workflow_executions_archive)",
-    )
-    .fetch_one(services.read_pool())
-    .await?)
 }
 
 /// The demo's schedule: a run now and every `every` after, for as long as the task lives. A

@@ -120,6 +120,16 @@ async fn child_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<Option<Stri
 }
 
 async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>) -> Result<RowOutcome> {
+    let entry = |from: &str, outcome, to: Option<String>, error: Option<String>| Entry {
+        verb: verb.as_str(),
+        target_table: "platform.workflow_executions",
+        target_id: Some(id.to_string()),
+        from_state: Some(from.to_string()),
+        to_state: to,
+        reason: reason.map(str::to_string),
+        outcome,
+        error,
+    };
     let mut tx = services.pool.begin().await?;
     let row: Option<(String, i32, i32)> = sqlx::query_as(
         "SELECT status, coalesce(retry_count, 0), coalesce(max_retries, 3) \
@@ -137,34 +147,15 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
                 .await?;
         let Some((status, at)) = archived else { return Ok(RowOutcome::Missing) };
         let why = format!("archived on {} (the archive is read-only)", at.format("%Y-%m-%d"));
-        let entry = Entry {
-            verb: verb.as_str(),
-            target_table: "platform.workflow_executions",
-            target_id: Some(id.to_string()),
-            from_state: Some(status.clone()),
-            to_state: None,
-            reason: reason.map(str::to_string),
-            outcome: Outcome::Refused,
-            error: Some(why.clone()),
-        };
-        audit::record(&mut tx, &services.actor, &entry).await?;
+        audit::record(&mut tx, &services.actor, &entry(&status, Outcome::Refused, None, Some(why.clone()))).await?;
         tx.commit().await?;
         return Ok(RowOutcome::Skipped { status, reason: why });
-    };
-    let entry = |outcome, to: Option<String>, error: Option<String>| Entry {
-        verb: verb.as_str(),
-        target_table: "platform.workflow_executions",
-        target_id: Some(id.to_string()),
-        from_state: Some(status_text.clone()),
-        to_state: to,
-        reason: reason.map(str::to_string),
-        outcome,
-        error,
     };
     let status: ExecutionStatus =
         status_text.parse().map_err(|e| Error::Invalid { field: "status".into(), reason: format!("{e:?}") })?;
     if let Some(why) = verb.refusal(status, retry_count, max_retries) {
-        audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+        audit::record(&mut tx, &services.actor, &entry(&status_text, Outcome::Refused, None, Some(why.clone())))
+            .await?;
         tx.commit().await?;
         return Ok(RowOutcome::Skipped { status: status_text, reason: why });
     }
@@ -180,7 +171,8 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             .await?;
         if let Some(child) = child_of(&mut tx, id).await? {
             let why = format!("already retried as {}", short(&child));
-            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+            audit::record(&mut tx, &services.actor, &entry(&status_text, Outcome::Refused, None, Some(why.clone())))
+                .await?;
             tx.commit().await?;
             return Ok(RowOutcome::Skipped { status: status_text, reason: why });
         }
@@ -231,14 +223,15 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             let Some(why) = super::insufficient_privilege(&e) else { return Err(e.into()) };
             write.rollback().await?;
             let why = format!("not allowed: {why}");
-            audit::record(&mut tx, &services.actor, &entry(Outcome::Refused, None, Some(why.clone()))).await?;
+            audit::record(&mut tx, &services.actor, &entry(&status_text, Outcome::Refused, None, Some(why.clone())))
+                .await?;
             tx.commit().await?;
             return Ok(RowOutcome::Refused { reason: why });
         }
     };
     match done {
         Some(to) => {
-            audit::record(&mut tx, &services.actor, &entry(Outcome::Ok, Some(to.clone()), None)).await?;
+            audit::record(&mut tx, &services.actor, &entry(&status_text, Outcome::Ok, Some(to.clone()), None)).await?;
             tx.commit().await?;
             Ok(RowOutcome::Done { from: status_text, to })
         }
@@ -252,7 +245,12 @@ async fn act_one(services: &Services, verb: Verb, id: Uuid, reason: Option<&str>
             audit::record(
                 &mut tx,
                 &services.actor,
-                &entry(Outcome::Conflict, None, Some(format!("changed first by someone else: now {now}"))),
+                &entry(
+                    &status_text,
+                    Outcome::Conflict,
+                    None,
+                    Some(format!("changed first by someone else: now {now}")),
+                ),
             )
             .await?;
             tx.commit().await?;

@@ -397,6 +397,23 @@ enum Answer {
     Delta(listing::Delta),
 }
 
+/// Wait `wait` before trying `request` again, or less when a newer request arrives (it then
+/// replaces `request`). False when the requests' sender is gone: the poller ends.
+async fn wait_or_newer(wait: Duration, requests: &mut watch::Receiver<Option<Poll>>, request: &mut Poll) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => true,
+        changed = requests.changed() => {
+            if changed.is_err() {
+                return false;
+            }
+            if let Some(newer) = requests.borrow_and_update().clone() {
+                *request = newer;
+            }
+            true
+        }
+    }
+}
+
 /// One list's poller: runs the newest request, one at a time; on a lost database it reports,
 /// waits (250 ms, then 500 ms, or until a newer request) and tries again.
 async fn poller(
@@ -447,16 +464,8 @@ async fn poller(
                             let wait = next_backoff(backoff);
                             backoff = Some(wait);
                             tracing::warn!(%error, retry_in = ?wait, "the standby is busy; reading it again");
-                            tokio::select! {
-                                _ = tokio::time::sleep(wait) => {}
-                                changed = requests.changed() => {
-                                    if changed.is_err() {
-                                        return;
-                                    }
-                                    if let Some(newer) = requests.borrow_and_update().clone() {
-                                        request = newer;
-                                    }
-                                }
+                            if !wait_or_newer(wait, &mut requests, &mut request).await {
+                                return;
                             }
                         }
                     }
@@ -467,16 +476,8 @@ async fn poller(
                     let since = *lost_since.get_or_insert(when);
                     tracing::warn!(%error, retry_in = ?wait, "database unavailable");
                     let _ = replies.send(Reply::Lost { since, retry_in: wait, error });
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        changed = requests.changed() => {
-                            if changed.is_err() {
-                                return;
-                            }
-                            if let Some(newer) = requests.borrow_and_update().clone() {
-                                request = newer;
-                            }
-                        }
+                    if !wait_or_newer(wait, &mut requests, &mut request).await {
+                        return;
                     }
                 }
                 result => {
