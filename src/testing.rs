@@ -457,11 +457,14 @@ impl Pooler {
     pub fn start_sized(server: &EmbeddedServer, pool_size: u32) -> Pooler {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("{TEMP_PREFIX}{}-b{n}", std::process::id()));
-        let program = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let program = ["/usr/sbin", "/usr/bin"]
             .into_iter()
             .map(PathBuf::from)
+            .chain(std::env::split_paths(&path))
+            .map(|d| d.join("pgbouncer"))
             .find(|p| p.is_file())
-            .unwrap_or_else(|| PathBuf::from("pgbouncer"));
+            .unwrap_or_else(|| panic!("pgbouncer is not installed (Debian's pgbouncer package; .ci/run installs it)"));
         let write = |name: &str, text: String| {
             if let Err(e) = std::fs::write(dir.join(name), text) {
                 panic!("{}: {e}", dir.join(name).display());

@@ -5,8 +5,9 @@
 
 use chrono::Utc;
 use fleetdeck::db::handle::Db;
+use fleetdeck::db::pool::{self, PoolSettings};
 use fleetdeck::import::demo::{self, Scale};
-use fleetdeck::testing::TestDb;
+use fleetdeck::testing::{pool_settings, TestDb};
 use uuid::Uuid;
 
 use crate::fixtures::*;
@@ -206,14 +207,19 @@ async fn concurrent_writers_of_reach_and_reports_keep_it_exact() {
         .fetch_one(&db.pool)
         .await
         .unwrap();
+    // A connection for each writer: none of them waits for the pool, only for the others' locks.
+    let writers_pool =
+        pool::connect(db.options(), &PoolSettings { max_connections: 8, ..pool_settings(false) }, None, None)
+            .await
+            .unwrap();
     let writers: Vec<_> = (0..8usize)
         .map(|n| {
-            let (pool, agents, stacks, label) = (db.pool.clone(), agents.clone(), stacks.clone(), label.clone());
+            let (pool, agents, stacks, label) = (writers_pool.clone(), agents.clone(), stacks.clone(), label.clone());
             tokio::spawn(async move {
                 for round in 0..25usize {
                     let agent = agents[(n * 31 + round * 7) % agents.len()];
                     let (stack, generator) = stacks[(n * 17 + round * 5) % stacks.len()];
-                    let mut tx = pool.begin().await.unwrap();
+                    let mut tx = pool.begin().await.unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                     match n % 4 {
                         // Routes, added then taken away in the next round.
                         0 => {
@@ -224,14 +230,14 @@ async fn concurrent_writers_of_reach_and_reports_keep_it_exact() {
                             .bind(&label)
                             .execute(&mut *tx)
                             .await
-                            .unwrap();
+                            .unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                             let earlier = agents[(n * 31 + round.saturating_sub(1) * 7) % agents.len()];
                             sqlx::query("DELETE FROM broker.agent_labels WHERE agent_id = $1 AND label = $2")
                                 .bind(earlier)
                                 .bind(&label)
                                 .execute(&mut *tx)
                                 .await
-                                .unwrap();
+                                .unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                         }
                         1 => {
                             sqlx::query(
@@ -241,7 +247,7 @@ async fn concurrent_writers_of_reach_and_reports_keep_it_exact() {
                             .bind(stack)
                             .execute(&mut *tx)
                             .await
-                            .unwrap();
+                            .unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                         }
                         // New desired objects.
                         2 => {
@@ -256,7 +262,7 @@ async fn concurrent_writers_of_reach_and_reports_keep_it_exact() {
                             .bind(generator)
                             .execute(&mut *tx)
                             .await
-                            .unwrap();
+                            .unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                         }
                         // Reports by every agent a stack reaches, on its desired object.
                         _ => {
@@ -268,10 +274,10 @@ async fn concurrent_writers_of_reach_and_reports_keep_it_exact() {
                             .bind(stack)
                             .execute(&mut *tx)
                             .await
-                            .unwrap();
+                            .unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                         }
                     }
-                    tx.commit().await.unwrap();
+                    tx.commit().await.unwrap_or_else(|e| panic!("writer {n}, round {round}: {e}"));
                 }
             })
         })
