@@ -36,6 +36,65 @@ pub const SETTLE_INTERVAL: Duration = Duration::from_millis(50);
 /// The channel migration 11's triggers notify.
 pub const CHANGES_CHANNEL: &str = "fleetdeck_changes";
 
+/// Migration 32's gate: a statement notifies only when nothing was notified in this long before
+/// it (`fleetdeck.change_gate_ms()`), so a burst of commits wakes the listeners once.
+pub const NOTIFY_GATE: Duration = Duration::from_millis(100);
+
+/// After a notification, every notified list is read once more this long after it was heard:
+/// the gate behind it has closed by then, and what it skipped has committed (and, on a standby,
+/// been replayed) with a margin of 50 ms.
+pub const TRAILING_READ: Duration = Duration::from_millis(150);
+
+/// When the trailing reads are due: every notification heard is followed by one at least
+/// [`TRAILING_READ`] after it; notifications heard before a read is due share it, so there are
+/// never more reads than notifications (which the gate spaces), and a steady stream of them does
+/// not put the reads off.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Trailing {
+    pub due: Option<tokio::time::Instant>,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Trailing {
+    /// A notification was heard at `at`.
+    pub fn heard(&mut self, at: tokio::time::Instant) {
+        self.last = Some(at);
+        self.due.get_or_insert(at + TRAILING_READ);
+    }
+
+    /// The reads that were due are sent: the next is due for what was heard since.
+    pub fn fired(&mut self) {
+        let (Some(due), Some(last)) = (self.due.take(), self.last) else { return };
+        if last + TRAILING_READ > due {
+            self.due = Some(last + TRAILING_READ);
+        }
+    }
+}
+
+/// Tell the app that every notified list changed, [`TRAILING_READ`] after notifications heard
+/// (a unit on `heard` each), as [`Trailing`] schedules. Ends with the listener (`heard` closed)
+/// or the app.
+async fn trailing_reads(mut heard: mpsc::UnboundedReceiver<()>, replies: mpsc::UnboundedSender<Reply>) {
+    let mut trailing = Trailing::default();
+    loop {
+        let due = trailing.due;
+        tokio::select! {
+            got = heard.recv() => match got {
+                Some(()) => trailing.heard(tokio::time::Instant::now()),
+                None => return,
+            },
+            _ = async { if let Some(at) = due { tokio::time::sleep_until(at).await } }, if due.is_some() => {
+                trailing.fired();
+                for (_, entity) in NOTIFIED {
+                    if replies.send(Reply::Changed(entity)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The lists whose changes are notified, by the payload migration 11's triggers send.
 pub const NOTIFIED: [(&str, Entity); 4] = [
     ("executions", Entity::Executions),
@@ -52,8 +111,11 @@ pub fn changed_entity(payload: &str) -> Option<Entity> {
 /// Listen for change notifications and pass them on; reconnect with backoff when the database
 /// goes away. Notifications sent while no connection listened are lost, so after listening again
 /// every notified list is told it changed: the app reads their deltas at once instead of at the
-/// next poll. Ends when the app stops listening.
+/// next poll. The notifications are gated (see [`NOTIFY_GATE`]): each one heard is followed by
+/// a read of every notified list ([`TRAILING_READ`]). Ends when the app stops listening.
 pub async fn listener(pool: crate::db::handle::Db, replies: mpsc::UnboundedSender<Reply>) {
+    let (heard, trailing) = mpsc::unbounded_channel();
+    tokio::spawn(trailing_reads(trailing, replies.clone()));
     let mut backoff = None;
     let mut resync = false;
     loop {
@@ -89,6 +151,7 @@ pub async fn listener(pool: crate::db::handle::Db, replies: mpsc::UnboundedSende
         loop {
             match listener.try_recv().await {
                 Ok(Some(n)) => {
+                    let _ = heard.send(());
                     if let Some(entity) = changed_entity(n.payload()) {
                         if replies.send(Reply::Changed(entity)).is_err() {
                             return;
@@ -174,5 +237,58 @@ pub fn current(shared: &RwLock<Services>) -> Services {
     match shared.read() {
         Ok(s) => s.clone(),
         Err(poisoned) => poisoned.into_inner().clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn every_notification_heard_is_followed_by_a_read_and_the_reads_do_not_pile_up() {
+        let t0 = Instant::now();
+        let mut t = Trailing::default();
+        assert_eq!(t.due, None);
+        // A burst: one read, due after the first; the later ones in the burst move nothing yet.
+        t.heard(t0);
+        t.heard(t0 + 40 * MS);
+        assert_eq!(t.due, Some(t0 + TRAILING_READ));
+        // The read at t0 + 150 ms did not cover what was heard at 40 ms: one more, after it.
+        t.fired();
+        assert_eq!(t.due, Some(t0 + 40 * MS + TRAILING_READ));
+        t.fired();
+        assert_eq!(t.due, None);
+        // A lone notification: one read, then nothing.
+        let t1 = t0 + 1000 * MS;
+        t.heard(t1);
+        t.fired();
+        assert_eq!(t.due, None);
+        // A steady stream, one every 100 ms (the gate) for a second: the reads keep coming, not
+        // once at the end, and no more often than the notifications.
+        let mut reads = Vec::new();
+        let mut now = t0 + 2000 * MS;
+        for _ in 0..10 {
+            t.heard(now);
+            now += 100 * MS;
+            while let Some(due) = t.due.filter(|d| *d <= now) {
+                reads.push(due);
+                t.fired();
+            }
+        }
+        while let Some(due) = t.due {
+            reads.push(due);
+            t.fired();
+        }
+        assert!(reads.windows(2).all(|w| w[1] - w[0] >= 100 * MS), "{reads:?}");
+        assert!((6..=10).contains(&reads.len()), "{reads:?}");
+        assert_eq!(*reads.last().unwrap(), now - 100 * MS + TRAILING_READ);
+    }
+
+    #[test]
+    fn the_trailing_read_waits_for_the_gate_and_a_margin() {
+        assert!(TRAILING_READ >= NOTIFY_GATE + 50 * MS);
     }
 }

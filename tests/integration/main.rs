@@ -22,6 +22,7 @@ mod json;
 mod listing;
 mod load;
 mod migrations;
+mod notify;
 mod platform;
 mod pooler;
 mod pty;

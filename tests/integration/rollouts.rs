@@ -470,10 +470,29 @@ async fn reports_objects_and_targets_notify_the_rollouts_pane() {
     let sessions = db.session_pool().await;
     let mut listener = sqlx::postgres::PgListener::connect_with(&sessions).await.unwrap();
     listener.listen("fleetdeck_changes").await.unwrap();
-    report(pool, sc.labelled, sc.old, "SUCCESS", None).await;
-    fixtures::deployment_object(pool, sc.stack, sc.generator, "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n").await;
-    sqlx::query("DELETE FROM broker.agent_targets WHERE stack_id = $1").bind(sc.stack).execute(pool).await.unwrap();
+    // Each change after the gate (migration 32) has passed behind the one before.
+    let gate = fleetdeck::ui::feed::NOTIFY_GATE * 2;
     for what in ["report", "object", "target"] {
+        tokio::time::sleep(gate).await;
+        match what {
+            "report" => report(pool, sc.labelled, sc.old, "SUCCESS", None).await,
+            "object" => {
+                fixtures::deployment_object(
+                    pool,
+                    sc.stack,
+                    sc.generator,
+                    "apiVersion: v1\nkind: A\nmetadata:\n  name: a\n",
+                )
+                .await;
+            }
+            _ => {
+                sqlx::query("DELETE FROM broker.agent_targets WHERE stack_id = $1")
+                    .bind(sc.stack)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
         let n = tokio::time::timeout(std::time::Duration::from_secs(60), listener.recv()).await;
         let n = n.unwrap_or_else(|_| panic!("no notification for the {what}")).unwrap();
         assert_eq!(n.payload(), "stacks", "{what}");
