@@ -9,11 +9,15 @@
 # Per run it reports the CPU time of all of the primary's processes and of the standby's
 # (utime + stime from /proc, in % of one core), and the statements they ran per second
 # (pg_stat_statements without utility statements: the BEGIN, SET LOCAL and COMMIT around each
-# pooled statement are not counted), beside the simulator alone, measured first and last.
+# pooled statement are not counted), and the notifications one more listener hears per second,
+# beside the simulator alone, measured first and last.
 #
 #   bash benches/dashboards.sh [WORK_DIR]    (default /var/lib/fleetdeck/bench-dashboards; kept,
 #                                            so a second run skips the seeding)
 #   FLEETDECK_BENCH_COUNTS="1 10" FLEETDECK_BENCH_SECONDS=20 bash benches/dashboards.sh   (shorter)
+#   FLEETDECK_BENCH_DESIGNS="listen-ungated listen" bash benches/dashboards.sh
+#                                            (listen-ungated: every statement notifies, as before
+#                                            migration 32's gate; the default: listen clock)
 #   FLEETDECK_BENCH_MAX_LAG=5s bash benches/dashboards.sh   (the dashboards' default lag limit; the
 #                                            default here, 1h, keeps every read on the standby)
 set -euo pipefail
@@ -22,10 +26,11 @@ cargo build --release --quiet
 bin=$PWD/target/release/fleetdeck
 work=${1:-/var/lib/fleetdeck/bench-dashboards}
 counts=${FLEETDECK_BENCH_COUNTS:-1 10 50 100}
+designs=${FLEETDECK_BENCH_DESIGNS:-listen clock}
 seconds=${FLEETDECK_BENCH_SECONDS:-60}
 max_lag=${FLEETDECK_BENCH_MAX_LAG:-1h}
 # fleetdeck reads every FLEETDECK_ variable as configuration.
-unset FLEETDECK_BENCH_COUNTS FLEETDECK_BENCH_SECONDS FLEETDECK_BENCH_SCALE FLEETDECK_BENCH_MAX_LAG
+unset FLEETDECK_BENCH_COUNTS FLEETDECK_BENCH_DESIGNS FLEETDECK_BENCH_SECONDS FLEETDECK_BENCH_SCALE FLEETDECK_BENCH_MAX_LAG
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgbouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 as_server=()
@@ -57,6 +62,7 @@ cleanup() {
   for d in "$work/bouncer-primary" "$work/bouncer-standby"; do
     [[ -f $d/pgbouncer.pid ]] && kill "$(cat "$d/pgbouncer.pid")" 2>/dev/null || true
   done
+  gate 100 2>/dev/null || true
   pg pg_ctl -D "$standby" -m fast stop >/dev/null 2>&1 || true
   pg pg_ctl -D "$primary" -m fast stop >/dev/null 2>&1 || true
 }
@@ -137,22 +143,39 @@ cpu() { # DATA_DIR
     END { printf "%.3f\n", total / hz }'
 }
 statements() { sql "$1" "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"; }
+# The notifications one more listener on the primary hears in SECONDS (psql prints each after
+# the statement it arrived during).
+notifications() { # SECONDS
+  { echo "LISTEN fleetdeck_changes;"; for _ in $(seq "$1"); do echo "SELECT pg_sleep(1);"; done; } |
+    "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d fleetdeck -XAtq 2>&1 |
+    grep -c "Asynchronous notification" || true
+}
+
+# The notification gate's length (migration 32), set for a run: 0 notifies every statement, as
+# before the gate. Restored to the migration's 100 ms at the end.
+gate() { # MS
+  sql "$primary" "CREATE OR REPLACE FUNCTION fleetdeck.change_gate_ms() RETURNS integer LANGUAGE sql IMMUTABLE AS \$\$ SELECT $1 \$\$" >/dev/null
+}
 
 measure() { # DESIGN N
-  local design=$1 n=$2 pids=()
+  local design=$1 n=$2 pids=() feed=$1
+  if [[ $design == listen-ungated ]]; then feed=listen; gate 0; else gate 100; fi
   for i in $(seq "$n"); do
     local tab=executions
     (( i % 2 == 0 )) && tab=fleet
-    FLEETDECK_DATABASE__CHANGE_FEED=$design "$bin" --headless $((seconds + 60)) --tab "$tab" \
+    FLEETDECK_DATABASE__CHANGE_FEED=$feed "$bin" --headless $((seconds + 60)) --tab "$tab" \
       --log-file "$work/state/dash-$i.log" >/dev/null 2>"$work/state/dash-$i.err" &
     pids+=($!)
     sleep 0.2
   done
   sleep 30 # every dashboard started and read its first pages
   local c0p c0s s0p s0s c1p c1s s1p s1s
+  notifications "$seconds" > "$work/state/notifications" &
+  local heard=$!
   c0p=$(cpu "$primary"); c0s=$(cpu "$standby"); s0p=$(statements "$primary"); s0s=$(statements "$standby")
   sleep "$seconds"
   c1p=$(cpu "$primary"); c1s=$(cpu "$standby"); s1p=$(statements "$primary"); s1s=$(statements "$standby")
+  wait "$heard" || true
   local alive=0
   for p in "${pids[@]:-}"; do [[ -n $p ]] && kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
   # Why a dashboard ended early, if one did.
@@ -163,17 +186,18 @@ measure() { # DESIGN N
   fi
   awk -v d="$design" -v n="$n" -v alive="$alive" -v s="$seconds" \
       -v cp="$(awk -v a="$c0p" -v b="$c1p" 'BEGIN{print b-a}')" -v cs="$(awk -v a="$c0s" -v b="$c1s" 'BEGIN{print b-a}')" \
-      -v sp="$((s1p - s0p))" -v ss="$((s1s - s0s))" \
-    'BEGIN { printf "| %s | %d (%d running at the end) | %.1f %% | %.0f | %.1f %% | %.0f |\n", d, n, alive, 100*cp/s, sp/s, 100*cs/s, ss/s }'
+      -v sp="$((s1p - s0p))" -v ss="$((s1s - s0s))" -v heard="$(cat "$work/state/notifications")" \
+    'BEGIN { printf "| %s | %d (%d running at the end) | %.1f %% | %.0f | %.1f | %.1f %% | %.0f |\n", d, n, alive, 100*cp/s, sp/s, heard/s, 100*cs/s, ss/s }'
   sleep 3
 }
 
-echo "| change feed | dashboards | primary CPU (% of a core) | primary statements/s | standby CPU | standby statements/s |"
-echo "|---|---|---|---|---|---|"
+echo "| change feed | dashboards | primary CPU (% of a core) | primary statements/s | notifications/s | standby CPU | standby statements/s |"
+echo "|---|---|---|---|---|---|---|"
 measure "none (the simulator alone)" 0
-for design in listen clock; do
+for design in $designs; do
   for n in $counts; do
     measure "$design" "$n"
   done
 done
 measure "none (the simulator alone, again)" 0
+gate 100
