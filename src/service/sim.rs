@@ -47,8 +47,15 @@ impl std::ops::AddAssign for TickStats {
     }
 }
 
-/// Heartbeat every active host and agent that is due (older than `interval_s`), except the
-/// silent ones, which go stale and then offline until they are let speak again.
+/// The most hosts, and the most agents, one tick heartbeats: a backlog (the simulator started
+/// long after the seed, every host due at once) is caught up over a few ticks instead of in one
+/// statement that outlasts the statement timeout, rolls back and leaves its rows dead, tick
+/// after tick (the large demo's 100,000 hosts did).
+pub const HEARTBEATS_PER_TICK: i64 = 10_000;
+
+/// Heartbeat the active hosts and agents that are due (older than `interval_s`), at most
+/// [`HEARTBEATS_PER_TICK`] of each, except the silent ones, which go stale and then offline until
+/// they are let speak again.
 pub async fn heartbeats(
     pool: &Db,
     interval_s: f64,
@@ -57,21 +64,27 @@ pub async fn heartbeats(
 ) -> Result<(u64, u64)> {
     let hosts = sqlx::query(
         "UPDATE edge.host SET last_heartbeat = now() \
-         WHERE status = 'Active' AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)) \
-           AND id <> ALL($2)",
+         WHERE id IN (SELECT id FROM edge.host \
+                       WHERE status = 'Active' \
+                         AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)) \
+                         AND id <> ALL($2) LIMIT $3)",
     )
     .bind(interval_s)
     .bind(silent_hosts)
+    .bind(HEARTBEATS_PER_TICK)
     .execute(pool)
     .await?
     .rows_affected();
     let agents = sqlx::query(
         "UPDATE broker.agents SET last_heartbeat = now() \
-         WHERE status = 'ACTIVE' AND deleted_at IS NULL \
-           AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)) AND id <> ALL($2)",
+         WHERE id IN (SELECT id FROM broker.agents \
+                       WHERE status = 'ACTIVE' AND deleted_at IS NULL \
+                         AND (last_heartbeat IS NULL OR last_heartbeat < now() - make_interval(secs => $1)) \
+                         AND id <> ALL($2) LIMIT $3)",
     )
     .bind(interval_s)
     .bind(silent_agents)
+    .bind(HEARTBEATS_PER_TICK)
     .execute(pool)
     .await?
     .rows_affected();

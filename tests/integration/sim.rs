@@ -93,3 +93,29 @@ async fn a_paused_execution_is_left_alone_by_the_workers() {
     assert_eq!(still as usize, paused.len(), "resume and cancel are the users' verbs");
     assert_eq!(state.totals.rejected, 0);
 }
+
+/// A backlog of due hosts (the simulator started long after the seed) is heartbeaten at most
+/// `HEARTBEATS_PER_TICK` a tick, so no tick outlasts the statement timeout, and the next ticks
+/// catch up.
+#[tokio::test]
+async fn a_backlog_of_heartbeats_is_caught_up_over_ticks() {
+    let db = TestDb::new().await;
+    let over = fleetdeck::service::sim::HEARTBEATS_PER_TICK + 500;
+    sqlx::query(
+        "WITH o AS (INSERT INTO edge.orchestrator (name, type) VALUES ('o', 'central') RETURNING id), \
+              s AS (INSERT INTO edge.site (site_id, name, orchestrator_id) SELECT 'site-b', 'b', id FROM o RETURNING id) \
+         INSERT INTO edge.host (host_id, site_id, hostname, status, last_heartbeat) \
+         SELECT 'b-' || n, s.id, 'b-' || n, 'Active', now() - interval '1 hour' FROM s, generate_series(1, $1) n",
+    )
+    .bind(over)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let due = "SELECT count(*) FROM edge.host WHERE last_heartbeat < now() - interval '30 seconds'";
+    let (hosts, _) = fleetdeck::service::sim::heartbeats(&db.pool, 30.0, &[], &[]).await.unwrap();
+    assert_eq!(hosts as i64, fleetdeck::service::sim::HEARTBEATS_PER_TICK);
+    assert_eq!(scalar(&db, due).await, 500);
+    let (hosts, _) = fleetdeck::service::sim::heartbeats(&db.pool, 30.0, &[], &[]).await.unwrap();
+    assert_eq!(hosts, 500);
+    assert_eq!(scalar(&db, due).await, 0);
+}
