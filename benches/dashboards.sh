@@ -20,7 +20,9 @@
 #   FLEETDECK_BENCH_COUNTS="1 10" FLEETDECK_BENCH_SECONDS=20 bash benches/dashboards.sh   (shorter)
 #   FLEETDECK_BENCH_DESIGNS="listen-ungated listen" bash benches/dashboards.sh
 #                                            (listen-ungated: every statement notifies, as before
-#                                            migration 32's gate; the default: listen clock)
+#                                            migration 32's gate; the default: listen clock;
+#                                            sessions, sessions-ungated: N listening sessions
+#                                            without dashboards, each LISTENing and then idle)
 #   FLEETDECK_BENCH_MAX_LAG=5s bash benches/dashboards.sh   (the dashboards' default lag limit; the
 #                                            default here, 1h, keeps every read on the standby)
 set -euo pipefail
@@ -185,7 +187,7 @@ rebounce() {
 # the statement it arrived during).
 notifications() { # SECONDS
   { echo "LISTEN fleetdeck_changes;"; for _ in $(seq "$1"); do echo "SELECT pg_sleep(1);"; done; } |
-    "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d fleetdeck -XAtq 2>&1 |
+    "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d "dbname=fleetdeck application_name=bench-counter" -XAtq 2>&1 |
     grep -c "Asynchronous notification" || true
 }
 
@@ -197,15 +199,25 @@ gate() { # MS
 
 measure() { # DESIGN N
   local design=$1 n=$2 pids=() feed=$1
-  if [[ $design == listen-ungated ]]; then feed=listen; gate 0; else gate 100; fi
+  case $design in
+    *-ungated) feed=${design%-ungated}; gate 0 ;;
+    *) gate 100 ;;
+  esac
   rebounce
   sleep 2
   children > "$work/state/before"
   for i in $(seq "$n"); do
     local tab=executions
     (( i % 2 == 0 )) && tab=fleet
-    FLEETDECK_DATABASE__CHANGE_FEED=$feed nice -n 19 "$bin" --headless $((seconds + 300)) --tab "$tab" \
-      --log-file "$work/state/dash-$i.log" >/dev/null 2>"$work/state/dash-$i.err" &
+    if [[ $feed == sessions ]]; then
+      # A dashboard's session on the primary alone: LISTEN, then idle (what a dashboard's
+      # listener is), without the dashboard's reads, which saturate two cores at 100.
+      { echo "LISTEN fleetdeck_changes;"; sleep $((seconds + 300)); } |
+        "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d fleetdeck -XAtq >/dev/null 2>&1 &
+    else
+      FLEETDECK_DATABASE__CHANGE_FEED=$feed nice -n 19 "$bin" --headless $((seconds + 300)) --tab "$tab" \
+        --log-file "$work/state/dash-$i.log" >/dev/null 2>"$work/state/dash-$i.err" &
+    fi
     pids+=($!)
     sleep 0.2
   done
@@ -215,7 +227,7 @@ measure() { # DESIGN N
   local heard=$!
   sleep 1
   # The counting listener is not a dashboard.
-  sql "$primary" "SELECT pid FROM pg_stat_activity WHERE application_name = 'psql'" >> "$work/state/before"
+  sql "$primary" "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-counter'" >> "$work/state/before"
   local d0 d1
   c0p=$(cpu "$primary"); c0s=$(cpu "$standby"); s0p=$(statements "$primary"); s0s=$(statements "$standby")
   d0=$(dashboards_cpu "$work/state/before")
