@@ -214,3 +214,25 @@ pub async fn reach_wrong(pool: &Db) -> Vec<String> {
     .await
     .unwrap()
 }
+
+/// Change execution `id` until the dashboard's workers, whose replies come on `replies`, hear of
+/// it (their listener connects in the background), at most a minute; the list they said changed.
+pub async fn until_heard(
+    pool: &Db,
+    id: Uuid,
+    replies: &mut tokio::sync::mpsc::UnboundedReceiver<fleetdeck::ui::workers::Reply>,
+) -> fleetdeck::service::listing::Entity {
+    let start = std::time::Instant::now();
+    loop {
+        sqlx::query("UPDATE platform.workflow_executions SET status_message = now()::text WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+        match tokio::time::timeout(std::time::Duration::from_millis(300), replies.recv()).await {
+            Ok(Some(fleetdeck::ui::workers::Reply::Changed(entity))) => return entity,
+            Ok(other) => panic!("{other:?}"),
+            Err(_) => assert!(start.elapsed() < std::time::Duration::from_secs(60), "no notification"),
+        }
+    }
+}

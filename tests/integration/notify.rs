@@ -67,19 +67,7 @@ async fn the_dashboard_reads_what_the_gate_skipped() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let _workers = Workers::start(s, None, None, tx);
     // The listener connects in the background: change until it hears.
-    let start = std::time::Instant::now();
-    loop {
-        sqlx::query("UPDATE platform.workflow_executions SET status_message = 'hello' WHERE id = $1")
-            .bind(execution)
-            .execute(&db.pool)
-            .await
-            .unwrap();
-        match tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
-            Ok(Some(Reply::Changed(_))) => break,
-            Ok(other) => panic!("{other:?}"),
-            Err(_) => assert!(start.elapsed() < Duration::from_secs(60), "no notification"),
-        }
-    }
+    fixtures::until_heard(&db.pool, execution, &mut rx).await;
     // Until it is quiet: the trailing reads of that change.
     while let Ok(Some(reply)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
         assert!(matches!(reply, Reply::Changed(_)), "{reply:?}");
