@@ -83,7 +83,7 @@ async fn trailing_reads(mut heard: mpsc::UnboundedReceiver<()>, replies: mpsc::U
                 Some(()) => trailing.heard(tokio::time::Instant::now()),
                 None => return,
             },
-            _ = async { if let Some(at) = due { tokio::time::sleep_until(at).await } }, if due.is_some() => {
+            _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
                 trailing.fired();
                 for (_, entity) in NOTIFIED {
                     if replies.send(Reply::Changed(entity)).is_err() {
