@@ -67,7 +67,7 @@ cleanup() {
   for d in "$work/bouncer-primary" "$work/bouncer-standby"; do
     [[ -f $d/pgbouncer.pid ]] && kill "$(cat "$d/pgbouncer.pid")" 2>/dev/null || true
   done
-  gate 100 2>/dev/null || true
+  [[ -n ${migrated_gate:-} ]] && gate "$migrated_gate" 2>/dev/null || true
   pg pg_ctl -D "$standby" -m fast stop >/dev/null 2>&1 || true
   pg pg_ctl -D "$primary" -m fast stop >/dev/null 2>&1 || true
 }
@@ -78,6 +78,10 @@ pg pg_ctl -D "$primary" -l "$primary/fleetdeck-server.log" -w \
 sql "$primary" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 # The schema this fleetdeck needs (a newer migration since the seeding); the standby replays it.
 DATABASE_URL="postgres://fleetdeck@localhost/fleetdeck?host=$primary" "$bin" migrate --log-file "$work/state/migrate.log" >/dev/null
+# The notification gate as migration 32 makes it (`fleetdeck.change_gate_ms()`), restored after
+# a run that changes it: set here, not read back, so that a run killed with the gate at 0 does not
+# leave it there for the next.
+migrated_gate=100
 
 # 2. The standby: a base backup streaming from the primary, on a socket of its own.
 if [[ ! -f $standby/standby.signal ]]; then
@@ -137,19 +141,20 @@ export FLEETDECK_DATABASE__REPLICA_MAX_LAG=$max_lag
 sim=$!
 sleep 5
 
-# CPU seconds (utime + stime, all threads) of a cluster's processes: the postmaster and its children.
+# Every process now, a line each: pid, parent pid, utime, stime, cutime, cstime (clock ticks;
+# fields 1, 4 and 14-17 of /proc/PID/stat, read past the command name, which may hold spaces).
+# Processes come and go while this reads: a stat file gone is skipped.
+stats() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk '
+    { pid = $1; line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
+      print pid, f[2], f[12], f[13], f[14], f[15] }'
+}
+# CPU seconds (utime + stime, all threads) of a cluster's processes: the postmaster and its
+# children; the postmaster also counts its exited children (cutime, cstime).
 cpu() { # DATA_DIR
-  local pm
-  pm=$(head -1 "$1/postmaster.pid")
-  # Processes come and go while this reads: a stat file gone is skipped.
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '
-    {
-      pid = $1; line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " ")
-      # f[2] is the parent pid, f[12] utime, f[13] stime (fields 4, 14, 15 of stat); the
-      # postmaster also counts its exited children in f[14] and f[15] (cutime, cstime).
-      if (pid == pm) total += f[12] + f[13] + f[14] + f[15]
-      else if (f[2] == pm) total += f[12] + f[13]
-    }
+  stats | awk -v pm="$(head -1 "$1/postmaster.pid")" -v hz="$(getconf CLK_TCK)" '
+    $1 == pm { total += $3 + $4 + $5 + $6 }
+    $2 == pm { total += $3 + $4 }
     END { printf "%.3f\n", total / hz }'
 }
 statements() { # DATA_DIR
@@ -157,24 +162,21 @@ statements() { # DATA_DIR
 }
 # The primary's processes now, one pid a line.
 children() {
-  local pm
-  pm=$(head -1 "$primary/postmaster.pid")
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$pm" '
-    { line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " "); if (f[2] == pm) print $1 }'
+  stats | awk -v pm="$(head -1 "$primary/postmaster.pid")" '$2 == pm { print $1 }'
 }
 # CPU seconds of the primary's client sessions not in BEFORE_FILE: the sessions the dashboards
 # opened there (their listeners, and the pooler's server connections their reads and writes
 # made); not the autovacuum workers, which come and go.
 dashboards_cpu() { # BEFORE_FILE
-  local ticks=0 p t
+  local sessions=() p
   for p in $(children); do
     grep -qx "$p" "$1" && continue
-    tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q '^postgres: fleetdeck fleetdeck' || continue
-    t=$(awk '{ line = $0; sub(/^[0-9]+ \(.*\) /, "", line); split(line, f, " "); print f[12] + f[13] }' \
-      "/proc/$p/stat" 2>/dev/null || echo 0)
-    ticks=$((ticks + ${t:-0}))
+    tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q '^postgres: fleetdeck fleetdeck' && sessions+=("$p")
   done
-  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f\n", t / hz }'
+  stats | awk -v hz="$(getconf CLK_TCK)" -v pids="${sessions[*]:-}" '
+    BEGIN { n = split(pids, list, " "); for (i = 1; i <= n; i++) session[list[i]] = 1 }
+    $1 in session { total += $3 + $4 }
+    END { printf "%.3f\n", total / hz }'
 }
 # The primary's pooler started again, so that the server connections of a run are its own.
 rebounce() {
@@ -192,7 +194,7 @@ notifications() { # SECONDS
 }
 
 # The notification gate's length (migration 32), set for a run: 0 notifies every statement, as
-# before the gate. Restored to the migration's 100 ms at the end.
+# before the gate. Restored to the migration's own (`migrated_gate`) at the end.
 gate() { # MS
   sql "$primary" "CREATE OR REPLACE FUNCTION fleetdeck.change_gate_ms() RETURNS integer LANGUAGE sql IMMUTABLE AS \$\$ SELECT $1 \$\$" >/dev/null
 }
@@ -201,7 +203,7 @@ measure() { # DESIGN N
   local design=$1 n=$2 pids=() feed=$1
   case $design in
     *-ungated) feed=${design%-ungated}; gate 0 ;;
-    *) gate 100 ;;
+    *) gate "$migrated_gate" ;;
   esac
   rebounce
   sleep 2
@@ -212,8 +214,10 @@ measure() { # DESIGN N
     if [[ $feed == sessions ]]; then
       # A dashboard's session on the primary alone: LISTEN, then idle (what a dashboard's
       # listener is), without the dashboard's reads, which saturate two cores at 100.
-      { echo "LISTEN fleetdeck_changes;"; sleep $((seconds + 300)); } |
-        "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d fleetdeck -XAtq >/dev/null 2>&1 &
+      # Its input a process substitution, not a pipe: the job is psql alone, so that waiting for
+      # it once it is killed does not wait for the sleep too.
+      "${as_server[@]}" "$pgbin/psql" -h "$primary" -U fleetdeck -d fleetdeck -XAtq >/dev/null 2>&1 \
+        < <(echo "LISTEN fleetdeck_changes;"; sleep $((seconds + 300))) &
     else
       FLEETDECK_DATABASE__CHANGE_FEED=$feed nice -n 19 "$bin" --headless $((seconds + 300)) --tab "$tab" \
         --log-file "$work/state/dash-$i.log" >/dev/null 2>"$work/state/dash-$i.err" &
@@ -260,4 +264,4 @@ for design in $designs; do
   done
 done
 measure "none (the simulator alone, again)" 0
-gate 100
+gate "$migrated_gate"
